@@ -1,0 +1,232 @@
+use std::collections::BTreeSet;
+
+use async_trait::async_trait;
+use portcullis_core::client::{Client, ClientKind, ClientSecrets, RedirectUri};
+use portcullis_core::hash::SecretHash;
+use portcullis_core::store::{ClientStore, Page, PageRequest, StoreError};
+use portcullis_core::time::UnixTime;
+use portcullis_proto::{ClientId, ScopeSet};
+
+use crate::rows::{after, corrupt, fetch_limit, into_page};
+use crate::{SqlStore, db_error, execute, on_reader};
+
+/// `SELECT <every client column> FROM clients <rest>`, as one static statement.
+macro_rules! select_clients {
+    ($rest:literal) => {
+        concat!(
+            "SELECT id, name, public, secret_hash, previous_secret_hash, \
+             previous_secret_expires_at, redirect_uris, grant_types, scopes, access_token_ttl, \
+             refresh_token_ttl, pkce, id_token_alg, partner, admin, enabled, logo_uri, \
+             homepage_uri, created_at, updated_at FROM clients ",
+            $rest
+        )
+    };
+}
+
+#[derive(sqlx::FromRow)]
+struct ClientRow {
+    id: String,
+    name: String,
+    public: bool,
+    secret_hash: Option<Vec<u8>>,
+    previous_secret_hash: Option<Vec<u8>>,
+    previous_secret_expires_at: Option<i64>,
+    redirect_uris: String,
+    grant_types: String,
+    scopes: String,
+    access_token_ttl: i64,
+    refresh_token_ttl: i64,
+    pkce: String,
+    id_token_alg: String,
+    partner: bool,
+    admin: bool,
+    enabled: bool,
+    logo_uri: Option<String>,
+    homepage_uri: Option<String>,
+    created_at: i64,
+    updated_at: i64,
+}
+
+fn hash(column: &str, bytes: Option<Vec<u8>>) -> Result<Option<SecretHash>, StoreError> {
+    bytes
+        .map(|b| SecretHash::from_bytes(&b).ok_or_else(|| corrupt(column, "not a SHA-256 digest")))
+        .transpose()
+}
+
+impl TryFrom<ClientRow> for Client {
+    type Error = StoreError;
+
+    fn try_from(row: ClientRow) -> Result<Self, Self::Error> {
+        let uris: Vec<String> = serde_json::from_str(&row.redirect_uris)
+            .map_err(|e| corrupt("clients.redirect_uris", e))?;
+        let redirect_uris = uris
+            .iter()
+            .map(|u| RedirectUri::parse(u).map_err(|e| corrupt("clients.redirect_uris", e)))
+            .collect::<Result<_, _>>()?;
+        let grant_types = row
+            .grant_types
+            .split_whitespace()
+            .map(|g| g.parse().map_err(|e| corrupt("clients.grant_types", e)))
+            .collect::<Result<BTreeSet<_>, _>>()?;
+        let previous = match (
+            hash("clients.previous_secret_hash", row.previous_secret_hash)?,
+            row.previous_secret_expires_at,
+        ) {
+            (Some(h), Some(until)) => Some((h, UnixTime(until))),
+            _ => None,
+        };
+        Ok(Self {
+            id: ClientId::new(row.id),
+            name: row.name,
+            kind: if row.public {
+                ClientKind::Public
+            } else {
+                ClientKind::Confidential
+            },
+            secrets: ClientSecrets {
+                current: hash("clients.secret_hash", row.secret_hash)?,
+                previous,
+            },
+            redirect_uris,
+            grant_types,
+            scopes: ScopeSet::parse(&row.scopes).map_err(|e| corrupt("clients.scopes", e))?,
+            access_token_ttl: row.access_token_ttl,
+            refresh_token_ttl: row.refresh_token_ttl,
+            pkce: row.pkce.parse().map_err(|e| corrupt("clients.pkce", e))?,
+            id_token_alg: row
+                .id_token_alg
+                .parse()
+                .map_err(|e| corrupt("clients.id_token_alg", e))?,
+            partner: row.partner,
+            admin: row.admin,
+            enabled: row.enabled,
+            logo_uri: row.logo_uri,
+            homepage_uri: row.homepage_uri,
+            created_at: UnixTime(row.created_at),
+            updated_at: UnixTime(row.updated_at),
+        })
+    }
+}
+
+/// The columns every write binds, in the order of the statements below ($1..$20).
+struct ClientColumns {
+    redirect_uris: String,
+    grant_types: String,
+}
+
+impl ClientColumns {
+    fn of(client: &Client) -> Self {
+        let uris: Vec<&str> = client
+            .redirect_uris
+            .iter()
+            .map(RedirectUri::as_str)
+            .collect();
+        Self {
+            redirect_uris: serde_json::Value::from(uris).to_string(),
+            grant_types: client
+                .grant_types
+                .iter()
+                .map(|g| g.as_str())
+                .collect::<Vec<_>>()
+                .join(" "),
+        }
+    }
+}
+
+/// Binds every client column in the order `$1..$20` of [`INSERT`] and [`UPDATE`].
+macro_rules! bind_client {
+    ($query:expr, $client:expr, $columns:expr) => {
+        $query
+            .bind($client.id.as_str())
+            .bind(&$client.name)
+            .bind($client.kind == ClientKind::Public)
+            .bind(
+                $client
+                    .secrets
+                    .current
+                    .as_ref()
+                    .map(|h| h.as_bytes().to_vec()),
+            )
+            .bind(
+                $client
+                    .secrets
+                    .previous
+                    .as_ref()
+                    .map(|(h, _)| h.as_bytes().to_vec()),
+            )
+            .bind($client.secrets.previous.as_ref().map(|(_, until)| until.0))
+            .bind(&$columns.redirect_uris)
+            .bind(&$columns.grant_types)
+            .bind($client.scopes.to_string())
+            .bind($client.access_token_ttl)
+            .bind($client.refresh_token_ttl)
+            .bind($client.pkce.as_str())
+            .bind($client.id_token_alg.as_str())
+            .bind($client.partner)
+            .bind($client.admin)
+            .bind($client.enabled)
+            .bind($client.logo_uri.as_deref())
+            .bind($client.homepage_uri.as_deref())
+            .bind($client.created_at.0)
+            .bind($client.updated_at.0)
+    };
+}
+
+const INSERT: &str = "INSERT INTO clients (id, name, public, secret_hash, previous_secret_hash, \
+    previous_secret_expires_at, redirect_uris, grant_types, scopes, access_token_ttl, \
+    refresh_token_ttl, pkce, id_token_alg, partner, admin, enabled, logo_uri, homepage_uri, \
+    created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, \
+    $15, $16, $17, $18, $19, $20)";
+
+// Binds the same twenty values as INSERT; `created_at` ($19) is left as it was.
+const UPDATE: &str = "UPDATE clients SET name = $2, public = $3, secret_hash = $4, \
+    previous_secret_hash = $5, previous_secret_expires_at = $6, redirect_uris = $7, \
+    grant_types = $8, scopes = $9, access_token_ttl = $10, refresh_token_ttl = $11, pkce = $12, \
+    id_token_alg = $13, partner = $14, admin = $15, enabled = $16, logo_uri = $17, \
+    homepage_uri = $18, updated_at = $20 WHERE id = $1";
+
+#[async_trait]
+impl ClientStore for SqlStore {
+    async fn insert_client(&self, client: &Client) -> Result<(), StoreError> {
+        let columns = ClientColumns::of(client);
+        execute!(self, bind_client!(sqlx::query(INSERT), client, columns))?;
+        Ok(())
+    }
+
+    async fn client(&self, id: &ClientId) -> Result<Option<Client>, StoreError> {
+        const SQL: &str = select_clients!("WHERE id = $1");
+        let row = on_reader!(self, |pool| sqlx::query_as::<_, ClientRow>(SQL)
+            .bind(id.as_str())
+            .fetch_optional(pool)
+            .await)
+        .map_err(db_error)?;
+        row.map(Client::try_from).transpose()
+    }
+
+    async fn update_client(&self, client: &Client) -> Result<bool, StoreError> {
+        let columns = ClientColumns::of(client);
+        let changed = execute!(self, bind_client!(sqlx::query(UPDATE), client, columns))?;
+        Ok(changed == 1)
+    }
+
+    async fn delete_client(&self, id: &ClientId) -> Result<bool, StoreError> {
+        const SQL: &str = "DELETE FROM clients WHERE id = $1";
+        let changed = execute!(self, sqlx::query(SQL).bind(id.as_str()))?;
+        Ok(changed == 1)
+    }
+
+    async fn list_clients(&self, page: &PageRequest) -> Result<Page<Client>, StoreError> {
+        const SQL: &str = select_clients!("WHERE id > $1 ORDER BY id LIMIT $2");
+        let rows = on_reader!(self, |pool| sqlx::query_as::<_, ClientRow>(SQL)
+            .bind(after(page))
+            .bind(fetch_limit(page))
+            .fetch_all(pool)
+            .await)
+        .map_err(db_error)?;
+        let clients = rows
+            .into_iter()
+            .map(Client::try_from)
+            .collect::<Result<Vec<_>, _>>()?;
+        Ok(into_page(clients, page, |c| c.id.to_string()))
+    }
+}

@@ -1,0 +1,76 @@
+use portcullis_core::store::{PageRequest, StoreError, UserStore as _};
+use portcullis_core::time::UnixTime;
+use portcullis_core::user::User;
+use portcullis_proto::UserId;
+use portcullis_store::SqlStore;
+
+pub fn user(id: &str, email: &str) -> User {
+    User {
+        id: UserId::new(id),
+        email: email.into(),
+        name: "Alice".into(),
+        password_hash: Some("$argon2id$v=19$...".into()),
+        disabled: false,
+        created_at: UnixTime(10),
+        updated_at: UnixTime(20),
+    }
+}
+
+pub async fn user_round_trip_by_id_and_email(store: &SqlStore) {
+    let u = user("u1", "alice@example.com");
+    store.insert_user(&u).await.unwrap();
+    assert_eq!(store.user(&u.id).await.unwrap(), Some(u.clone()));
+    assert_eq!(
+        store.user_by_email("alice@example.com").await.unwrap(),
+        Some(u)
+    );
+    assert_eq!(store.user_by_email("bob@example.com").await.unwrap(), None);
+    assert_eq!(store.user(&UserId::new("u2")).await.unwrap(), None);
+}
+
+pub async fn duplicate_email_conflicts(store: &SqlStore) {
+    store
+        .insert_user(&user("u1", "alice@example.com"))
+        .await
+        .unwrap();
+    let again = store.insert_user(&user("u2", "alice@example.com")).await;
+    assert!(matches!(again, Err(StoreError::Conflict(_))), "{again:?}");
+}
+
+pub async fn user_update(store: &SqlStore) {
+    let mut u = user("u1", "alice@example.com");
+    store.insert_user(&u).await.unwrap();
+    u.disabled = true;
+    u.password_hash = None;
+    u.name = "Alice B.".into();
+    u.updated_at = UnixTime(99);
+    assert!(store.update_user(&u).await.unwrap());
+    assert_eq!(store.user(&u.id).await.unwrap(), Some(u));
+    assert!(
+        !store
+            .update_user(&user("nobody", "n@example.com"))
+            .await
+            .unwrap()
+    );
+}
+
+pub async fn users_list_in_pages(store: &SqlStore) {
+    for n in 0..5 {
+        store
+            .insert_user(&user(&format!("u{n}"), &format!("u{n}@example.com")))
+            .await
+            .unwrap();
+    }
+    let mut seen = Vec::new();
+    let mut page = PageRequest::first(2);
+    loop {
+        let got = store.list_users(&page).await.unwrap();
+        assert!(got.items.len() <= 2);
+        seen.extend(got.items.iter().map(|u| u.id.to_string()));
+        match got.next {
+            Some(next) => page.after = Some(next),
+            None => break,
+        }
+    }
+    assert_eq!(seen, ["u0", "u1", "u2", "u3", "u4"]);
+}
