@@ -3,11 +3,18 @@
 //! Flows take parsed inputs, a [`time::Clock`], a [`random::SecretGenerator`] and the storage
 //! traits of [`store`], and return decisions. Nothing here knows HTTP or SQL.
 
+pub mod admin;
 pub mod client;
+pub mod client_cache;
 pub mod hash;
 pub mod jwt;
 pub mod keys;
+pub mod oauth;
+pub mod pkce;
 pub mod random;
+pub mod scopes;
+pub mod session;
 pub mod store;
+pub mod throttle;
 pub mod time;
 pub mod user;

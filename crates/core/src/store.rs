@@ -5,10 +5,13 @@
 //! methods here, so that no caller can split them across transactions.
 
 use async_trait::async_trait;
-use portcullis_proto::{ClientId, KeyId, UserId};
+use portcullis_proto::{ClientId, GrantId, KeyId, ProfileId, ScopeSet, UserId};
 
 use crate::client::Client;
+use crate::hash::SecretHash;
 use crate::keys::StoredKey;
+use crate::pkce::ChallengeMethod;
+use crate::time::UnixTime;
 use crate::user::User;
 
 /// A storage failure, sorted by what the caller should do about it.
@@ -60,11 +63,24 @@ impl PageRequest {
     }
 }
 
-/// Liveness of the database, for `/readyz`.
+/// Connection pool occupancy, for `/metrics`.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct PoolStats {
+    /// Open connections.
+    pub size: u32,
+    /// Open connections not in use.
+    pub idle: u32,
+    /// The most connections the pool opens.
+    pub max: u32,
+}
+
+/// Liveness of the database, for `/readyz` and `/metrics`.
 #[async_trait]
 pub trait HealthStore: Send + Sync {
     /// Succeeds when the database answers a trivial query.
     async fn ping(&self) -> Result<(), StoreError>;
+    /// Connection pool occupancy.
+    fn pool_stats(&self) -> PoolStats;
 }
 
 /// Signing keys.
@@ -108,7 +124,308 @@ pub trait UserStore: Send + Sync {
     async fn list_users(&self, page: &PageRequest) -> Result<Page<User>, StoreError>;
 }
 
-/// Everything the server stores.
-pub trait Store: HealthStore + KeyStore + ClientStore + UserStore + std::fmt::Debug {}
+/// A grant: the line of tokens that began with one authorization code. Revoking it ends every
+/// refresh token of the line, and makes its access tokens inactive.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct GrantRecord {
+    /// The grant id (the `gid` claim of its access tokens).
+    pub id: GrantId,
+    /// The user who authorized it.
+    pub user_id: UserId,
+    /// The client it was issued to.
+    pub client_id: ClientId,
+    /// The scope granted.
+    pub scope: ScopeSet,
+    /// The profile the grant acts for, when bound to one.
+    pub profile_id: Option<ProfileId>,
+    /// When the user authenticated.
+    pub auth_time: UnixTime,
+    /// When the code was redeemed.
+    pub created_at: UnixTime,
+    /// When it was revoked, if it was.
+    pub revoked_at: Option<UnixTime>,
+}
 
-impl<T> Store for T where T: HealthStore + KeyStore + ClientStore + UserStore + std::fmt::Debug {}
+/// A refresh token, by digest.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RefreshTokenRecord {
+    /// SHA-256 of the token.
+    pub hash: SecretHash,
+    /// Its grant.
+    pub grant_id: GrantId,
+    /// The client it is bound to.
+    pub client_id: ClientId,
+    /// Its scope (a refresh keeps it; the access token may be narrower).
+    pub scope: ScopeSet,
+    /// Issue time.
+    pub created_at: UnixTime,
+    /// Expiry.
+    pub expires_at: UnixTime,
+    /// When it was exchanged for its successor; presenting it again is reuse.
+    pub rotated_at: Option<UnixTime>,
+}
+
+/// A PKCE challenge as bound to a code.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CodeChallenge {
+    /// The challenge.
+    pub challenge: String,
+    /// Its method.
+    pub method: ChallengeMethod,
+}
+
+/// An authorization code, by digest, with everything it is bound to (RFC 6749 §4.1.2).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CodeRecord {
+    /// SHA-256 of the code.
+    pub hash: SecretHash,
+    /// The client it was issued to.
+    pub client_id: ClientId,
+    /// The user who authorized it.
+    pub user_id: UserId,
+    /// The redirect URI it was sent to.
+    pub redirect_uri: String,
+    /// Whether the authorization request named the redirect URI (then the token request must).
+    pub redirect_uri_given: bool,
+    /// The scope granted.
+    pub scope: ScopeSet,
+    /// The PKCE challenge, if one was sent.
+    pub challenge: Option<CodeChallenge>,
+    /// The OpenID Connect nonce, if one was sent.
+    pub nonce: Option<String>,
+    /// The profile the grant acts for.
+    pub profile_id: Option<ProfileId>,
+    /// When the user authenticated.
+    pub auth_time: UnixTime,
+    /// Issue time.
+    pub created_at: UnixTime,
+    /// Expiry (60 seconds after issue).
+    pub expires_at: UnixTime,
+    /// When it was redeemed.
+    pub redeemed_at: Option<UnixTime>,
+    /// The grant its redemption created.
+    pub grant_id: Option<GrantId>,
+}
+
+/// What a user approved for a client; covers later requests for the same or fewer scopes.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ConsentRecord {
+    /// The user.
+    pub user_id: UserId,
+    /// The client.
+    pub client_id: ClientId,
+    /// The scopes approved.
+    pub scope: ScopeSet,
+    /// The profile chosen.
+    pub profile_id: Option<ProfileId>,
+    /// First approval.
+    pub created_at: UnixTime,
+    /// Last change.
+    pub updated_at: UnixTime,
+}
+
+/// A browser session, by digest of its cookie value.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SessionRecord {
+    /// SHA-256 of the session id the cookie holds.
+    pub id_hash: SecretHash,
+    /// The logged-in user; `None` before login.
+    pub user_id: Option<UserId>,
+    /// The synchronizer token every form of this session carries.
+    pub csrf_token: String,
+    /// When the user authenticated.
+    pub auth_time: Option<UnixTime>,
+    /// Creation.
+    pub created_at: UnixTime,
+    /// Expiry.
+    pub expires_at: UnixTime,
+}
+
+/// A validated authorization request waiting for the user to log in, onboard and consent.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AuthRequestRecord {
+    /// Random, unguessable handle carried by the pages.
+    pub id: String,
+    /// The client.
+    pub client_id: ClientId,
+    /// The redirect URI the response goes to.
+    pub redirect_uri: String,
+    /// Whether the request named it.
+    pub redirect_uri_given: bool,
+    /// The scope asked for (already checked against the client).
+    pub scope: ScopeSet,
+    /// `state`, echoed untouched.
+    pub state: Option<String>,
+    /// The PKCE challenge.
+    pub challenge: Option<CodeChallenge>,
+    /// The OpenID Connect nonce.
+    pub nonce: Option<String>,
+    /// `prompt` values, space-separated.
+    pub prompt: String,
+    /// `max_age`, seconds.
+    pub max_age: Option<i64>,
+    /// Creation.
+    pub created_at: UnixTime,
+    /// Expiry.
+    pub expires_at: UnixTime,
+}
+
+/// Authorization codes.
+#[async_trait]
+pub trait CodeStore: Send + Sync {
+    /// Stores a new code.
+    async fn insert_code(&self, code: &CodeRecord) -> Result<(), StoreError>;
+    /// The code with this digest.
+    async fn code(&self, hash: &SecretHash) -> Result<Option<CodeRecord>, StoreError>;
+    /// In one transaction: marks the code redeemed if it is unredeemed and unexpired at `now`,
+    /// and stores the grant and its first refresh token. `false` (nothing written) when the
+    /// code was already redeemed or has expired. Of racing redemptions exactly one wins.
+    async fn redeem_code(
+        &self,
+        hash: &SecretHash,
+        now: UnixTime,
+        grant: &GrantRecord,
+        refresh: Option<&RefreshTokenRecord>,
+    ) -> Result<bool, StoreError>;
+}
+
+/// Grants.
+#[async_trait]
+pub trait GrantStore: Send + Sync {
+    /// The grant with this id.
+    async fn grant(&self, id: &GrantId) -> Result<Option<GrantRecord>, StoreError>;
+    /// Revokes a grant (and so its refresh tokens and access tokens); `false` if it was
+    /// already revoked or does not exist.
+    async fn revoke_grant(&self, id: &GrantId, now: UnixTime) -> Result<bool, StoreError>;
+    /// Revokes every live grant of `user` (for one client, or all). Returns how many.
+    async fn revoke_grants_of(
+        &self,
+        user: &UserId,
+        client: Option<&ClientId>,
+        now: UnixTime,
+    ) -> Result<u64, StoreError>;
+}
+
+/// Refresh tokens.
+#[async_trait]
+pub trait RefreshTokenStore: Send + Sync {
+    /// The refresh token with this digest.
+    async fn refresh_token(
+        &self,
+        hash: &SecretHash,
+    ) -> Result<Option<RefreshTokenRecord>, StoreError>;
+    /// In one transaction: marks `old` rotated if it is unrotated, unexpired and its grant is
+    /// live at `now`, and stores `new`. `false` (nothing written) otherwise. Of racing
+    /// rotations at most one wins.
+    async fn rotate_refresh_token(
+        &self,
+        old: &SecretHash,
+        now: UnixTime,
+        new: &RefreshTokenRecord,
+    ) -> Result<bool, StoreError>;
+}
+
+/// Consents.
+#[async_trait]
+pub trait ConsentStore: Send + Sync {
+    /// What `user` approved for `client`.
+    async fn consent(
+        &self,
+        user: &UserId,
+        client: &ClientId,
+    ) -> Result<Option<ConsentRecord>, StoreError>;
+    /// Creates or replaces a consent.
+    async fn put_consent(&self, consent: &ConsentRecord) -> Result<(), StoreError>;
+    /// Deletes a consent; `false` if there was none.
+    async fn delete_consent(&self, user: &UserId, client: &ClientId) -> Result<bool, StoreError>;
+    /// Every consent of `user`, oldest first.
+    async fn consents_of(&self, user: &UserId) -> Result<Vec<ConsentRecord>, StoreError>;
+}
+
+/// Browser sessions.
+#[async_trait]
+pub trait SessionStore: Send + Sync {
+    /// Stores a session.
+    async fn insert_session(&self, session: &SessionRecord) -> Result<(), StoreError>;
+    /// The session with this digest.
+    async fn session(&self, id_hash: &SecretHash) -> Result<Option<SessionRecord>, StoreError>;
+    /// Ends a session.
+    async fn delete_session(&self, id_hash: &SecretHash) -> Result<(), StoreError>;
+    /// Ends every session of a user. Returns how many.
+    async fn delete_sessions_of(&self, user: &UserId) -> Result<u64, StoreError>;
+}
+
+/// Pending authorization requests.
+#[async_trait]
+pub trait AuthRequestStore: Send + Sync {
+    /// Stores a request.
+    async fn insert_auth_request(&self, request: &AuthRequestRecord) -> Result<(), StoreError>;
+    /// The request with this id.
+    async fn auth_request(&self, id: &str) -> Result<Option<AuthRequestRecord>, StoreError>;
+    /// Deletes a request (once answered).
+    async fn delete_auth_request(&self, id: &str) -> Result<(), StoreError>;
+}
+
+/// Access tokens revoked one by one (RFC 7009), kept until they would have expired.
+#[async_trait]
+pub trait RevocationStore: Send + Sync {
+    /// Records that the token with `jti` is revoked.
+    async fn revoke_access_token(&self, jti: &str, expires_at: UnixTime) -> Result<(), StoreError>;
+    /// Whether the token with `jti` was revoked.
+    async fn is_access_token_revoked(&self, jti: &str) -> Result<bool, StoreError>;
+}
+
+/// Counters for rate limits shared by every node.
+#[async_trait]
+pub trait RateLimitStore: Send + Sync {
+    /// Counts one event for `key` in the fixed window that starts at `window_start`, and
+    /// returns the count in that window so far (this event included).
+    async fn hit(&self, key: &str, window_start: UnixTime) -> Result<u64, StoreError>;
+    /// Forgets `key` (after a successful login, say).
+    async fn reset(&self, key: &str) -> Result<(), StoreError>;
+}
+
+/// Housekeeping.
+#[async_trait]
+pub trait MaintenanceStore: Send + Sync {
+    /// Deletes what expired before `now` (codes, sessions, requests, revocations, counters,
+    /// refresh tokens). Returns how many rows went.
+    async fn delete_expired(&self, now: UnixTime) -> Result<u64, StoreError>;
+}
+
+/// Everything the server stores.
+pub trait Store:
+    HealthStore
+    + KeyStore
+    + ClientStore
+    + UserStore
+    + CodeStore
+    + GrantStore
+    + RefreshTokenStore
+    + ConsentStore
+    + SessionStore
+    + AuthRequestStore
+    + RevocationStore
+    + RateLimitStore
+    + MaintenanceStore
+    + std::fmt::Debug
+{
+}
+
+impl<T> Store for T where
+    T: HealthStore
+        + KeyStore
+        + ClientStore
+        + UserStore
+        + CodeStore
+        + GrantStore
+        + RefreshTokenStore
+        + ConsentStore
+        + SessionStore
+        + AuthRequestStore
+        + RevocationStore
+        + RateLimitStore
+        + MaintenanceStore
+        + std::fmt::Debug
+{
+}

@@ -13,15 +13,20 @@ use std::path::Path;
 use std::str::FromStr;
 use std::time::Duration;
 
-use portcullis_core::store::StoreError;
+use portcullis_core::store::{PoolStats, StoreError};
 use sqlx::migrate::Migrator;
 use sqlx::pool::PoolOptions;
 use sqlx::postgres::{PgConnectOptions, PgPool};
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqliteSynchronous};
 
 mod clients;
+mod codes;
+mod consents;
+mod grants;
+mod housekeeping;
 mod keys;
 mod rows;
+mod sessions;
 pub mod testing;
 mod users;
 
@@ -170,17 +175,6 @@ macro_rules! execute {
 
 pub(crate) use {execute, on_reader, on_writer};
 
-/// Pool occupancy, for `/metrics`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct PoolStats {
-    /// Open connections.
-    pub size: u32,
-    /// Open connections not in use.
-    pub idle: u32,
-    /// The most connections the pool opens.
-    pub max: u32,
-}
-
 impl SqlStore {
     /// Opens the database named by `options.url`, creating a SQLite file (and its directory)
     /// when missing. Does not run migrations: see [`SqlStore::migrate`].
@@ -215,28 +209,6 @@ impl SqlStore {
         match self.backend {
             Backend::Sqlite { .. } => Dialect::Sqlite,
             Backend::Postgres(_) => Dialect::Postgres,
-        }
-    }
-
-    /// Connection pool occupancy (both SQLite pools are summed).
-    #[must_use]
-    pub fn pool_stats(&self) -> PoolStats {
-        let stats = |size: u32, idle: usize, max: u32| PoolStats {
-            size,
-            idle: u32::try_from(idle).unwrap_or(u32::MAX),
-            max,
-        };
-        match &self.backend {
-            Backend::Sqlite { read, write } => stats(
-                read.size() + write.size(),
-                read.num_idle() + write.num_idle(),
-                read.options().get_max_connections() + 1,
-            ),
-            Backend::Postgres(pool) => stats(
-                pool.size(),
-                pool.num_idle(),
-                pool.options().get_max_connections(),
-            ),
         }
     }
 
@@ -362,5 +334,26 @@ impl portcullis_core::store::HealthStore for SqlStore {
             .await
             .map(|_| ()))
         .map_err(db_error)
+    }
+
+    /// Both SQLite pools are summed.
+    fn pool_stats(&self) -> PoolStats {
+        let stats = |size: u32, idle: usize, max: u32| PoolStats {
+            size,
+            idle: u32::try_from(idle).unwrap_or(u32::MAX),
+            max,
+        };
+        match &self.backend {
+            Backend::Sqlite { read, write } => stats(
+                read.size() + write.size(),
+                read.num_idle() + write.num_idle(),
+                read.options().get_max_connections() + 1,
+            ),
+            Backend::Postgres(pool) => stats(
+                pool.size(),
+                pool.num_idle(),
+                pool.options().get_max_connections(),
+            ),
+        }
     }
 }

@@ -34,3 +34,38 @@ pub(crate) fn into_page<T>(
     };
     Page { items, next }
 }
+
+/// A SHA-256 digest column.
+pub(crate) fn digest(
+    column: &str,
+    bytes: &[u8],
+) -> Result<portcullis_core::hash::SecretHash, StoreError> {
+    portcullis_core::hash::SecretHash::from_bytes(bytes)
+        .ok_or_else(|| corrupt(column, "not a SHA-256 digest"))
+}
+
+/// A scope column.
+pub(crate) fn scope(column: &str, text: &str) -> Result<portcullis_proto::ScopeSet, StoreError> {
+    portcullis_proto::ScopeSet::parse(text).map_err(|e| corrupt(column, e))
+}
+
+/// The two PKCE columns.
+pub(crate) fn challenge(
+    column: &str,
+    challenge: Option<String>,
+    method: Option<String>,
+) -> Result<Option<portcullis_core::store::CodeChallenge>, StoreError> {
+    use portcullis_core::pkce::ChallengeMethod;
+    match (challenge, method) {
+        (None, None) => Ok(None),
+        (Some(challenge), Some(method)) => Ok(Some(portcullis_core::store::CodeChallenge {
+            challenge,
+            method: ChallengeMethod::parse(&method)
+                .ok_or_else(|| corrupt(column, "unknown method"))?,
+        })),
+        _ => Err(corrupt(
+            column,
+            "challenge without method, or method without challenge",
+        )),
+    }
+}

@@ -119,6 +119,31 @@ impl KeyPair {
         }
     }
 
+    /// Whether `signature` is this key's signature of `message` (checked with the public key).
+    #[must_use]
+    pub fn verify(&self, message: &[u8], signature: &[u8]) -> bool {
+        use aws_lc_rs::signature::{
+            ECDSA_P256_SHA256_FIXED, ED25519, RSA_PKCS1_2048_8192_SHA256, RSA_PSS_2048_8192_SHA256,
+            UnparsedPublicKey, VerificationAlgorithm,
+        };
+        let (algorithm, public): (&'static dyn VerificationAlgorithm, &[u8]) = match self {
+            Self::Ec(pair) => (&ECDSA_P256_SHA256_FIXED, pair.public_key().as_ref()),
+            Self::Ed(pair) => (&ED25519, pair.public_key().as_ref()),
+            Self::Rsa(pair, padding) => {
+                let pss = std::ptr::addr_eq(*padding, &RSA_PSS_SHA256 as &dyn RsaEncoding);
+                let algorithm: &'static dyn VerificationAlgorithm = if pss {
+                    &RSA_PSS_2048_8192_SHA256
+                } else {
+                    &RSA_PKCS1_2048_8192_SHA256
+                };
+                (algorithm, pair.public_key().as_ref())
+            }
+        };
+        UnparsedPublicKey::new(algorithm, public)
+            .verify(message, signature)
+            .is_ok()
+    }
+
     /// The public half as a JWK (RFC 7518 §6.2, §6.3; RFC 8037 §2).
     #[must_use]
     pub fn public_jwk(&self, kid: &str, alg: SigningAlg) -> Jwk {
@@ -169,6 +194,8 @@ mod tests {
             let pkcs8 = KeyPair::generate_pkcs8(alg).unwrap();
             let pair = KeyPair::from_pkcs8(alg, &pkcs8).unwrap();
             let signature = pair.sign(alg, b"message").unwrap();
+            assert!(pair.verify(b"message", &signature), "{alg}");
+            assert!(!pair.verify(b"messagf", &signature), "{alg}");
             let jwk = pair.public_jwk("kid", alg);
             assert_eq!(jwk.alg, alg.as_str());
             match alg {

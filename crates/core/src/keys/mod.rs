@@ -7,6 +7,7 @@
 
 mod alg;
 mod kek;
+pub mod manage;
 mod material;
 mod ring;
 

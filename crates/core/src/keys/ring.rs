@@ -95,6 +95,12 @@ impl LoadedKey {
         }
     }
 
+    /// Whether `signature` over `message` was made by this key.
+    #[must_use]
+    pub fn verify(&self, message: &[u8], signature: &[u8]) -> bool {
+        self.pair.verify(message, signature)
+    }
+
     /// Signs `message` with this key.
     ///
     /// # Errors

@@ -1,0 +1,32 @@
+//! The client credentials grant (RFC 6749 §4.4): a token about the client itself.
+
+use super::requested_scope;
+use crate::client::Client;
+use crate::oauth::issue::{Issued, Subject, access_token};
+use crate::oauth::{Context, TokenError};
+
+/// Issues an access token for the client's own use. Without `scope`, the token carries every
+/// scope the client may have; a scope outside that is `invalid_scope`. No refresh token: the
+/// client can always ask again (RFC 6749 §4.4.3).
+///
+/// # Errors
+/// [`TokenError::ScopeNotAllowed`], or a signing failure.
+pub fn issue(
+    ctx: &Context<'_>,
+    client: &Client,
+    scope: Option<&str>,
+) -> Result<Issued, TokenError> {
+    let scope = requested_scope(scope, &client.scopes, TokenError::ScopeNotAllowed)?
+        .unwrap_or_else(|| client.scopes.clone());
+    let (token, expires_in) = access_token(ctx, client, &Subject::Client, &scope)?;
+    Ok(Issued {
+        access_token: token,
+        expires_in,
+        refresh_token: None,
+        scope,
+        id_token: None,
+        user: None,
+        profile: None,
+        client_id: client.id.clone(),
+    })
+}

@@ -1,0 +1,139 @@
+//! The grants of the token endpoint (RFC 6749 §4.1.3, §4.4, §6).
+
+mod authorization_code;
+mod client_credentials;
+mod refresh_token;
+
+use portcullis_proto::Secret;
+use portcullis_proto::token::TokenRequest;
+
+use super::client_auth::AuthenticatedClient;
+use super::issue::Issued;
+use super::{Context, TokenError};
+use crate::client::GrantType;
+
+/// A token request, checked for the parameters its grant needs.
+#[derive(Debug, Clone)]
+pub enum GrantRequest {
+    /// RFC 6749 §4.1.3.
+    AuthorizationCode {
+        /// The code.
+        code: Secret,
+        /// The redirect URI, if sent.
+        redirect_uri: Option<String>,
+        /// The PKCE verifier, if sent.
+        code_verifier: Option<Secret>,
+    },
+    /// RFC 6749 §6.
+    RefreshToken {
+        /// The refresh token.
+        refresh_token: Secret,
+        /// A narrower scope, if asked for.
+        scope: Option<String>,
+    },
+    /// RFC 6749 §4.4.
+    ClientCredentials {
+        /// The scope asked for.
+        scope: Option<String>,
+    },
+}
+
+impl GrantRequest {
+    /// The grant type.
+    #[must_use]
+    pub fn grant_type(&self) -> GrantType {
+        match self {
+            Self::AuthorizationCode { .. } => GrantType::AuthorizationCode,
+            Self::RefreshToken { .. } => GrantType::RefreshToken,
+            Self::ClientCredentials { .. } => GrantType::ClientCredentials,
+        }
+    }
+
+    /// Reads the grant from the request's parameters. Empty parameters count as absent
+    /// (RFC 6749 §3.1).
+    ///
+    /// # Errors
+    /// [`TokenError::MissingParameter`] or [`TokenError::UnsupportedGrant`].
+    pub fn parse(request: TokenRequest) -> Result<Self, TokenError> {
+        let text = |v: Option<String>| v.filter(|s| !s.is_empty());
+        let secret = |v: Option<Secret>| v.filter(|s| !s.is_empty());
+        let grant_type =
+            text(request.grant_type).ok_or(TokenError::MissingParameter("grant_type"))?;
+        match grant_type.as_str() {
+            "authorization_code" => Ok(Self::AuthorizationCode {
+                code: secret(request.code).ok_or(TokenError::MissingParameter("code"))?,
+                redirect_uri: text(request.redirect_uri),
+                code_verifier: secret(request.code_verifier),
+            }),
+            "refresh_token" => Ok(Self::RefreshToken {
+                refresh_token: secret(request.refresh_token)
+                    .ok_or(TokenError::MissingParameter("refresh_token"))?,
+                scope: text(request.scope),
+            }),
+            "client_credentials" => Ok(Self::ClientCredentials {
+                scope: text(request.scope),
+            }),
+            other => Err(TokenError::UnsupportedGrant(
+                other.chars().take(64).collect(),
+            )),
+        }
+    }
+}
+
+/// Runs a grant for an authenticated client.
+///
+/// # Errors
+/// [`TokenError::GrantNotAllowed`] when the client may not use the grant, otherwise the
+/// grant's own errors.
+pub async fn exchange(
+    ctx: &Context<'_>,
+    client: &AuthenticatedClient,
+    request: GrantRequest,
+) -> Result<Issued, TokenError> {
+    let client = &client.client;
+    if !client.allows_grant(request.grant_type()) {
+        return Err(TokenError::GrantNotAllowed(request.grant_type()));
+    }
+    match request {
+        GrantRequest::AuthorizationCode {
+            code,
+            redirect_uri,
+            code_verifier,
+        } => {
+            authorization_code::redeem(
+                ctx,
+                client,
+                &code,
+                redirect_uri.as_deref(),
+                code_verifier.as_ref(),
+            )
+            .await
+        }
+        GrantRequest::RefreshToken {
+            refresh_token,
+            scope,
+        } => refresh_token::refresh(ctx, client, &refresh_token, scope.as_deref()).await,
+        GrantRequest::ClientCredentials { scope } => {
+            client_credentials::issue(ctx, client, scope.as_deref())
+        }
+    }
+}
+
+/// A requested scope string, checked to be a subset of `allowed`.
+fn requested_scope(
+    requested: Option<&str>,
+    allowed: &portcullis_proto::ScopeSet,
+    exceeds: impl Fn(String) -> TokenError,
+) -> Result<Option<portcullis_proto::ScopeSet>, TokenError> {
+    let Some(text) = requested else {
+        return Ok(None);
+    };
+    let scope = portcullis_proto::ScopeSet::parse(text)
+        .map_err(|e| TokenError::Malformed(format!("scope: {e}")))?;
+    let outside = scope.difference(allowed);
+    if outside.is_empty() {
+        Ok(Some(scope))
+    } else {
+        Err(exceeds(outside.to_string()))
+    }
+}

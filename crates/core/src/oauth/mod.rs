@@ -1,0 +1,84 @@
+//! The OAuth 2.0 and OpenID Connect protocol: authorization requests and decisions, client
+//! authentication, the grants of the token endpoint, token issuance and verification,
+//! introspection and revocation.
+
+pub mod access;
+pub mod authorize;
+pub mod client_auth;
+pub mod consent;
+mod error;
+pub mod grant;
+pub mod introspection;
+pub mod issue;
+pub mod revocation;
+
+use std::sync::Arc;
+
+pub use error::TokenError;
+
+use crate::keys::{KeyRing, SigningAlg};
+use crate::random::SecretGenerator;
+use crate::scopes::ScopeRegistry;
+use crate::store::Store;
+use crate::time::Clock;
+
+/// Lifetime of an authorization code (RFC 6749 §4.1.2 recommends at most ten minutes; one
+/// minute is plenty for a redirect and a token request).
+pub const CODE_TTL_SECONDS: i64 = 60;
+
+/// Protocol settings, from the validated configuration.
+#[derive(Debug, Clone)]
+pub struct OAuthSettings {
+    /// The issuer identifier (`iss`).
+    pub issuer: String,
+    /// The audience of access tokens (`aud`): the resource servers that accept them.
+    pub audience: String,
+    /// The algorithm access tokens are signed with.
+    pub access_token_alg: SigningAlg,
+    /// How long a pending authorization request (login, onboarding, consent) may take.
+    pub auth_request_ttl: i64,
+    /// The scopes that exist.
+    pub scopes: ScopeRegistry,
+}
+
+/// What a protocol operation needs: storage, time, randomness, keys and settings.
+#[derive(Debug, Clone, Copy)]
+pub struct Context<'a> {
+    /// Storage.
+    pub store: &'a dyn Store,
+    /// The time.
+    pub clock: &'a dyn Clock,
+    /// Secrets and ids.
+    pub random: &'a dyn SecretGenerator,
+    /// Signing keys.
+    pub keys: &'a KeyRing,
+    /// Settings.
+    pub settings: &'a OAuthSettings,
+}
+
+/// Owned handles from which a [`Context`] is borrowed for one request.
+#[derive(Debug, Clone)]
+pub struct Services {
+    /// Storage.
+    pub store: Arc<dyn Store>,
+    /// The time.
+    pub clock: Arc<dyn Clock>,
+    /// Secrets and ids.
+    pub random: Arc<dyn SecretGenerator>,
+    /// Settings.
+    pub settings: Arc<OAuthSettings>,
+}
+
+impl Services {
+    /// A context over `keys`.
+    #[must_use]
+    pub fn context<'a>(&'a self, keys: &'a KeyRing) -> Context<'a> {
+        Context {
+            store: self.store.as_ref(),
+            clock: self.clock.as_ref(),
+            random: self.random.as_ref(),
+            keys,
+            settings: &self.settings,
+        }
+    }
+}

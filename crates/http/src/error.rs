@@ -1,0 +1,196 @@
+//! The one place where errors become HTTP responses.
+//!
+//! JSON endpoints answer with the RFC 6749 §5.2 body and `Cache-Control: no-store`; bearer
+//! errors carry `WWW-Authenticate` (RFC 6750 §3); a client that tried HTTP Basic and failed gets
+//! a Basic challenge (RFC 6749 §5.2). Internal detail is logged, never sent.
+
+use axum::Json;
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use portcullis_core::oauth::TokenError;
+use portcullis_core::oauth::access::AccessError;
+use portcullis_core::store::StoreError;
+use portcullis_proto::{ErrorCode, ErrorResponse};
+
+/// The realm of every challenge.
+pub const REALM: &str = "portcullis";
+
+/// An error answered as JSON.
+#[derive(Debug)]
+pub struct ApiError {
+    status: StatusCode,
+    body: ErrorResponse,
+    www_authenticate: Option<String>,
+    retry_after: Option<u32>,
+}
+
+impl ApiError {
+    /// An error with this status, code and description.
+    #[must_use]
+    pub fn new(status: StatusCode, code: ErrorCode, description: impl Into<String>) -> Self {
+        Self {
+            status,
+            body: ErrorResponse::new(code, description),
+            www_authenticate: None,
+            retry_after: None,
+        }
+    }
+
+    /// A 400 `invalid_request`.
+    #[must_use]
+    pub fn bad_request(description: impl Into<String>) -> Self {
+        Self::new(
+            StatusCode::BAD_REQUEST,
+            ErrorCode::InvalidRequest,
+            description,
+        )
+    }
+
+    /// Adds a `WWW-Authenticate` challenge.
+    #[must_use]
+    pub fn with_challenge(mut self, challenge: String) -> Self {
+        self.www_authenticate = Some(challenge);
+        self
+    }
+
+    /// Adds `Retry-After`.
+    #[must_use]
+    pub fn with_retry_after(mut self, seconds: u32) -> Self {
+        self.retry_after = Some(seconds);
+        self
+    }
+
+    /// A 404 in the API's JSON shape.
+    #[must_use]
+    pub fn not_found() -> Self {
+        Self::new(
+            StatusCode::NOT_FOUND,
+            ErrorCode::NotFound,
+            "no such resource",
+        )
+    }
+
+    /// The database could not be used: 503 with `Retry-After`, so clients back off and retry
+    /// instead of treating the request as refused. The cause is logged, not sent.
+    #[must_use]
+    pub fn unavailable(cause: &dyn std::fmt::Display) -> Self {
+        tracing::warn!(error = %cause, "storage unavailable");
+        Self::new(
+            StatusCode::SERVICE_UNAVAILABLE,
+            ErrorCode::TemporarilyUnavailable,
+            "the service is temporarily unavailable; retry shortly",
+        )
+        .with_retry_after(2)
+    }
+
+    /// An unexpected failure: logged with its cause, answered as a bare `server_error`.
+    #[must_use]
+    pub fn internal(cause: &dyn std::fmt::Display) -> Self {
+        tracing::error!(error = %cause, "internal error");
+        Self::new(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            ErrorCode::ServerError,
+            "internal error",
+        )
+    }
+
+    /// A bearer-token failure (RFC 6750 §3.1). Without a token at all, the challenge carries
+    /// no error code.
+    #[must_use]
+    pub fn bearer(code: Option<ErrorCode>, description: &str) -> Self {
+        let (status, code_name) = match code {
+            Some(ErrorCode::InsufficientScope) => {
+                (StatusCode::FORBIDDEN, Some("insufficient_scope"))
+            }
+            Some(ErrorCode::InvalidRequest) => (StatusCode::BAD_REQUEST, Some("invalid_request")),
+            Some(_) => (StatusCode::UNAUTHORIZED, Some("invalid_token")),
+            None => (StatusCode::UNAUTHORIZED, None),
+        };
+        let challenge = match code_name {
+            Some(name) => format!(
+                "Bearer realm=\"{REALM}\", error=\"{name}\", error_description=\"{}\"",
+                description.replace(['"', '\\'], "'")
+            ),
+            None => format!("Bearer realm=\"{REALM}\""),
+        };
+        let code = code.unwrap_or(ErrorCode::InvalidToken);
+        Self::new(status, code, description).with_challenge(challenge)
+    }
+
+    /// 403 `insufficient_scope`, naming the scope needed (RFC 6750 §3.1).
+    #[must_use]
+    pub fn insufficient_scope(needed: &str) -> Self {
+        let mut error = Self::bearer(
+            Some(ErrorCode::InsufficientScope),
+            &format!("this request needs the scope {needed}"),
+        );
+        error.www_authenticate = error
+            .www_authenticate
+            .map(|c| format!("{c}, scope=\"{needed}\""));
+        error
+    }
+
+    /// The error code.
+    #[must_use]
+    pub fn code(&self) -> ErrorCode {
+        self.body.error
+    }
+}
+
+impl From<StoreError> for ApiError {
+    fn from(error: StoreError) -> Self {
+        match error {
+            StoreError::Unavailable(_) => Self::unavailable(&error),
+            StoreError::Conflict(_) | StoreError::Corrupt(_) | StoreError::Other(_) => {
+                Self::internal(&error)
+            }
+        }
+    }
+}
+
+impl From<TokenError> for ApiError {
+    fn from(error: TokenError) -> Self {
+        let code = error.code();
+        match (code, &error) {
+            (ErrorCode::InvalidClient, TokenError::ClientAuthFailed { basic }) => {
+                let error = Self::new(StatusCode::UNAUTHORIZED, code, error.to_string());
+                if *basic {
+                    error.with_challenge(format!("Basic realm=\"{REALM}\""))
+                } else {
+                    error
+                }
+            }
+            (ErrorCode::TemporarilyUnavailable, _) => Self::unavailable(&error),
+            (ErrorCode::ServerError, _) => Self::internal(&error),
+            _ => Self::new(StatusCode::BAD_REQUEST, code, error.to_string()),
+        }
+    }
+}
+
+impl From<AccessError> for ApiError {
+    fn from(error: AccessError) -> Self {
+        match error {
+            AccessError::Store(store) => store.into(),
+            other => Self::bearer(Some(ErrorCode::InvalidToken), &other.to_string()),
+        }
+    }
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        let mut response = (self.status, Json(self.body)).into_response();
+        let headers = response.headers_mut();
+        headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+        headers.insert(header::PRAGMA, HeaderValue::from_static("no-cache"));
+        if let Some(challenge) = self
+            .www_authenticate
+            .and_then(|c| HeaderValue::try_from(c).ok())
+        {
+            headers.insert(header::WWW_AUTHENTICATE, challenge);
+        }
+        if let Some(seconds) = self.retry_after {
+            headers.insert(header::RETRY_AFTER, HeaderValue::from(seconds));
+        }
+        response
+    }
+}

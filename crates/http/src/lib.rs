@@ -1,0 +1,89 @@
+//! The Portcullis HTTP layer.
+//!
+//! [`router`] is a pure function of [`AppState`]: handlers extract, call the core, and map the
+//! result; errors become responses in one place ([`error`]).
+
+pub mod bearer;
+pub mod error;
+mod jwks;
+pub mod metrics;
+mod middleware;
+pub mod oauth;
+mod ops;
+pub mod pages;
+pub mod state;
+
+use axum::Router;
+use axum::routing::{get, post};
+use tower_http::csrf::CsrfLayer;
+
+pub use state::{AppState, HttpSettings};
+
+/// Every route of the server, with its middleware.
+pub fn router(state: AppState) -> Router {
+    // Machine endpoints: called by clients and resource servers, never by a browser form, so
+    // they sit outside the page middleware (CSRF origin checks, page headers).
+    let machine = Router::new()
+        .route("/healthz", get(ops::healthz))
+        .route("/readyz", get(ops::readyz))
+        .route("/metrics", get(ops::metrics))
+        .route("/oauth/jwks", get(jwks::jwks))
+        .route("/oauth/token", post(oauth::token::token))
+        .route("/oauth/introspect", post(oauth::introspection::introspect))
+        .route("/oauth/revoke", post(oauth::revocation::revoke))
+        .route(
+            "/oauth/userinfo",
+            get(oauth::userinfo::get).post(oauth::userinfo::post),
+        )
+        .route(
+            "/.well-known/oauth-authorization-server",
+            get(oauth::discovery::discovery),
+        )
+        .route(
+            "/.well-known/openid-configuration",
+            get(oauth::discovery::discovery),
+        );
+    let mut pages = Router::new()
+        .route(
+            "/oauth/authorize",
+            get(oauth::authorize::get).post(oauth::authorize::post),
+        )
+        .route("/oauth/authorize/resume", get(oauth::authorize::resume))
+        .route("/login", get(pages::login::show).post(pages::login::submit))
+        .route(
+            "/signup",
+            get(pages::signup::show).post(pages::signup::submit),
+        )
+        .route(
+            "/consent",
+            get(pages::consent::show).post(pages::consent::submit),
+        )
+        .route(
+            "/logout",
+            get(pages::logout::show).post(pages::logout::submit),
+        )
+        .route("/account", get(pages::account::show))
+        .route("/account/apps/revoke", post(pages::account::revoke))
+        .route("/static/portcullis.css", get(pages::stylesheet));
+    if state.settings.sandbox {
+        pages = pages.route("/sandbox/callback", get(pages::sandbox::callback));
+    }
+    // Cross-origin form posts are refused by origin as well as by the forms' CSRF tokens.
+    let csrf = CsrfLayer::new();
+    let csrf = origin(state.issuer())
+        .and_then(|o| csrf.clone().add_trusted_origin(o).ok())
+        .unwrap_or(csrf);
+    let pages = pages::with_security_headers(pages).layer(csrf);
+    let routes = machine
+        .merge(pages)
+        .fallback(ops::not_found)
+        .with_state(state.clone());
+    middleware::wrap(routes, &state)
+}
+
+/// `scheme://host[:port]` of a URL.
+fn origin(url: &str) -> Option<String> {
+    url::Url::parse(url)
+        .ok()
+        .map(|u| u.origin().ascii_serialization())
+}

@@ -1,0 +1,98 @@
+//! `GET/POST /oauth/authorize` and `GET /oauth/authorize/resume`.
+
+use axum::body::Bytes;
+use axum::extract::{Query, RawQuery, State};
+use axum::http::StatusCode;
+use axum::response::Response;
+use portcullis_core::oauth::authorize::{self, AuthorizeError, Step};
+use portcullis_core::store::StoreError;
+use serde::Deserialize;
+
+use crate::pages::session::Browser;
+use crate::pages::{PageFailure, error_page, see_other, with_request};
+use crate::state::AppState;
+
+fn pairs(bytes: &[u8]) -> Vec<(String, String)> {
+    url::form_urlencoded::parse(bytes)
+        .map(|(k, v)| (k.into_owned(), v.into_owned()))
+        .collect()
+}
+
+/// The authorization endpoint with its parameters in the query.
+pub async fn get(
+    State(state): State<AppState>,
+    browser: Browser,
+    RawQuery(query): RawQuery,
+) -> Result<Response, PageFailure> {
+    start(
+        &state,
+        &browser,
+        &pairs(query.unwrap_or_default().as_bytes()),
+    )
+    .await
+}
+
+/// The authorization endpoint with its parameters in a form body (RFC 6749 §3.1).
+pub async fn post(
+    State(state): State<AppState>,
+    browser: Browser,
+    body: Bytes,
+) -> Result<Response, PageFailure> {
+    start(&state, &browser, &pairs(&body)).await
+}
+
+async fn start(
+    state: &AppState,
+    browser: &Browser,
+    params: &[(String, String)],
+) -> Result<Response, PageFailure> {
+    let keys = state.keyring();
+    let ctx = state.context(&keys);
+    let (client, request) = match authorize::validate(&ctx, state.clients.as_ref(), params).await {
+        Ok(valid) => valid,
+        Err(AuthorizeError::Redirect(redirect)) => {
+            return Ok(see_other(&authorize::error_url(&redirect, state.issuer())));
+        }
+        Err(AuthorizeError::Store(StoreError::Unavailable(cause))) => {
+            tracing::warn!(%cause, "authorization request while storage is unavailable");
+            return Ok(error_page(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "Temporarily unavailable",
+                "The service cannot take this request right now. Please try again in a moment.",
+            ));
+        }
+        Err(other) => return Err(other.into()),
+    };
+    let step = authorize::next_step(&ctx, &request, &client, browser.logged_in()).await?;
+    Ok(respond(step, &request.id))
+}
+
+/// Sends the browser to its next step.
+fn respond(step: Step, request: &str) -> Response {
+    match step {
+        Step::Login { signup: false } => see_other(&with_request("/login", Some(request))),
+        Step::Login { signup: true } => see_other(&with_request("/signup", Some(request))),
+        Step::Consent => see_other(&with_request("/consent", Some(request))),
+        Step::Redirect(url) => see_other(&url),
+    }
+}
+
+/// The query of `/oauth/authorize/resume`.
+#[derive(Debug, Deserialize)]
+pub struct Resume {
+    request: String,
+}
+
+/// Continues a pending request after login, sign-up or onboarding.
+pub async fn resume(
+    State(state): State<AppState>,
+    browser: Browser,
+    Query(query): Query<Resume>,
+) -> Result<Response, PageFailure> {
+    let keys = state.keyring();
+    let ctx = state.context(&keys);
+    let (client, request) =
+        authorize::pending(&ctx, state.clients.as_ref(), &query.request).await?;
+    let step = authorize::next_step(&ctx, &request, &client, browser.logged_in()).await?;
+    Ok(respond(step, &request.id))
+}

@@ -1,0 +1,9 @@
+//! OAuth 2.0 and OpenID Connect endpoints.
+
+pub mod authorize;
+pub mod body;
+pub mod discovery;
+pub mod introspection;
+pub mod revocation;
+pub mod token;
+pub mod userinfo;

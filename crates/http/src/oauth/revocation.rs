@@ -1,0 +1,41 @@
+//! `POST /oauth/revoke` (RFC 7009).
+
+use axum::extract::State;
+use axum::http::HeaderMap;
+use axum::response::{IntoResponse, Response};
+use portcullis_core::oauth::client_auth::authenticate;
+use portcullis_core::oauth::{TokenError, revocation};
+use portcullis_proto::token::RevocationRequest;
+
+use super::body::{Body, client_credentials};
+use super::token::no_store;
+use crate::error::ApiError;
+use crate::state::AppState;
+
+/// The revocation endpoint: 200 with an empty body whether or not the token existed.
+pub async fn revoke(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Body(request): Body<RevocationRequest>,
+) -> Result<Response, ApiError> {
+    let credentials = client_credentials(
+        &headers,
+        request.client_id.as_ref(),
+        request.client_secret.as_ref(),
+    );
+    let client = authenticate(
+        state.clients.as_ref(),
+        state.services.clock.as_ref(),
+        credentials,
+    )
+    .await?;
+    let token = request
+        .token
+        .filter(|t| !t.is_empty())
+        .ok_or(TokenError::MissingParameter("token"))?;
+    let keys = state.keyring();
+    revocation::revoke(&state.context(&keys), &client, &token).await?;
+    let mut response = ().into_response();
+    no_store(response.headers_mut());
+    Ok(response)
+}

@@ -1,0 +1,91 @@
+//! `GET /account`: who is logged in and which apps they connected; revoking an app ends its
+//! access at once.
+
+use askama::Template;
+use axum::Form;
+use axum::extract::State;
+use axum::http::StatusCode;
+use axum::response::Response;
+use portcullis_proto::ClientId;
+use serde::Deserialize;
+
+use super::session::Browser;
+use super::{PageFailure, render, see_other, stale_form};
+use crate::state::AppState;
+
+struct AppItem {
+    client_id: String,
+    name: String,
+    since: String,
+    scopes: Vec<String>,
+}
+
+#[derive(Template)]
+#[template(path = "account.html")]
+struct AccountPage<'a> {
+    csrf: &'a str,
+    name: &'a str,
+    email: &'a str,
+    apps: Vec<AppItem>,
+}
+
+/// The account page.
+pub async fn show(
+    State(state): State<AppState>,
+    browser: Browser,
+) -> Result<Response, PageFailure> {
+    let (Some(user), Some(session)) = (&browser.user, &browser.session) else {
+        return Ok(see_other("/login"));
+    };
+    let store = state.services.store.as_ref();
+    let mut apps = Vec::new();
+    for consent in store.consents_of(&user.id).await? {
+        let name = store
+            .client(&consent.client_id)
+            .await?
+            .map_or_else(|| consent.client_id.to_string(), |c| c.name);
+        apps.push(AppItem {
+            client_id: consent.client_id.to_string(),
+            name,
+            since: consent.created_at.to_rfc3339().chars().take(10).collect(),
+            scopes: consent.scope.to_vec(),
+        });
+    }
+    let page = AccountPage {
+        csrf: &session.csrf_token,
+        name: &user.name,
+        email: &user.email,
+        apps,
+    };
+    Ok(render(StatusCode::OK, &page))
+}
+
+/// The revoke form's fields.
+#[derive(Debug, Deserialize)]
+pub struct RevokeForm {
+    csrf: String,
+    client_id: String,
+}
+
+/// Revokes an app: forgets the consent and revokes every grant, so refresh fails and its
+/// access tokens are refused from now on.
+pub async fn revoke(
+    State(state): State<AppState>,
+    browser: Browser,
+    Form(form): Form<RevokeForm>,
+) -> Result<Response, PageFailure> {
+    if !browser.csrf_ok(&form.csrf) {
+        return Ok(stale_form());
+    }
+    let Some(user) = &browser.user else {
+        return Ok(see_other("/login"));
+    };
+    let client = ClientId::new(form.client_id);
+    let store = state.services.store.as_ref();
+    store.delete_consent(&user.id, &client).await?;
+    let revoked = store
+        .revoke_grants_of(&user.id, Some(&client), state.services.clock.now())
+        .await?;
+    tracing::info!(user = %user.id, client = %client, grants = revoked, "app access revoked by the user");
+    Ok(see_other("/account"))
+}

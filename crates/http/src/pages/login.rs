@@ -1,0 +1,156 @@
+//! `GET/POST /login`.
+
+use askama::Template;
+use axum::Form;
+use axum::extract::{Query, State};
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::response::Response;
+use portcullis_core::throttle::{self, LOGIN_PER_ACCOUNT, LOGIN_PER_IP, Throttled};
+use portcullis_core::user::{DUMMY_PASSWORD_HASH, normalize_email, verify_password};
+use portcullis_proto::Secret;
+use serde::Deserialize;
+
+use super::session::{self, Browser, ClientIp};
+use super::{PageFailure, error_page, render, see_other, stale_form, with_request};
+use crate::state::AppState;
+
+#[derive(Template)]
+#[template(path = "login.html")]
+struct LoginPage<'a> {
+    csrf: &'a str,
+    request: Option<&'a str>,
+    app: Option<String>,
+    error: Option<&'static str>,
+    email: &'a str,
+    signup_href: String,
+}
+
+/// The query of `GET /login`.
+#[derive(Debug, Deserialize)]
+pub struct LoginQuery {
+    request: Option<String>,
+    error: Option<String>,
+    email: Option<String>,
+}
+
+/// The name of the app a pending request comes from, for the page heading.
+pub async fn app_name(state: &AppState, request: Option<&str>) -> Option<String> {
+    let request = state.services.store.auth_request(request?).await.ok()??;
+    let client = state
+        .services
+        .store
+        .client(&request.client_id)
+        .await
+        .ok()??;
+    Some(client.name)
+}
+
+/// Where to go after logging in: the pending authorization request, or the account page.
+pub fn after_login(request: Option<&str>) -> String {
+    match request {
+        Some(_) => with_request("/oauth/authorize/resume", request),
+        None => "/account".to_owned(),
+    }
+}
+
+/// The login form.
+pub async fn show(
+    State(state): State<AppState>,
+    browser: Browser,
+    Query(query): Query<LoginQuery>,
+) -> Result<Response, PageFailure> {
+    let (session, new_id) = session::ensure(&state, &browser).await?;
+    let request = query.request.as_deref().filter(|r| !r.is_empty());
+    let error = query.error.as_deref().map(|code| match code {
+        "credentials" => "Email or password is incorrect.",
+        _ => "Something went wrong; please try again.",
+    });
+    let page = LoginPage {
+        csrf: &session.csrf_token,
+        request,
+        app: app_name(&state, request).await,
+        error,
+        email: query.email.as_deref().unwrap_or_default(),
+        signup_href: with_request("/signup", request),
+    };
+    let mut response = render(StatusCode::OK, &page);
+    if let Some(id) = new_id {
+        session::attach(&state, &mut response, &id);
+    }
+    Ok(response)
+}
+
+/// The login form's fields.
+#[derive(Debug, Deserialize)]
+pub struct LoginForm {
+    email: String,
+    password: Secret,
+    csrf: String,
+    request: Option<String>,
+}
+
+/// 429 with `Retry-After`: the attempt was not even checked.
+pub fn too_many(throttled: Throttled) -> Response {
+    let mut response = error_page(
+        StatusCode::TOO_MANY_REQUESTS,
+        "Too many attempts",
+        "There were too many attempts. Please wait a few minutes and try again.",
+    );
+    response.headers_mut().insert(
+        header::RETRY_AFTER,
+        HeaderValue::from(throttled.retry_after),
+    );
+    response
+}
+
+/// Checks the password and starts a logged-in session. A failure says only that email or
+/// password is wrong, whether or not the account exists, and takes as long either way.
+pub async fn submit(
+    State(state): State<AppState>,
+    browser: Browser,
+    ClientIp(ip): ClientIp,
+    Form(form): Form<LoginForm>,
+) -> Result<Response, PageFailure> {
+    if !browser.csrf_ok(&form.csrf) {
+        return Ok(stale_form());
+    }
+    let store = state.services.store.as_ref();
+    let clock = state.services.clock.as_ref();
+    let email = normalize_email(&form.email).unwrap_or_else(|_| form.email.trim().to_lowercase());
+    let account_key = format!("login:account:{email}");
+    let ip_key = format!(
+        "login:ip:{}",
+        ip.map_or_else(|| "unknown".to_owned(), |ip| ip.to_string())
+    );
+    for (key, limit) in [(&account_key, LOGIN_PER_ACCOUNT), (&ip_key, LOGIN_PER_IP)] {
+        if let Err(throttled) = throttle::hit(store, clock, key, limit).await? {
+            tracing::warn!(limit = %key.split(':').nth(1).unwrap_or_default(), "login throttled");
+            return Ok(too_many(throttled));
+        }
+    }
+    let user = store.user_by_email(&email).await?;
+    let hash = user
+        .as_ref()
+        .and_then(|u| u.password_hash.clone())
+        .unwrap_or_else(|| DUMMY_PASSWORD_HASH.to_owned());
+    let password = form.password;
+    let matches = tokio::task::spawn_blocking(move || verify_password(&hash, &password))
+        .await
+        .unwrap_or(false);
+    let request = form.request.as_deref().filter(|r| !r.is_empty());
+    let Some(user) = user.filter(|u| matches && !u.disabled) else {
+        tracing::info!("login failed");
+        let query = url::form_urlencoded::Serializer::new(String::new())
+            .extend_pairs(request.map(|r| ("request", r)))
+            .append_pair("error", "credentials")
+            .append_pair("email", &email)
+            .finish();
+        return Ok(see_other(&format!("/login?{query}")));
+    };
+    store.reset(&account_key).await?;
+    let id = session::login(&state, &browser, &user).await?;
+    tracing::info!(user = %user.id, "login succeeded");
+    let mut response = see_other(&after_login(request));
+    session::attach(&state, &mut response, &id);
+    Ok(response)
+}

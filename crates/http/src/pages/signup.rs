@@ -1,0 +1,161 @@
+//! `GET/POST /signup`.
+
+use askama::Template;
+use axum::Form;
+use axum::extract::{Query, State};
+use axum::http::StatusCode;
+use axum::response::Response;
+use portcullis_core::admin::users::{self, NewUserError};
+use portcullis_core::throttle::{self, SIGNUP_PER_IP};
+use portcullis_core::user::{EmailError, MIN_PASSWORD_LEN, PasswordError};
+use portcullis_proto::Secret;
+use serde::Deserialize;
+
+use super::login::{after_login, app_name, too_many};
+use super::session::{self, Browser, ClientIp};
+use super::{PageFailure, internal, render, see_other, stale_form, with_request};
+use crate::state::AppState;
+
+#[derive(Template)]
+#[template(path = "signup.html")]
+struct SignupPage<'a> {
+    csrf: &'a str,
+    request: Option<&'a str>,
+    app: Option<String>,
+    error: Option<&'static str>,
+    name: &'a str,
+    email: &'a str,
+    min_password: usize,
+    login_href: String,
+}
+
+/// The query of `GET /signup`.
+#[derive(Debug, Deserialize)]
+pub struct SignupQuery {
+    request: Option<String>,
+    error: Option<String>,
+    name: Option<String>,
+    email: Option<String>,
+}
+
+fn message(code: &str) -> &'static str {
+    match code {
+        "email" => "Enter an email address like name@example.com.",
+        "password_short" => "Choose a longer password.",
+        "password_long" => "That password is too long.",
+        "name" => "Enter your name (up to 100 characters).",
+        "taken" => {
+            "An account with this email already exists. Log in instead, or use another email."
+        }
+        _ => "Something went wrong; please try again.",
+    }
+}
+
+/// The sign-up form.
+pub async fn show(
+    State(state): State<AppState>,
+    browser: Browser,
+    Query(query): Query<SignupQuery>,
+) -> Result<Response, PageFailure> {
+    let (session, new_id) = session::ensure(&state, &browser).await?;
+    let request = query.request.as_deref().filter(|r| !r.is_empty());
+    let page = SignupPage {
+        csrf: &session.csrf_token,
+        request,
+        app: app_name(&state, request).await,
+        error: query.error.as_deref().map(message),
+        name: query.name.as_deref().unwrap_or_default(),
+        email: query.email.as_deref().unwrap_or_default(),
+        min_password: MIN_PASSWORD_LEN,
+        login_href: with_request("/login", request),
+    };
+    let mut response = render(StatusCode::OK, &page);
+    if let Some(id) = new_id {
+        session::attach(&state, &mut response, &id);
+    }
+    Ok(response)
+}
+
+/// The sign-up form's fields.
+#[derive(Debug, Deserialize)]
+pub struct SignupForm {
+    name: String,
+    email: String,
+    password: Secret,
+    csrf: String,
+    request: Option<String>,
+}
+
+/// Creates the account and logs the new user in.
+pub async fn submit(
+    State(state): State<AppState>,
+    browser: Browser,
+    ClientIp(ip): ClientIp,
+    Form(form): Form<SignupForm>,
+) -> Result<Response, PageFailure> {
+    if !browser.csrf_ok(&form.csrf) {
+        return Ok(stale_form());
+    }
+    let services = &state.services;
+    let ip_key = format!(
+        "signup:ip:{}",
+        ip.map_or_else(|| "unknown".to_owned(), |ip| ip.to_string())
+    );
+    if let Err(throttled) = throttle::hit(
+        services.store.as_ref(),
+        services.clock.as_ref(),
+        &ip_key,
+        SIGNUP_PER_IP,
+    )
+    .await?
+    {
+        return Ok(too_many(throttled));
+    }
+    let request = form.request.as_deref().filter(|r| !r.is_empty());
+    let random = std::sync::Arc::clone(&services.random);
+    let (email, name, password) = (form.email.clone(), form.name.clone(), form.password);
+    let prepared = tokio::task::spawn_blocking(move || {
+        users::prepare(random.as_ref(), &email, &name, &password)
+    })
+    .await
+    .map_err(|e| internal(&e))?;
+    let created = match prepared {
+        Ok(prepared) => {
+            users::create(
+                services.store.as_ref(),
+                services.clock.as_ref(),
+                services.random.as_ref(),
+                prepared,
+            )
+            .await
+        }
+        Err(error) => Err(error),
+    };
+    let user = match created {
+        Ok(user) => user,
+        Err(NewUserError::Store(store)) => return Err(store.into()),
+        Err(NewUserError::Random(random)) => return Err(internal(&random)),
+        Err(error) => {
+            let code = match error {
+                NewUserError::Email(EmailError::Invalid) => "email",
+                NewUserError::Password(PasswordError::TooShort) => "password_short",
+                NewUserError::Password(PasswordError::TooLong) => "password_long",
+                NewUserError::Name => "name",
+                NewUserError::EmailTaken => "taken",
+                _ => "other",
+            };
+            let query = url::form_urlencoded::Serializer::new(String::new())
+                .extend_pairs(request.map(|r| ("request", r)))
+                .append_pair("error", code)
+                .append_pair("name", &form.name)
+                .append_pair("email", &form.email)
+                .finish();
+            return Ok(see_other(&format!("/signup?{query}")));
+        }
+    };
+    tracing::info!(user = %user.id, "account created");
+    let id = session::login(&state, &browser, &user).await?;
+    let mut response = see_other(&after_login(request));
+    session::attach(&state, &mut response, &id);
+    Ok(response)
+}

@@ -1,0 +1,94 @@
+//! What every handler can reach: the core's services, the client cache, the key ring and
+//! settings.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use arc_swap::ArcSwap;
+use portcullis_core::client_cache::ClientCache;
+use portcullis_core::keys::KeyRing;
+use portcullis_core::oauth::{Context, Services};
+
+use crate::metrics::Metrics;
+
+/// Settings the HTTP layer needs, taken from the validated configuration.
+#[derive(Debug, Clone)]
+pub struct HttpSettings {
+    /// How long a request may take before it is answered with 503.
+    pub request_timeout: Duration,
+    /// How long `/readyz` waits for the database.
+    pub readiness_timeout: Duration,
+    /// Serve the sandbox pages (`/sandbox/callback`).
+    pub sandbox: bool,
+}
+
+/// Shared application state; cheap to clone.
+#[derive(Debug, Clone)]
+pub struct AppState(Arc<Inner>);
+
+/// The parts of [`AppState`].
+#[derive(Debug)]
+pub struct Inner {
+    /// Store, clock, randomness and protocol settings.
+    pub services: Services,
+    /// Clients, cached briefly for the token endpoint.
+    pub clients: Arc<ClientCache>,
+    /// The signing keys; replaced atomically when a rotation is seen.
+    pub keys: Arc<ArcSwap<KeyRing>>,
+    /// HTTP settings.
+    pub settings: HttpSettings,
+    /// Request metrics.
+    pub metrics: Metrics,
+}
+
+impl AppState {
+    /// Builds the state.
+    #[must_use]
+    pub fn new(
+        services: Services,
+        clients: Arc<ClientCache>,
+        keys: Arc<ArcSwap<KeyRing>>,
+        settings: HttpSettings,
+    ) -> Self {
+        Self(Arc::new(Inner {
+            services,
+            clients,
+            keys,
+            settings,
+            metrics: Metrics::default(),
+        }))
+    }
+
+    /// The issuer identifier.
+    #[must_use]
+    pub fn issuer(&self) -> &str {
+        &self.services.settings.issuer
+    }
+
+    /// Whether the issuer is https (cookies are then `Secure` and `__Host-` prefixed).
+    #[must_use]
+    pub fn secure(&self) -> bool {
+        self.issuer().starts_with("https://")
+    }
+
+    /// The current key ring, held for one request (a rotation swaps in a new ring; requests
+    /// in flight finish with the one they started with).
+    #[must_use]
+    pub fn keyring(&self) -> Arc<KeyRing> {
+        self.keys.load_full()
+    }
+
+    /// A protocol context over `keys`.
+    #[must_use]
+    pub fn context<'a>(&'a self, keys: &'a KeyRing) -> Context<'a> {
+        self.services.context(keys)
+    }
+}
+
+impl std::ops::Deref for AppState {
+    type Target = Inner;
+
+    fn deref(&self) -> &Inner {
+        &self.0
+    }
+}

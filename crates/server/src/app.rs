@@ -1,0 +1,302 @@
+//! Start-up, serving and graceful shutdown.
+
+use std::future::{Future, IntoFuture as _};
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Duration;
+
+use anyhow::Context as _;
+use portcullis_core::client_cache::ClientCache;
+use portcullis_core::oauth::{OAuthSettings, Services};
+use portcullis_core::random::{OsRandom, SecretGenerator};
+use portcullis_core::scopes::ScopeRegistry;
+use portcullis_core::store::{MaintenanceStore as _, Store};
+use portcullis_core::time::{Clock, SystemClock};
+use portcullis_http::{AppState, HttpSettings};
+use portcullis_store::{Dialect, SqlStore, redact_url};
+use tokio::net::TcpListener;
+use tokio::task::JoinHandle;
+
+use crate::config::Config;
+use crate::keyring::{SharedRing, key_encryption_key};
+use crate::sandbox::{self, SandboxReport};
+
+/// The clock and randomness the server uses: the system's in production, controlled ones in
+/// tests.
+#[derive(Debug, Clone)]
+pub struct Runtime {
+    /// The time.
+    pub clock: Arc<dyn Clock>,
+    /// Secrets and ids.
+    pub random: Arc<dyn SecretGenerator>,
+}
+
+impl Default for Runtime {
+    fn default() -> Self {
+        Self {
+            clock: Arc::new(SystemClock),
+            random: Arc::new(OsRandom),
+        }
+    }
+}
+
+/// How long a user may take between the app's redirect and the consent (login, sign-up,
+/// onboarding).
+const AUTH_REQUEST_TTL: i64 = 3600;
+
+/// How often expired codes, sessions and counters are deleted.
+const HOUSEKEEPING_INTERVAL: Duration = Duration::from_secs(600);
+
+/// Opens the configured database and brings its schema up to date.
+///
+/// # Errors
+/// When the database cannot be opened or migrated.
+pub async fn open_store(config: &Config) -> anyhow::Result<SqlStore> {
+    let store = SqlStore::connect(&config.database).await?;
+    store.migrate().await?;
+    Ok(store)
+}
+
+/// A built server: listening, keys loaded, not yet serving.
+#[derive(Debug)]
+pub struct Application {
+    listener: TcpListener,
+    local_addr: SocketAddr,
+    issuer: String,
+    store: SqlStore,
+    state: AppState,
+    shutdown_timeout: Duration,
+    background: Vec<JoinHandle<()>>,
+    _lock: Option<std::fs::File>,
+    /// What the sandbox seeded, when `--sandbox` is on.
+    pub sandbox: Option<SandboxReport>,
+    /// Where the key-encryption key file is, when it was not configured.
+    pub kek_path: Option<(PathBuf, bool)>,
+}
+
+impl Application {
+    /// Opens the database, loads keys, binds the listener (port 0 picks a free port) and, in
+    /// sandbox mode, seeds the demo user and app.
+    ///
+    /// # Errors
+    /// Any start-up failure, as one line.
+    pub async fn build(config: Config, runtime: Runtime) -> anyhow::Result<Self> {
+        let lock = match config.dialect() {
+            Some(Dialect::Sqlite) => Some(lock_sqlite(&config.database.url)?),
+            _ => None,
+        };
+        let store = open_store(&config).await?;
+        let (kek, kek_file, kek_created) = key_encryption_key(&config, runtime.random.as_ref())?;
+        let ring = SharedRing::start(
+            &store,
+            kek,
+            runtime.random.as_ref(),
+            runtime.clock.as_ref(),
+            &config,
+        )
+        .await
+        .context("cannot load signing keys")?;
+        let listener = TcpListener::bind(config.listen)
+            .await
+            .with_context(|| format!("cannot listen on {}", config.listen))?;
+        let local_addr = listener.local_addr()?;
+        let issuer = config
+            .issuer
+            .clone()
+            .unwrap_or_else(|| default_issuer(local_addr));
+        let dyn_store: Arc<dyn Store> = Arc::new(store.clone());
+        let services = Services {
+            store: Arc::clone(&dyn_store),
+            clock: Arc::clone(&runtime.clock),
+            random: Arc::clone(&runtime.random),
+            settings: Arc::new(OAuthSettings {
+                issuer: issuer.clone(),
+                audience: config.audience.clone().unwrap_or_else(|| issuer.clone()),
+                access_token_alg: config.access_token_alg,
+                auth_request_ttl: AUTH_REQUEST_TTL,
+                scopes: ScopeRegistry::default(),
+            }),
+        };
+        let cache_ttl = i64::try_from(config.client_cache_ttl.as_secs()).unwrap_or(i64::MAX);
+        let clients = Arc::new(ClientCache::new(
+            dyn_store,
+            Arc::clone(&runtime.clock),
+            cache_ttl,
+        ));
+        let settings = HttpSettings {
+            request_timeout: config.request_timeout,
+            readiness_timeout: Duration::from_secs(2),
+            sandbox: config.sandbox,
+        };
+        let state = AppState::new(services, clients, Arc::clone(&ring.ring), settings);
+        let sandbox = if config.sandbox {
+            Some(sandbox::seed(&store, &runtime, &issuer, &config).await?)
+        } else {
+            None
+        };
+        let background = vec![
+            spawn_key_refresh(
+                ring,
+                store.clone(),
+                Arc::clone(&runtime.clock),
+                config.key_refresh_interval,
+            ),
+            spawn_housekeeping(store.clone(), Arc::clone(&runtime.clock)),
+        ];
+        tracing::info!(
+            database = %redact_url(&config.database.url),
+            issuer = %issuer,
+            "portcullis ready on {local_addr}"
+        );
+        Ok(Self {
+            listener,
+            local_addr,
+            issuer,
+            store,
+            state,
+            shutdown_timeout: config.shutdown_timeout,
+            background,
+            _lock: lock,
+            sandbox,
+            kek_path: kek_file.map(|p| (p, kek_created)),
+        })
+    }
+
+    /// The bound address.
+    #[must_use]
+    pub fn local_addr(&self) -> SocketAddr {
+        self.local_addr
+    }
+
+    /// The issuer identifier.
+    #[must_use]
+    pub fn issuer(&self) -> &str {
+        &self.issuer
+    }
+
+    /// The store, for tests and commands that run beside the server.
+    #[must_use]
+    pub fn store(&self) -> &SqlStore {
+        &self.store
+    }
+
+    /// Serves until `shutdown` completes, then stops accepting connections and waits up to the
+    /// shutdown timeout for in-flight requests before returning.
+    ///
+    /// # Errors
+    /// When the listener fails.
+    pub async fn run_until_stopped(
+        self,
+        shutdown: impl Future<Output = ()> + Send + 'static,
+    ) -> anyhow::Result<()> {
+        let router = portcullis_http::router(self.state.clone());
+        let stopping = Arc::new(tokio::sync::Notify::new());
+        let signal = Arc::clone(&stopping);
+        let serve = axum::serve(
+            self.listener,
+            router.into_make_service_with_connect_info::<SocketAddr>(),
+        )
+        .with_graceful_shutdown(async move {
+            shutdown.await;
+            signal.notify_one();
+        });
+        let mut server = tokio::spawn(serve.into_future());
+        let result = tokio::select! {
+            finished = &mut server => finished.context("server task failed")?.context("server failed"),
+            () = stopping.notified() => {
+                tracing::info!(timeout = ?self.shutdown_timeout, "shutting down: draining in-flight requests");
+                match tokio::time::timeout(self.shutdown_timeout, &mut server).await {
+                    Ok(finished) => finished.context("server task failed")?.context("server failed"),
+                    Err(_) => {
+                        tracing::warn!("requests still running after the shutdown timeout were cut off");
+                        server.abort();
+                        Ok(())
+                    }
+                }
+            }
+        };
+        for task in self.background {
+            task.abort();
+        }
+        self.store.close().await;
+        tracing::info!("stopped");
+        result
+    }
+}
+
+/// `http://` and the bound address; an unspecified address (0.0.0.0) becomes loopback.
+fn default_issuer(addr: SocketAddr) -> String {
+    let ip = if addr.ip().is_unspecified() {
+        tracing::warn!(
+            "listening on all interfaces without an issuer: set --issuer to the public URL"
+        );
+        std::net::IpAddr::from([127, 0, 0, 1])
+    } else {
+        addr.ip()
+    };
+    format!("http://{}", SocketAddr::new(ip, addr.port()))
+}
+
+/// SQLite is one node's database: a second `serve` on the same file is refused, because its
+/// single-writer design and file locking do not extend across machines (docs/deploy.md).
+fn lock_sqlite(url: &str) -> anyhow::Result<std::fs::File> {
+    let path = url
+        .strip_prefix("sqlite://")
+        .or_else(|| url.strip_prefix("sqlite:"))
+        .unwrap_or(url);
+    let path = PathBuf::from(format!("{}.lock", path.split('?').next().unwrap_or(path)));
+    if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+        std::fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
+    }
+    let file = std::fs::OpenOptions::new()
+        .create(true)
+        .truncate(false)
+        .write(true)
+        .open(&path)
+        .with_context(|| format!("cannot open lock file {}", path.display()))?;
+    match file.try_lock() {
+        Ok(()) => Ok(file),
+        Err(std::fs::TryLockError::WouldBlock) => anyhow::bail!(
+            "another portcullis server is already using {url}; SQLite serves one node only \
+             (use PostgreSQL to run several)"
+        ),
+        Err(std::fs::TryLockError::Error(e)) => {
+            Err(e).with_context(|| format!("cannot lock {}", path.display()))
+        }
+    }
+}
+
+fn spawn_key_refresh(
+    ring: SharedRing,
+    store: SqlStore,
+    clock: Arc<dyn Clock>,
+    every: Duration,
+) -> JoinHandle<()> {
+    tokio::spawn(async move {
+        let mut interval = tokio::time::interval(every);
+        interval.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        interval.tick().await;
+        loop {
+            interval.tick().await;
+            if let Err(error) = ring.refresh(&store, clock.as_ref()).await {
+                tracing::warn!(%error, "could not refresh signing keys; keeping the current ones");
+            }
+        }
+    })
+}
+
+fn spawn_housekeeping(store: SqlStore, clock: Arc<dyn Clock>) -> JoinHandle<()> {
+    tokio::spawn(async move {
+        let mut interval = tokio::time::interval(HOUSEKEEPING_INTERVAL);
+        interval.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        loop {
+            interval.tick().await;
+            match store.delete_expired(clock.now()).await {
+                Ok(0) => {}
+                Ok(rows) => tracing::debug!(rows, "deleted expired rows"),
+                Err(error) => tracing::warn!(%error, "housekeeping failed; will retry"),
+            }
+        }
+    })
+}

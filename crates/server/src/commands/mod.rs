@@ -1,0 +1,4 @@
+//! Subcommands other than `serve`.
+
+pub mod check;
+pub mod keys;
