@@ -2,6 +2,8 @@
 //! in-process on port 0 with a fresh database (SQLite, or a throwaway PostgreSQL schema) and a
 //! [`ManualClock`] the test can move.
 
+pub mod browser;
+pub mod flow;
 pub mod process;
 
 use std::net::SocketAddr;
