@@ -393,6 +393,94 @@ pub trait MaintenanceStore: Send + Sync {
     async fn delete_expired(&self, now: UnixTime) -> Result<u64, StoreError>;
 }
 
+/// A linked wallet.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct WalletRecord {
+    /// The wallet id.
+    pub id: String,
+    /// Its profile.
+    pub profile_id: ProfileId,
+    /// The chain.
+    pub chain: crate::banking::wallet::Chain,
+    /// The address, EIP-55 checksummed.
+    pub address: String,
+    /// When ownership was proven.
+    pub created_at: UnixTime,
+}
+
+/// An IBAN attached to a wallet.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct IbanRecord {
+    /// The IBAN, electronic form.
+    pub iban: String,
+    /// Its profile.
+    pub profile_id: ProfileId,
+    /// The wallet it is attached to.
+    pub wallet_id: String,
+    /// Issue time.
+    pub created_at: UnixTime,
+}
+
+/// A balance in one currency.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Balance {
+    /// Currency.
+    pub currency: crate::banking::order::Currency,
+    /// Minor units.
+    pub amount: i64,
+}
+
+/// Profiles, wallets, IBANs, balances and orders.
+#[async_trait]
+pub trait BankStore: Send + Sync {
+    /// Adds a profile.
+    async fn insert_profile(&self, profile: &crate::banking::profile::Profile) -> Result<(), StoreError>;
+    /// The profile with this id.
+    async fn profile(&self, id: &ProfileId) -> Result<Option<crate::banking::profile::Profile>, StoreError>;
+    /// A user's profiles, oldest first.
+    async fn profiles_of(&self, user: &UserId) -> Result<Vec<crate::banking::profile::Profile>, StoreError>;
+    /// Profiles whose owner's consent to `client` is bound to them (a partner's reach).
+    async fn profiles_granted_to(&self, client: &ClientId) -> Result<Vec<crate::banking::profile::Profile>, StoreError>;
+    /// Sets a profile's KYC state; `false` if it does not exist.
+    async fn set_kyc(
+        &self,
+        id: &ProfileId,
+        state: crate::banking::profile::KycState,
+        now: UnixTime,
+    ) -> Result<bool, StoreError>;
+    /// Links a wallet; [`StoreError::Conflict`] if the address is linked already.
+    async fn insert_wallet(&self, wallet: &WalletRecord) -> Result<(), StoreError>;
+    /// A profile's wallets, oldest first.
+    async fn wallets_of(&self, profile: &ProfileId) -> Result<Vec<WalletRecord>, StoreError>;
+    /// Attaches an IBAN; [`StoreError::Conflict`] if the IBAN exists or the wallet has one.
+    async fn insert_iban(&self, iban: &IbanRecord) -> Result<(), StoreError>;
+    /// A profile's IBANs, oldest first.
+    async fn ibans_of(&self, profile: &ProfileId) -> Result<Vec<IbanRecord>, StoreError>;
+    /// A profile's balances (currencies it never held are absent).
+    async fn balances_of(&self, profile: &ProfileId) -> Result<Vec<Balance>, StoreError>;
+    /// One order of a profile.
+    async fn order(&self, profile: &ProfileId, id: &str) -> Result<Option<crate::banking::order::Order>, StoreError>;
+    /// The order a client placed for a profile with this idempotency key.
+    async fn order_by_key(
+        &self,
+        client: &ClientId,
+        profile: &ProfileId,
+        key: &str,
+    ) -> Result<Option<crate::banking::order::Order>, StoreError>;
+    /// A profile's orders, by id.
+    async fn orders_of(
+        &self,
+        profile: &ProfileId,
+        page: &PageRequest,
+    ) -> Result<Page<crate::banking::order::Order>, StoreError>;
+    /// In one transaction: applies a processed order to its balance (credit for issue, debit
+    /// for redeem) and stores it. `false` (nothing written) when a redeem exceeds the balance;
+    /// [`StoreError::Conflict`] when its idempotency key is taken.
+    async fn settle_order(&self, order: &crate::banking::order::Order) -> Result<bool, StoreError>;
+    /// Stores an order without touching balances (a rejected one).
+    async fn insert_order(&self, order: &crate::banking::order::Order) -> Result<(), StoreError>;
+}
+
 /// Everything the server stores.
 pub trait Store:
     HealthStore
@@ -408,6 +496,7 @@ pub trait Store:
     + RevocationStore
     + RateLimitStore
     + MaintenanceStore
+    + BankStore
     + std::fmt::Debug
 {
 }
@@ -426,6 +515,7 @@ impl<T> Store for T where
         + RevocationStore
         + RateLimitStore
         + MaintenanceStore
+        + BankStore
         + std::fmt::Debug
 {
 }

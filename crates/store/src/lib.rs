@@ -19,6 +19,7 @@ use sqlx::pool::PoolOptions;
 use sqlx::postgres::{PgConnectOptions, PgPool};
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqliteSynchronous};
 
+mod banking;
 mod clients;
 mod codes;
 mod consents;
@@ -305,7 +306,10 @@ pub(crate) fn db_error(error: sqlx::Error) -> StoreError {
             StoreError::Conflict(db.message().to_owned())
         }
         sqlx::Error::Database(db) => {
-            let code = db.code().map(|c| c.into_owned()).unwrap_or_default();
+            let code = db
+                .code()
+                .map(std::borrow::Cow::into_owned)
+                .unwrap_or_default();
             // PostgreSQL: class 08 (connection), 53 (resources), 57P (shutdown);
             // SQLite: 5 (BUSY), 6 (LOCKED).
             let transient = code.starts_with("08")

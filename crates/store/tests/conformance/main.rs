@@ -3,8 +3,18 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
+mod auth_requests;
 mod clients;
+mod codes;
+mod consents;
+mod grants;
 mod keys;
+mod maintenance;
+mod races;
+mod rate_limits;
+mod refresh_tokens;
+mod revocation;
+mod sessions;
 mod users;
 
 use portcullis_store::SqlStore;
@@ -51,6 +61,44 @@ conformance! {
     users::duplicate_email_conflicts,
     users::user_update,
     users::users_list_in_pages,
+    codes::code_round_trip_with_every_field,
+    codes::code_round_trip_without_optional_fields,
+    codes::duplicate_code_conflicts,
+    codes::code_redeem_writes_grant_and_refresh_token_and_marks_code,
+    codes::code_redeemed_once_then_refused,
+    codes::expired_code_cannot_be_redeemed,
+    codes::unknown_code_cannot_be_redeemed,
+    codes::code_redeem_without_refresh_token,
+    codes::code_stays_unredeemed_when_grant_cannot_be_written,
+    races::concurrent_redemptions_of_one_code_have_one_winner,
+    races::concurrent_rotations_of_one_token_have_one_winner,
+    grants::grant_round_trip,
+    grants::grant_revoked_once_then_refused,
+    grants::revoke_grants_of_one_client_then_all_skips_revoked,
+    refresh_tokens::refresh_token_round_trip,
+    refresh_tokens::rotation_marks_old_token_and_stores_new_one,
+    refresh_tokens::rotated_token_cannot_rotate_again,
+    refresh_tokens::expired_refresh_token_cannot_rotate,
+    refresh_tokens::refresh_token_of_revoked_grant_cannot_rotate,
+    refresh_tokens::unknown_refresh_token_cannot_rotate,
+    refresh_tokens::token_stays_unrotated_when_successor_cannot_be_written,
+    consents::consent_put_and_read_back,
+    consents::consent_put_again_replaces_it_but_keeps_created_at,
+    consents::consent_deleted_once,
+    consents::consents_of_user_oldest_first,
+    sessions::session_round_trip_with_and_without_user,
+    sessions::session_deleted,
+    sessions::delete_sessions_of_user_counts_only_theirs,
+    auth_requests::auth_request_round_trip_with_every_field,
+    auth_requests::auth_request_round_trip_without_optional_fields,
+    auth_requests::auth_request_deleted,
+    revocation::access_token_revocation_is_recorded,
+    revocation::access_token_revoked_twice_is_fine,
+    rate_limits::hits_count_up_within_a_window,
+    rate_limits::new_window_restarts_the_count,
+    rate_limits::reset_forgets_the_key,
+    rate_limits::concurrent_hits_each_count_once,
+    maintenance::delete_expired_removes_only_what_lapsed,
     health::ping_answers,
 }
 

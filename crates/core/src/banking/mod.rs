@@ -1,0 +1,9 @@
+//! The sandbox banking domain: profiles with KYC, wallets proven by signature, IBANs,
+//! balances and orders.
+
+pub mod accounts;
+pub mod iban;
+pub mod onboarding;
+pub mod order;
+pub mod profile;
+pub mod wallet;

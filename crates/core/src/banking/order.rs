@@ -1,0 +1,254 @@
+//! Orders: `issue` (money in: a sandbox incoming transfer credits the profile) and `redeem`
+//! (money out to an IBAN: debits it). Placed with an idempotency key; processed in the same
+//! transaction that changes the balance, so a balance always equals the sum of its processed
+//! orders.
+
+use std::fmt;
+use std::str::FromStr;
+
+use portcullis_proto::{ClientId, ProfileId};
+use serde::Serialize;
+
+use super::profile::{UnknownName, names};
+use crate::hash::sha256;
+use crate::time::UnixTime;
+
+/// Money in or money out.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum OrderKind {
+    /// An incoming transfer credits the profile.
+    Issue,
+    /// A payout to an IBAN debits it.
+    Redeem,
+}
+
+/// `placed → pending → processed | rejected`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum OrderState {
+    /// Accepted, not yet checked.
+    Placed,
+    /// Checked, waiting for settlement.
+    Pending,
+    /// Settled: the balance changed.
+    Processed,
+    /// Refused (for example, insufficient funds); the balance did not change.
+    Rejected,
+}
+
+/// The currencies the sandbox holds (Monerium's e-money currencies).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Currency {
+    /// Euro.
+    Eur,
+    /// US dollar.
+    Usd,
+    /// Pound sterling.
+    Gbp,
+    /// Icelandic króna.
+    Isk,
+}
+
+names!(OrderKind { Issue => "issue", Redeem => "redeem" });
+names!(OrderState { Placed => "placed", Pending => "pending", Processed => "processed", Rejected => "rejected" });
+names!(Currency { Eur => "eur", Usd => "usd", Gbp => "gbp", Isk => "isk" });
+
+impl Currency {
+    /// Digits after the decimal point (ISO 4217 minor unit).
+    #[must_use]
+    pub const fn decimals(self) -> u32 {
+        match self {
+            Self::Isk => 0,
+            Self::Eur | Self::Usd | Self::Gbp => 2,
+        }
+    }
+}
+
+/// An order.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Order {
+    /// The order id.
+    pub id: String,
+    /// The profile it moves money for.
+    pub profile_id: ProfileId,
+    /// The client that placed it.
+    pub client_id: ClientId,
+    /// Issue or redeem.
+    pub kind: OrderKind,
+    /// Currency.
+    pub currency: Currency,
+    /// Amount in minor units (cents), positive.
+    pub amount: i64,
+    /// Payout IBAN (redeem) or the sending account (issue).
+    pub counterpart_iban: Option<String>,
+    /// Free text shown on the transfer.
+    pub memo: Option<String>,
+    /// State.
+    pub state: OrderState,
+    /// Why it was rejected.
+    pub reason: Option<String>,
+    /// The client's idempotency key.
+    pub idempotency_key: String,
+    /// SHA-256 of the request that placed it: the same key with another body is refused.
+    pub request_hash: [u8; 32],
+    /// Placement.
+    pub created_at: UnixTime,
+    /// Last state change.
+    pub updated_at: UnixTime,
+}
+
+/// What a client asks for.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NewOrder {
+    /// Issue or redeem.
+    pub kind: OrderKind,
+    /// Currency.
+    pub currency: Currency,
+    /// Amount in minor units.
+    pub amount: i64,
+    /// Payout IBAN (required for redeem), or sending IBAN (issue, optional).
+    pub counterpart_iban: Option<String>,
+    /// Free text.
+    pub memo: Option<String>,
+}
+
+impl NewOrder {
+    /// A digest of the request's meaning, to recognise a retry with the same idempotency key.
+    #[must_use]
+    pub fn fingerprint(&self) -> [u8; 32] {
+        let canonical = format!(
+            "{}|{}|{}|{}|{}",
+            self.kind,
+            self.currency,
+            self.amount,
+            self.counterpart_iban.as_deref().unwrap_or_default(),
+            self.memo.as_deref().unwrap_or_default()
+        );
+        sha256(canonical.as_bytes())
+    }
+}
+
+/// The largest amount one order may move (a sandbox sanity bound: 10 million units).
+pub const MAX_AMOUNT: i64 = 1_000_000_000;
+/// The longest memo.
+pub const MAX_MEMO_LEN: usize = 140;
+/// The longest idempotency key.
+pub const MAX_IDEMPOTENCY_KEY_LEN: usize = 255;
+
+/// Rules an order must meet before it is placed.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum OrderRuleError {
+    /// Zero, negative or too large.
+    #[error("amount must be a whole number of minor units between 1 and {MAX_AMOUNT}")]
+    Amount,
+    /// A redeem needs an IBAN to pay out to.
+    #[error("a redeem order needs counterpart_iban, the IBAN to pay out to")]
+    MissingIban,
+    /// Not a valid IBAN.
+    #[error(transparent)]
+    Iban(#[from] super::iban::InvalidIban),
+    /// Memo too long.
+    #[error("memo may be at most {MAX_MEMO_LEN} characters")]
+    Memo,
+    /// Idempotency key missing or too long.
+    #[error("the Idempotency-Key header is required (1 to {MAX_IDEMPOTENCY_KEY_LEN} characters)")]
+    IdempotencyKey,
+}
+
+/// Checks `new` and normalises its IBAN.
+///
+/// # Errors
+/// See [`OrderRuleError`].
+pub fn check(mut new: NewOrder, key: &str) -> Result<NewOrder, OrderRuleError> {
+    if key.is_empty() || key.len() > MAX_IDEMPOTENCY_KEY_LEN {
+        return Err(OrderRuleError::IdempotencyKey);
+    }
+    if !(1..=MAX_AMOUNT).contains(&new.amount) {
+        return Err(OrderRuleError::Amount);
+    }
+    if new
+        .memo
+        .as_ref()
+        .is_some_and(|m| m.chars().count() > MAX_MEMO_LEN)
+    {
+        return Err(OrderRuleError::Memo);
+    }
+    new.counterpart_iban = new
+        .counterpart_iban
+        .filter(|i| !i.trim().is_empty())
+        .map(|i| super::iban::normalize(&i))
+        .transpose()?;
+    if new.kind == OrderKind::Redeem && new.counterpart_iban.is_none() {
+        return Err(OrderRuleError::MissingIban);
+    }
+    Ok(new)
+}
+
+impl fmt::Display for Order {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "{} {} {} ({})",
+            self.kind, self.amount, self.currency, self.state
+        )
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn order(kind: OrderKind, amount: i64, iban: Option<&str>) -> NewOrder {
+        NewOrder {
+            kind,
+            currency: Currency::Eur,
+            amount,
+            counterpart_iban: iban.map(str::to_owned),
+            memo: None,
+        }
+    }
+
+    #[test]
+    fn order_rules() {
+        assert_eq!(
+            check(order(OrderKind::Issue, 0, None), "k"),
+            Err(OrderRuleError::Amount)
+        );
+        assert_eq!(
+            check(order(OrderKind::Issue, -5, None), "k"),
+            Err(OrderRuleError::Amount)
+        );
+        assert_eq!(
+            check(order(OrderKind::Redeem, 5, None), "k"),
+            Err(OrderRuleError::MissingIban)
+        );
+        assert!(matches!(
+            check(order(OrderKind::Redeem, 5, Some("GB00XX")), "k"),
+            Err(OrderRuleError::Iban(_))
+        ));
+        assert_eq!(
+            check(order(OrderKind::Issue, 5, None), ""),
+            Err(OrderRuleError::IdempotencyKey)
+        );
+        let ok = check(
+            order(OrderKind::Redeem, 5, Some("gb82 west 1234 5698 7654 32")),
+            "k",
+        )
+        .unwrap();
+        assert_eq!(
+            ok.counterpart_iban.as_deref(),
+            Some("GB82WEST12345698765432")
+        );
+    }
+
+    #[test]
+    fn fingerprints_tell_bodies_apart() {
+        let a = order(OrderKind::Issue, 5, None);
+        let mut b = a.clone();
+        assert_eq!(a.fingerprint(), b.fingerprint());
+        b.amount = 6;
+        assert_ne!(a.fingerprint(), b.fingerprint());
+    }
+}

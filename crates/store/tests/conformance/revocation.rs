@@ -1,0 +1,31 @@
+use portcullis_core::store::RevocationStore as _;
+use portcullis_core::time::UnixTime;
+use portcullis_store::SqlStore;
+
+pub async fn access_token_revocation_is_recorded(store: &SqlStore) {
+    assert!(!store.is_access_token_revoked("jti-1").await.unwrap());
+
+    store
+        .revoke_access_token("jti-1", UnixTime(10_000))
+        .await
+        .unwrap();
+
+    assert!(store.is_access_token_revoked("jti-1").await.unwrap());
+    assert!(!store.is_access_token_revoked("jti-2").await.unwrap());
+}
+
+pub async fn access_token_revoked_twice_is_fine(store: &SqlStore) {
+    store
+        .revoke_access_token("jti-1", UnixTime(10_000))
+        .await
+        .unwrap();
+    store
+        .revoke_access_token("jti-1", UnixTime(10_000))
+        .await
+        .unwrap();
+    store
+        .revoke_access_token("jti-1", UnixTime(20_000))
+        .await
+        .unwrap();
+    assert!(store.is_access_token_revoked("jti-1").await.unwrap());
+}
