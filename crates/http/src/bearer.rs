@@ -29,10 +29,12 @@ impl Bearer {
     }
 }
 
-/// The token of an `Authorization: Bearer` header: `Ok(None)` without one.
+/// The token of an `Authorization: Bearer` header: `Ok(None)` without one, or with another
+/// scheme (RFC 6750 §3.1: a request that used an unsupported method lacks authentication
+/// information, and is answered with a bare challenge).
 ///
 /// # Errors
-/// `invalid_request` when the header is not a well-formed Bearer credential.
+/// `invalid_request` when the header is a Bearer credential without a well-formed token.
 pub fn token_from_headers(headers: &HeaderMap) -> Result<Option<String>, ApiError> {
     let Some(value) = headers.get(header::AUTHORIZATION) else {
         return Ok(None);
@@ -40,17 +42,19 @@ pub fn token_from_headers(headers: &HeaderMap) -> Result<Option<String>, ApiErro
     let malformed = || {
         ApiError::bearer(
             Some(ErrorCode::InvalidRequest),
-            "the Authorization header is not a Bearer token",
+            "the Authorization header is not a well-formed Bearer token",
         )
     };
-    let value = value.to_str().map_err(|_| malformed())?;
-    match value.split_once(' ') {
-        Some((scheme, token))
-            if scheme.eq_ignore_ascii_case("bearer") && !token.trim().is_empty() =>
-        {
-            Ok(Some(token.trim().to_owned()))
-        }
-        _ => Err(malformed()),
+    let value = value.to_str().map_err(|_| malformed())?.trim_start();
+    let (scheme, token) = value.split_once(' ').unwrap_or((value, ""));
+    if !scheme.eq_ignore_ascii_case("bearer") {
+        return Ok(None);
+    }
+    let token = token.trim();
+    if token.is_empty() {
+        Err(malformed())
+    } else {
+        Ok(Some(token.to_owned()))
     }
 }
 

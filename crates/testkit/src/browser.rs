@@ -4,7 +4,7 @@
 //! `PORTCULLIS_REQUIRE_BROWSER` is set (as `scripts/test` does after installing it): then a
 //! missing browser is a failure.
 
-#![allow(clippy::expect_used, clippy::missing_panics_doc)] // Test set-up fails loudly.
+#![allow(clippy::expect_used, clippy::panic, clippy::missing_panics_doc)] // Test set-up fails loudly.
 
 use std::io::{BufRead as _, BufReader, Write as _};
 use std::process::{Child, Command, Stdio};
@@ -18,7 +18,9 @@ pub const REQUIRE_VAR: &str = "PORTCULLIS_REQUIRE_BROWSER";
 
 fn find(binary: &str) -> Option<std::path::PathBuf> {
     let path = std::env::var_os("PATH")?;
-    std::env::split_paths(&path).map(|dir| dir.join(binary)).find(|p| p.is_file())
+    std::env::split_paths(&path)
+        .map(|dir| dir.join(binary))
+        .find(|p| p.is_file())
 }
 
 /// A headless Chromium session and its chromedriver.
@@ -55,7 +57,11 @@ impl Browser {
         let port = BufReader::new(stdout)
             .lines()
             .map_while(Result::ok)
-            .find_map(|line| line.split("started successfully on port ").nth(1).map(|p| p.trim_end_matches('.').to_owned()))
+            .find_map(|line| {
+                line.split("started successfully on port ")
+                    .nth(1)
+                    .map(|p| p.trim_end_matches('.').to_owned())
+            })
             .and_then(|p| p.parse::<u16>().ok())
             .expect("chromedriver reports its port");
         let profile = tempfile::tempdir().expect("profile directory");
@@ -77,8 +83,18 @@ impl Browser {
         let mut last_error = None;
         for _ in 0..50 {
             let connector = hyper_util::client::legacy::connect::HttpConnector::new();
-            match ClientBuilder::new(connector).capabilities(capabilities.clone()).connect(&url).await {
-                Ok(client) => return Some(Self { client, driver, _profile: profile }),
+            match ClientBuilder::new(connector)
+                .capabilities(capabilities.clone())
+                .connect(&url)
+                .await
+            {
+                Ok(client) => {
+                    return Some(Self {
+                        client,
+                        driver,
+                        _profile: profile,
+                    });
+                }
                 Err(error) => last_error = Some(error),
             }
             tokio::time::sleep(Duration::from_millis(100)).await;
@@ -104,24 +120,41 @@ impl Browser {
             }
             tokio::time::sleep(Duration::from_millis(100)).await;
         }
-        panic!("the browser did not reach {path}; it is at {}", self.url().await);
+        panic!(
+            "the browser did not reach {path}; it is at {}",
+            self.url().await
+        );
     }
 
     /// Types `text` into the field with `id`.
     pub async fn fill(&self, id: &str, text: &str) {
-        let field = self.client.find(Locator::Id(id)).await.unwrap_or_else(|e| panic!("no field #{id}: {e}"));
+        let field = self
+            .client
+            .find(Locator::Id(id))
+            .await
+            .unwrap_or_else(|e| panic!("no field #{id}: {e}"));
         field.send_keys(text).await.expect("typing");
     }
 
     /// Clicks the element matching the CSS selector.
     pub async fn click(&self, css: &str) {
-        let element = self.client.find(Locator::Css(css)).await.unwrap_or_else(|e| panic!("no element {css}: {e}"));
+        let element = self
+            .client
+            .find(Locator::Css(css))
+            .await
+            .unwrap_or_else(|e| panic!("no element {css}: {e}"));
         element.click().await.expect("click");
     }
 
     /// The page's visible text.
     pub async fn text(&self) -> String {
-        self.client.find(Locator::Css("body")).await.expect("body").text().await.expect("text")
+        self.client
+            .find(Locator::Css("body"))
+            .await
+            .expect("body")
+            .text()
+            .await
+            .expect("text")
     }
 
     /// Ends the session and chromedriver.

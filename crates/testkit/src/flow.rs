@@ -2,7 +2,7 @@
 //! keeps cookies, and a driver for the authorization code flow (authorize → login → consent →
 //! callback) over real HTTP.
 
-#![allow(clippy::expect_used, clippy::missing_panics_doc)] // Test helpers fail loudly.
+#![allow(clippy::expect_used, clippy::panic, clippy::missing_panics_doc)] // Test helpers fail loudly.
 
 use std::collections::BTreeSet;
 
@@ -59,9 +59,15 @@ impl Pkce {
     /// A fresh pair.
     #[must_use]
     pub fn new() -> Self {
-        let verifier = new_secret(&OsRandom).expect("randomness").expose().to_owned();
+        let verifier = new_secret(&OsRandom)
+            .expect("randomness")
+            .expose()
+            .to_owned();
         let challenge = s256_challenge(&verifier);
-        Self { verifier, challenge }
+        Self {
+            verifier,
+            challenge,
+        }
     }
 }
 
@@ -90,20 +96,27 @@ pub fn location(base: &str, response: &reqwest::Response) -> url::Url {
         .unwrap_or_else(|| panic!("no Location on a {} response", response.status()))
         .to_str()
         .expect("ASCII Location");
-    url::Url::parse(base).and_then(|b| b.join(value)).expect("Location is a URL")
+    url::Url::parse(base)
+        .and_then(|b| b.join(value))
+        .expect("Location is a URL")
 }
 
 /// A query parameter of `url`.
 #[must_use]
 pub fn param(url: &url::Url, name: &str) -> Option<String> {
-    url.query_pairs().find(|(k, _)| k == name).map(|(_, v)| v.into_owned())
+    url.query_pairs()
+        .find(|(k, _)| k == name)
+        .map(|(_, v)| v.into_owned())
 }
 
 /// The value of the hidden input `name` in a page.
 #[must_use]
 pub fn hidden(html: &str, name: &str) -> String {
     let marker = format!("name=\"{name}\" value=\"");
-    let start = html.find(&marker).unwrap_or_else(|| panic!("no hidden {name} in:\n{html}")) + marker.len();
+    let start = html
+        .find(&marker)
+        .unwrap_or_else(|| panic!("no hidden {name} in:\n{html}"))
+        + marker.len();
     let end = html[start..].find('"').expect("closing quote") + start;
     html[start..end].to_owned()
 }
@@ -125,7 +138,8 @@ impl Callback {
     /// The code, which must be there.
     #[must_use]
     pub fn code(&self) -> String {
-        self.get("code").unwrap_or_else(|| panic!("no code in {}", self.url))
+        self.get("code")
+            .unwrap_or_else(|| panic!("no code in {}", self.url))
     }
 }
 
@@ -139,33 +153,71 @@ impl TestApp {
 
     /// Creates a user with [`PASSWORD`].
     pub async fn user(&self, email: &str) -> User {
-        let prepared = users::prepare(&OsRandom, email, "Test User", &Secret::new(PASSWORD)).expect("valid user");
-        users::create(&self.store, self.clock.as_ref(), &OsRandom, prepared).await.expect("user is created")
+        let prepared = users::prepare(&OsRandom, email, "Test User", &Secret::new(PASSWORD))
+            .expect("valid user");
+        users::create(&self.store, self.clock.as_ref(), &OsRandom, prepared)
+            .await
+            .expect("user is created")
     }
 
     /// `GET /oauth/authorize?<params>` in `browser`.
-    pub async fn authorize(&self, browser: &reqwest::Client, params: &[(&str, &str)]) -> reqwest::Response {
-        browser.get(self.url("/oauth/authorize")).query(params).send().await.expect("authorize")
+    pub async fn authorize(
+        &self,
+        browser: &reqwest::Client,
+        params: &[(&str, &str)],
+    ) -> reqwest::Response {
+        browser
+            .get(self.url("/oauth/authorize"))
+            .query(params)
+            .send()
+            .await
+            .expect("authorize")
     }
 
     /// Logs `email` in through the login form (for pending request `request`, if any).
-    pub async fn login(&self, browser: &reqwest::Client, email: &str, password: &str, request: Option<&str>) -> reqwest::Response {
+    pub async fn login(
+        &self,
+        browser: &reqwest::Client,
+        email: &str,
+        password: &str,
+        request: Option<&str>,
+    ) -> reqwest::Response {
         let mut page_url = self.url("/login");
         if let Some(request) = request {
             page_url = format!("{page_url}?request={request}");
         }
-        let page = browser.get(&page_url).send().await.expect("login page").text().await.expect("html");
+        let page = browser
+            .get(&page_url)
+            .send()
+            .await
+            .expect("login page")
+            .text()
+            .await
+            .expect("html");
         let csrf = hidden(&page, "csrf");
-        let mut form = vec![("email", email), ("password", password), ("csrf", csrf.as_str())];
+        let mut form = vec![
+            ("email", email),
+            ("password", password),
+            ("csrf", csrf.as_str()),
+        ];
         if let Some(request) = request {
             form.push(("request", request));
         }
-        browser.post(self.url("/login")).form(&form).send().await.expect("login")
+        browser
+            .post(self.url("/login"))
+            .form(&form)
+            .send()
+            .await
+            .expect("login")
     }
 
     /// Follows 303s within this server until the browser is sent elsewhere or lands on a page;
     /// returns the last response.
-    pub async fn follow(&self, browser: &reqwest::Client, mut response: reqwest::Response) -> reqwest::Response {
+    pub async fn follow(
+        &self,
+        browser: &reqwest::Client,
+        mut response: reqwest::Response,
+    ) -> reqwest::Response {
         for _ in 0..10 {
             if !response.status().is_redirection() {
                 return response;
@@ -180,7 +232,13 @@ impl TestApp {
     }
 
     /// Answers the consent page of `request` with `decision` and the ticked `scopes`.
-    pub async fn consent(&self, browser: &reqwest::Client, request: &str, decision: &str, scopes: &[&str]) -> reqwest::Response {
+    pub async fn consent(
+        &self,
+        browser: &reqwest::Client,
+        request: &str,
+        decision: &str,
+        scopes: &[&str],
+    ) -> reqwest::Response {
         let page = browser
             .get(self.url(&format!("/consent?request={request}")))
             .send()
@@ -191,7 +249,12 @@ impl TestApp {
             .expect("html");
         let csrf = hidden(&page, "csrf");
         let client_id = hidden(&page, "client_id");
-        let mut form = vec![("csrf", csrf.as_str()), ("request", request), ("client_id", client_id.as_str()), ("decision", decision)];
+        let mut form = vec![
+            ("csrf", csrf.as_str()),
+            ("request", request),
+            ("client_id", client_id.as_str()),
+            ("decision", decision),
+        ];
         form.extend(scopes.iter().map(|s| ("scope", *s)));
         browser
             .post(self.url("/consent"))
@@ -204,7 +267,12 @@ impl TestApp {
 
     /// The whole flow for a new browser: authorize with `params`, log `email` in, allow every
     /// requested scope (or `scopes`, if given), and return where the browser was sent.
-    pub async fn code_flow(&self, email: &str, params: &[(&str, &str)], scopes: Option<&[&str]>) -> Callback {
+    pub async fn code_flow(
+        &self,
+        email: &str,
+        params: &[(&str, &str)],
+        scopes: Option<&[&str]>,
+    ) -> Callback {
         let browser = browser();
         self.code_flow_in(&browser, email, params, scopes).await
     }
@@ -244,12 +312,23 @@ impl TestApp {
             };
             response = self.consent(browser, &request, "allow", &ticked).await;
         }
-        assert!(response.status().is_redirection(), "expected a redirect to the client, got {}", response.status());
-        Callback { url: location(&self.base, &response) }
+        assert!(
+            response.status().is_redirection(),
+            "expected a redirect to the client, got {}",
+            response.status()
+        );
+        Callback {
+            url: location(&self.base, &response),
+        }
     }
 
     /// `POST /oauth/token` with a form, authenticating with HTTP Basic when `secret` is given.
-    pub async fn token(&self, client_id: &str, secret: Option<&Secret>, form: &[(&str, &str)]) -> (StatusCode, Value) {
+    pub async fn token(
+        &self,
+        client_id: &str,
+        secret: Option<&Secret>,
+        form: &[(&str, &str)],
+    ) -> (StatusCode, Value) {
         let mut request = self.http.post(self.url("/oauth/token")).form(form);
         request = match secret {
             Some(secret) => request.basic_auth(client_id, Some(secret.expose())),
@@ -264,7 +343,9 @@ impl TestApp {
 /// Form-encodes pairs, keeping repeated names (reqwest's `form` would too, but this keeps the
 /// order explicit).
 fn serde_urlencoded_pairs(pairs: &[(&str, &str)]) -> String {
-    url::form_urlencoded::Serializer::new(String::new()).extend_pairs(pairs).finish()
+    url::form_urlencoded::Serializer::new(String::new())
+        .extend_pairs(pairs)
+        .finish()
 }
 
 /// The usual authorization request: `response_type=code`, `client_id`, [`REDIRECT_URI`],
@@ -290,7 +371,11 @@ pub fn without<'a>(params: &[(&'a str, &'a str)], name: &str) -> Vec<(&'a str, &
 
 /// `params` with `name` set to `value` (replaced when present, added otherwise).
 #[must_use]
-pub fn with<'a>(params: &[(&'a str, &'a str)], name: &'a str, value: &'a str) -> Vec<(&'a str, &'a str)> {
+pub fn with<'a>(
+    params: &[(&'a str, &'a str)],
+    name: &'a str,
+    value: &'a str,
+) -> Vec<(&'a str, &'a str)> {
     let mut out = without(params, name);
     out.push((name, value));
     out
@@ -337,7 +422,12 @@ pub fn set_cookies(response: &reqwest::Response) -> Vec<String> {
 /// Checks that `response` is the HTML error page with `status` and no redirect; returns the
 /// page.
 pub async fn expect_error_page(response: reqwest::Response, status: u16) -> String {
-    assert_eq!(response.status().as_u16(), status, "status of {}", response.url());
+    assert_eq!(
+        response.status().as_u16(),
+        status,
+        "status of {}",
+        response.url()
+    );
     assert!(
         response.headers().get(reqwest::header::LOCATION).is_none(),
         "an error page must not redirect"
@@ -348,7 +438,10 @@ pub async fn expect_error_page(response: reqwest::Response, status: u16) -> Stri
         .and_then(|v| v.to_str().ok())
         .unwrap_or_default()
         .to_owned();
-    assert!(content_type.starts_with("text/html"), "content type {content_type}");
+    assert!(
+        content_type.starts_with("text/html"),
+        "content type {content_type}"
+    );
     response.text().await.expect("html")
 }
 
@@ -356,20 +449,44 @@ pub async fn expect_error_page(response: reqwest::Response, status: u16) -> Stri
 /// `error_description`, `state` and `iss`. Checks all but `state`; returns the URL.
 #[must_use]
 pub fn expect_error_redirect(app: &TestApp, response: &reqwest::Response, error: &str) -> url::Url {
-    assert_eq!(response.status(), StatusCode::SEE_OTHER, "expected a redirect with error={error}");
+    assert_eq!(
+        response.status(),
+        StatusCode::SEE_OTHER,
+        "expected a redirect with error={error}"
+    );
     let url = location(&app.base, response);
-    assert!(url.as_str().starts_with(REDIRECT_URI), "redirected to {url}");
+    assert!(
+        url.as_str().starts_with(REDIRECT_URI),
+        "redirected to {url}"
+    );
     assert_eq!(param(&url, "error").as_deref(), Some(error), "{url}");
-    assert!(param(&url, "error_description").is_some_and(|d| !d.is_empty()), "{url}");
-    assert_eq!(param(&url, "iss").as_deref(), Some(app.base.as_str()), "{url}");
+    assert!(
+        param(&url, "error_description").is_some_and(|d| !d.is_empty()),
+        "{url}"
+    );
+    assert_eq!(
+        param(&url, "iss").as_deref(),
+        Some(app.base.as_str()),
+        "{url}"
+    );
     assert!(param(&url, "code").is_none(), "{url}");
     url
 }
 
 impl TestApp {
     /// Exchanges `code` at the token endpoint with [`REDIRECT_URI`] and `verifier`.
-    pub async fn exchange(&self, client: &Client, secret: Option<&Secret>, code: &str, verifier: Option<&str>) -> (StatusCode, Value) {
-        let mut form = vec![("grant_type", "authorization_code"), ("code", code), ("redirect_uri", REDIRECT_URI)];
+    pub async fn exchange(
+        &self,
+        client: &Client,
+        secret: Option<&Secret>,
+        code: &str,
+        verifier: Option<&str>,
+    ) -> (StatusCode, Value) {
+        let mut form = vec![
+            ("grant_type", "authorization_code"),
+            ("code", code),
+            ("redirect_uri", REDIRECT_URI),
+        ];
         form.extend(verifier.map(|v| ("code_verifier", v)));
         if secret.is_none() {
             form.push(("client_id", client.id.as_str()));
@@ -378,8 +495,16 @@ impl TestApp {
     }
 
     /// Refreshes with `refresh_token`.
-    pub async fn refresh(&self, client: &Client, secret: Option<&Secret>, refresh_token: &str) -> (StatusCode, Value) {
-        let mut form = vec![("grant_type", "refresh_token"), ("refresh_token", refresh_token)];
+    pub async fn refresh(
+        &self,
+        client: &Client,
+        secret: Option<&Secret>,
+        refresh_token: &str,
+    ) -> (StatusCode, Value) {
+        let mut form = vec![
+            ("grant_type", "refresh_token"),
+            ("refresh_token", refresh_token),
+        ];
         if secret.is_none() {
             form.push(("client_id", client.id.as_str()));
         }
@@ -389,8 +514,17 @@ impl TestApp {
     /// Disables a client directly in the database.
     pub async fn disable_client(&self, client: &Client) {
         use portcullis_core::store::ClientStore as _;
-        let disabled = Client { enabled: false, ..client.clone() };
-        assert!(self.store.update_client(&disabled).await.expect("update client"), "client exists");
+        let disabled = Client {
+            enabled: false,
+            ..client.clone()
+        };
+        assert!(
+            self.store
+                .update_client(&disabled)
+                .await
+                .expect("update client"),
+            "client exists"
+        );
     }
 
     /// A new browser logged in as `email` (outside any authorization request).
@@ -403,7 +537,11 @@ impl TestApp {
 
     /// Starts an authorization request in `browser` and follows it within the server; returns
     /// the last response (a page, or the redirect to the client).
-    pub async fn authorize_and_follow(&self, browser: &reqwest::Client, params: &[(&str, &str)]) -> reqwest::Response {
+    pub async fn authorize_and_follow(
+        &self,
+        browser: &reqwest::Client,
+        params: &[(&str, &str)],
+    ) -> reqwest::Response {
         let response = self.authorize(browser, params).await;
         self.follow(browser, response).await
     }

@@ -45,6 +45,8 @@ pub struct TestApp {
     pub store: SqlStore,
     /// The configuration the server started with.
     pub config: Config,
+    /// The server's audit writer.
+    pub audit: portcullis::audit::AuditWriter,
     shutdown: Option<oneshot::Sender<()>>,
     server: Option<JoinHandle<anyhow::Result<()>>>,
     database: Arc<TestDatabase>,
@@ -143,6 +145,7 @@ async fn start(config: Config, clock: Arc<ManualClock>, database: Arc<TestDataba
     let address = app.local_addr();
     let base = app.issuer().to_owned();
     let store = app.store().clone();
+    let audit = app.audit();
     let (shutdown, stop) = oneshot::channel();
     let server = tokio::spawn(app.run_until_stopped(async move {
         let _ = stop.await;
@@ -159,6 +162,7 @@ async fn start(config: Config, clock: Arc<ManualClock>, database: Arc<TestDataba
         clock,
         store,
         config,
+        audit,
         shutdown: Some(shutdown),
         server: Some(server),
         database,
@@ -184,6 +188,20 @@ impl TestApp {
             Some(server) => server.await?,
             None => Ok(()),
         }
+    }
+
+    /// The audit events matching `filter`, after everything recorded so far was written.
+    #[allow(clippy::expect_used)] // Test helper.
+    pub async fn audit_events(
+        &self,
+        filter: portcullis_core::audit::AuditFilter,
+    ) -> Vec<portcullis_core::audit::AuditEvent> {
+        use portcullis_core::store::AuditStore as _;
+        self.audit.flush(std::time::Duration::from_secs(5)).await;
+        self.store
+            .audit_events(&filter)
+            .await
+            .expect("audit trail readable")
     }
 
     /// The database this app runs on.

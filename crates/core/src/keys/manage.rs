@@ -3,7 +3,7 @@
 use portcullis_proto::KeyId;
 
 use super::{KeyEncryptionKey, KeyPair, KeyRing, KeyRingError, SigningAlg, StoredKey};
-use crate::random::{RandomError, SecretGenerator, new_secret};
+use crate::random::{RandomError, SecretGenerator, new_uuid};
 use crate::store::{KeyStore, StoreError};
 use crate::time::Clock;
 
@@ -33,7 +33,8 @@ pub fn new_key(
     clock: &dyn Clock,
     activate_after: i64,
 ) -> Result<StoredKey, KeyOpError> {
-    let kid = KeyId::new(&new_secret(random)?.expose()[..16]);
+    // Time-ordered (UUID v7), so that of two keys made in the same second the later one wins.
+    let kid = KeyId::new(new_uuid(random, clock.now_millis())?);
     let pkcs8 = KeyPair::generate_pkcs8(alg).map_err(KeyRingError::from)?;
     let wrapped = kek
         .wrap(random, kid.as_str(), &pkcs8)

@@ -124,13 +124,16 @@ fn redirect_error(
     })
 }
 
-/// The parameters, indexed; `Err(name)` when a parameter came more than once (RFC 6749 §3.1).
-fn index(params: &[(String, String)]) -> (HashMap<&str, &str>, Option<&str>) {
+/// The parameters, indexed, and the names that came more than once (RFC 6749 §3.1), in the
+/// order they were first repeated. Every repeated name is kept: a repeated `client_id` must be
+/// found even when another parameter was repeated before it.
+fn index(params: &[(String, String)]) -> (HashMap<&str, &str>, Vec<&str>) {
     let mut map = HashMap::new();
-    let mut repeated = None;
+    let mut repeated = Vec::new();
     for (name, value) in params {
-        if map.insert(name.as_str(), value.as_str()).is_some() && repeated.is_none() {
-            repeated = Some(name.as_str());
+        if map.insert(name.as_str(), value.as_str()).is_some() && !repeated.contains(&name.as_str())
+        {
+            repeated.push(name.as_str());
         }
     }
     (map, repeated)
@@ -150,13 +153,8 @@ pub async fn validate(
     let (map, repeated) = index(params);
     let get = |name: &str| map.get(name).copied().filter(|v| !v.is_empty());
     for critical in ["client_id", "redirect_uri"] {
-        if repeated == Some(critical) {
-            return Err(PageError::Repeated(if critical == "client_id" {
-                "client_id"
-            } else {
-                "redirect_uri"
-            })
-            .into());
+        if repeated.contains(&critical) {
+            return Err(PageError::Repeated(critical).into());
         }
     }
     let client_id = get("client_id").ok_or(PageError::MissingClientId)?;
@@ -172,13 +170,13 @@ pub async fn validate(
         None => return Err(PageError::UnregisteredRedirectUri.into()),
     };
     // From here on, errors go back to the client.
-    let state = if repeated == Some("state") {
+    let state = if repeated.contains(&"state") {
         None
     } else {
         get("state")
     };
     let fail = |error, description: &str| redirect_error(&redirect_uri, state, error, description);
-    if let Some(name) = repeated {
+    if let Some(name) = repeated.first() {
         return Err(fail(
             ErrorCode::InvalidRequest,
             &format!("parameter {name} was given more than once"),
@@ -240,7 +238,12 @@ pub async fn validate(
             "prompt=none cannot be combined with other values",
         ));
     }
-    if get("landing") == Some("register") && !prompt.contains(&"create") {
+    // landing=register picks the page to show; with prompt=none no page is shown, so it must
+    // not turn into prompt=create (which would make every silent request login_required).
+    if get("landing") == Some("register")
+        && !prompt.contains(&"create")
+        && !prompt.contains(&"none")
+    {
         prompt.push("create");
     }
     let now = ctx.clock.now();
@@ -349,6 +352,75 @@ pub enum Step {
     Redirect(String),
 }
 
+/// Whether the browser's login may serve `request`: the user is not disabled, the request
+/// asks for no new login (`prompt=login` or `create` not yet answered by a login during the
+/// request, see [`authenticated`]), and the login is recent enough for `max_age` (OpenID
+/// Connect Core §3.1.2.1).
+#[must_use]
+pub fn login_satisfies(request: &AuthRequestRecord, session: LoggedIn<'_>, now: UnixTime) -> bool {
+    let prompt = Prompt::parse(&request.prompt);
+    !session.user.disabled
+        && !prompt.login
+        && !prompt.create
+        && crate::session::fresh_enough(session.auth_time, request.max_age, now)
+}
+
+/// The login (or sign-up) step, when the browser's login cannot serve `request`.
+#[must_use]
+pub fn login_needed(
+    request: &AuthRequestRecord,
+    session: Option<LoggedIn<'_>>,
+    now: UnixTime,
+) -> Option<Step> {
+    match session {
+        Some(session) if login_satisfies(request, session, now) => None,
+        _ => Some(Step::Login {
+            signup: Prompt::parse(&request.prompt).create,
+        }),
+    }
+}
+
+/// Records that the user logged in (or signed up) for pending request `id`, which answers its
+/// `prompt=login` / `prompt=create` and `max_age`. Comparing the session's `auth_time` with the
+/// request's creation instead cannot tell a login made for the request from one made earlier
+/// in the same second, which would let an old session skip a required re-authentication.
+/// An unknown or expired request is left alone.
+///
+/// # Errors
+/// Storage failures.
+pub async fn authenticated(ctx: &Context<'_>, id: &str) -> Result<(), AuthorizeError> {
+    let now = ctx.clock.now();
+    let Some(request) = ctx
+        .store
+        .auth_request(id)
+        .await?
+        .filter(|r| r.expires_at > now)
+    else {
+        return Ok(());
+    };
+    let prompt = Prompt::parse(&request.prompt);
+    if !prompt.login && !prompt.create && request.max_age.is_none() {
+        return Ok(());
+    }
+    let answered = AuthRequestRecord {
+        prompt: request
+            .prompt
+            .split(' ')
+            .filter(|p| !matches!(*p, "login" | "create" | ""))
+            .collect::<Vec<_>>()
+            .join(" "),
+        max_age: None,
+        ..request
+    };
+    // The store has no update for requests: replace the record under the same id.
+    ctx.store.delete_auth_request(id).await?;
+    match ctx.store.insert_auth_request(&answered).await {
+        // Two logins for one request raced; the other one recorded it.
+        Ok(()) | Err(StoreError::Conflict(_)) => Ok(()),
+        Err(other) => Err(other.into()),
+    }
+}
+
 /// Decides the next step of a pending request for whoever is logged in.
 ///
 /// # Errors
@@ -361,15 +433,7 @@ pub async fn next_step(
 ) -> Result<Step, AuthorizeError> {
     let prompt = Prompt::parse(&request.prompt);
     let now = ctx.clock.now();
-    let logged_in = session.filter(|s| !s.user.disabled).filter(|s| {
-        // A login during this request satisfies prompt=login/create and max_age.
-        let fresh = s.auth_time >= request.created_at;
-        let too_old = request
-            .max_age
-            .is_some_and(|max| now.0 - s.auth_time.0 > max);
-        fresh || !(prompt.login || prompt.create || too_old)
-    });
-    let Some(session) = logged_in else {
+    let Some(session) = session.filter(|s| login_satisfies(request, *s, now)) else {
         if prompt.none {
             let url = finish_with_error(
                 ctx,
@@ -559,6 +623,74 @@ mod tests {
         );
     }
 
+    fn pending_request(prompt: &str, max_age: Option<i64>) -> AuthRequestRecord {
+        AuthRequestRecord {
+            id: "r".into(),
+            client_id: portcullis_proto::ClientId::new("c"),
+            redirect_uri: "https://app.example/cb".into(),
+            redirect_uri_given: true,
+            scope: ScopeSet::new(),
+            state: None,
+            challenge: None,
+            nonce: None,
+            prompt: prompt.into(),
+            max_age,
+            created_at: UnixTime(1000),
+            expires_at: UnixTime(4600),
+        }
+    }
+
+    #[test]
+    fn a_login_from_the_same_second_does_not_answer_prompt_login() {
+        let user = User {
+            id: portcullis_proto::UserId::new("u"),
+            email: "a@example.com".into(),
+            name: "A".into(),
+            password_hash: None,
+            disabled: false,
+            created_at: UnixTime(0),
+            updated_at: UnixTime(0),
+        };
+        let session = LoggedIn {
+            user: &user,
+            auth_time: UnixTime(1000),
+        };
+        let now = UnixTime(1000);
+        assert!(login_satisfies(&pending_request("", None), session, now));
+        assert!(login_satisfies(
+            &pending_request("consent", Some(0)),
+            session,
+            now
+        ));
+        for prompt in ["login", "create", "login consent"] {
+            assert!(!login_satisfies(
+                &pending_request(prompt, None),
+                session,
+                now
+            ));
+        }
+        let later = UnixTime(1061);
+        assert!(!login_satisfies(
+            &pending_request("", Some(60)),
+            session,
+            later
+        ));
+        assert!(login_satisfies(
+            &pending_request("", Some(61)),
+            session,
+            later
+        ));
+        let disabled = User {
+            disabled: true,
+            ..user.clone()
+        };
+        let session = LoggedIn {
+            user: &disabled,
+            auth_time: UnixTime(1000),
+        };
+        assert!(!login_satisfies(&pending_request("", None), session, now));
+    }
+
     #[test]
     fn prompt_values() {
         let p = Prompt::parse("login consent unknown");
@@ -572,6 +704,6 @@ mod tests {
             ("b".to_owned(), "2".to_owned()),
             ("a".to_owned(), "3".to_owned()),
         ];
-        assert_eq!(index(&params).1, Some("a"));
+        assert_eq!(index(&params).1, vec!["a"]);
     }
 }

@@ -3,7 +3,9 @@
 use portcullis_proto::{ErrorCode, Scope, ScopeSet};
 
 use super::Context;
-use super::authorize::{AuthorizeError, LoggedIn, PageError, finish_with_error, issue_code};
+use super::authorize::{
+    AuthorizeError, LoggedIn, PageError, Step, finish_with_error, issue_code, login_needed,
+};
 use crate::client::Client;
 use crate::store::{AuthRequestRecord, ConsentRecord};
 
@@ -20,7 +22,9 @@ pub struct ConsentAnswer {
 
 /// Applies the user's answer: deny sends `access_denied`; allow grants exactly the ticked
 /// scopes (a partial grant when some were unticked), remembers them as approved for this
-/// client, and sends a code.
+/// client, and sends a code. When the request still needs a login (`prompt=login`, `max_age`)
+/// the answer is not taken and the login step is returned: the consent page must not be a way
+/// around a required re-authentication.
 ///
 /// # Errors
 /// [`PageError::Tampered`] when the form names another client or a scope that was not
@@ -31,7 +35,7 @@ pub async fn answer(
     client: &Client,
     session: LoggedIn<'_>,
     answer: ConsentAnswer,
-) -> Result<String, AuthorizeError> {
+) -> Result<Step, AuthorizeError> {
     if answer.client_id != client.id.as_str() || request.client_id != client.id {
         return Err(PageError::Tampered.into());
     }
@@ -43,18 +47,23 @@ pub async fn answer(
         }
         granted.insert(scope);
     }
+    if let Some(login) = login_needed(request, Some(session), ctx.clock.now()) {
+        return Ok(login);
+    }
     if !answer.allow {
-        return finish_with_error(
+        let url = finish_with_error(
             ctx,
             request,
             ErrorCode::AccessDenied,
             "the user denied the request",
         )
-        .await;
+        .await?;
+        return Ok(Step::Redirect(url));
     }
     if granted.is_empty() && !request.scope.is_empty() {
         let why = "the user granted none of the requested scopes";
-        return finish_with_error(ctx, request, ErrorCode::AccessDenied, why).await;
+        let url = finish_with_error(ctx, request, ErrorCode::AccessDenied, why).await?;
+        return Ok(Step::Redirect(url));
     }
     let now = ctx.clock.now();
     let previous = ctx.store.consent(&session.user.id, &client.id).await?;
@@ -74,5 +83,6 @@ pub async fn answer(
             updated_at: now,
         })
         .await?;
-    issue_code(ctx, request, session, granted).await
+    let url = issue_code(ctx, request, session, granted).await?;
+    Ok(Step::Redirect(url))
 }

@@ -30,6 +30,9 @@ pub enum TokenError {
     /// The client is not allowed this grant.
     #[error("this client is not allowed the {0} grant")]
     GrantNotAllowed(GrantType),
+    /// The `scope` parameter does not follow RFC 6749 §3.3 (`scope-token *( SP scope-token )`).
+    #[error("scope is malformed: {0}")]
+    ScopeMalformed(String),
     /// A requested scope is outside what the client may have.
     #[error("scope {0} is not allowed for this client")]
     ScopeNotAllowed(String),
@@ -88,7 +91,9 @@ impl TokenError {
             Self::ClientAuthFailed { .. } => ErrorCode::InvalidClient,
             Self::UnsupportedGrant(_) => ErrorCode::UnsupportedGrantType,
             Self::GrantNotAllowed(_) => ErrorCode::UnauthorizedClient,
-            Self::ScopeNotAllowed(_) | Self::ScopeExceedsGrant => ErrorCode::InvalidScope,
+            Self::ScopeMalformed(_) | Self::ScopeNotAllowed(_) | Self::ScopeExceedsGrant => {
+                ErrorCode::InvalidScope
+            }
             Self::CodeInvalid
             | Self::CodeAlreadyRedeemed
             | Self::RedirectUriMismatch

@@ -30,7 +30,8 @@ pub async fn introspect(
                 active: true,
                 scope: Some(claims.scope),
                 client_id: Some(claims.client_id),
-                token_type: Some("access_token".into()),
+                // RFC 7662 §2.2: the type of RFC 6749 §5.1.
+                token_type: Some("Bearer".into()),
                 exp: Some(claims.exp),
                 iat: Some(claims.iat),
                 sub: Some(claims.sub),
@@ -65,7 +66,8 @@ pub async fn introspect(
         active: true,
         scope: Some(record.scope.to_string()),
         client_id: Some(record.client_id.to_string()),
-        token_type: Some("refresh_token".into()),
+        // A refresh token has no RFC 6749 §5.1 type.
+        token_type: None,
         exp: Some(record.expires_at.0),
         iat: Some(record.created_at.0),
         sub: Some(grant.user_id.to_string()),

@@ -16,6 +16,7 @@ use std::sync::Arc;
 
 pub use error::TokenError;
 
+use crate::audit::AuditSink;
 use crate::keys::{KeyRing, SigningAlg};
 use crate::random::SecretGenerator;
 use crate::scopes::ScopeRegistry;
@@ -39,6 +40,8 @@ pub struct OAuthSettings {
     pub auth_request_ttl: i64,
     /// The scopes that exist.
     pub scopes: ScopeRegistry,
+    /// The longest access-token lifetime a client may be given, seconds.
+    pub max_access_token_ttl: i64,
 }
 
 /// What a protocol operation needs: storage, time, randomness, keys and settings.
@@ -54,6 +57,8 @@ pub struct Context<'a> {
     pub keys: &'a KeyRing,
     /// Settings.
     pub settings: &'a OAuthSettings,
+    /// The audit trail.
+    pub audit: &'a dyn AuditSink,
 }
 
 /// Owned handles from which a [`Context`] is borrowed for one request.
@@ -67,6 +72,10 @@ pub struct Services {
     pub random: Arc<dyn SecretGenerator>,
     /// Settings.
     pub settings: Arc<OAuthSettings>,
+    /// Banking domain settings.
+    pub banking: crate::banking::accounts::BankingSettings,
+    /// The audit trail.
+    pub audit: Arc<dyn AuditSink>,
 }
 
 impl Services {
@@ -79,6 +88,7 @@ impl Services {
             random: self.random.as_ref(),
             keys,
             settings: &self.settings,
+            audit: self.audit.as_ref(),
         }
     }
 }

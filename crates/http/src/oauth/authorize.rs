@@ -67,8 +67,8 @@ async fn start(
     Ok(respond(step, &request.id))
 }
 
-/// Sends the browser to its next step.
-fn respond(step: Step, request: &str) -> Response {
+/// Sends the browser to its next step of pending request `request`.
+pub fn respond(step: Step, request: &str) -> Response {
     match step {
         Step::Login { signup: false } => see_other(&with_request("/login", Some(request))),
         Step::Login { signup: true } => see_other(&with_request("/signup", Some(request))),
@@ -77,9 +77,11 @@ fn respond(step: Step, request: &str) -> Response {
     }
 }
 
-/// The query of `/oauth/authorize/resume`.
+/// The query of `/oauth/authorize/resume`. A missing `request` is an unknown request (an HTML
+/// error page, not the extractor's plain-text rejection).
 #[derive(Debug, Deserialize)]
 pub struct Resume {
+    #[serde(default)]
     request: String,
 }
 

@@ -58,10 +58,9 @@ where
 /// Percent-decoding as `application/x-www-form-urlencoded` defines it (`+` is a space).
 fn form_decode(part: &str) -> Option<String> {
     let text = format!("v={part}");
-    let value = url::form_urlencoded::parse(text.as_bytes())
+    url::form_urlencoded::parse(text.as_bytes())
         .next()
-        .map(|(_, v)| v.into_owned());
-    value
+        .map(|(_, v)| v.into_owned())
 }
 
 /// The credentials of an `Authorization: Basic` header: `None` without one (or with another

@@ -5,12 +5,13 @@ use axum::body::Bytes;
 use axum::extract::{Query, State};
 use axum::http::StatusCode;
 use axum::response::Response;
-use portcullis_core::oauth::authorize::{self, PageError};
+use portcullis_core::oauth::authorize::{self, PageError, Step};
 use portcullis_core::oauth::consent::{self, ConsentAnswer};
 use serde::Deserialize;
 
 use super::session::Browser;
 use super::{PageFailure, error_page, render, see_other, stale_form, with_request};
+use crate::oauth::authorize::respond;
 use crate::state::AppState;
 
 struct ScopeItem {
@@ -32,9 +33,11 @@ struct ConsentPage<'a> {
     scopes: Vec<ScopeItem>,
 }
 
-/// The query of `GET /consent`.
+/// The query of `GET /consent`. A missing `request` is an unknown request (an HTML error page,
+/// not the extractor's plain-text rejection).
 #[derive(Debug, Deserialize)]
 pub struct ConsentQuery {
+    #[serde(default)]
     request: String,
 }
 
@@ -51,6 +54,9 @@ pub async fn show(
     let ctx = state.context(&keys);
     let (client, request) =
         authorize::pending(&ctx, state.clients.as_ref(), &query.request).await?;
+    if let Some(login) = authorize::login_needed(&request, Some(logged_in), ctx.clock.now()) {
+        return Ok(respond(login, &request.id));
+    }
     let registry = &state.services.settings.scopes;
     let scopes = request
         .scope
@@ -77,9 +83,20 @@ pub async fn show(
     Ok(render(StatusCode::OK, &page))
 }
 
-/// The consent form: single-valued fields once each, `scope` any number of times.
+/// The consent form as sent: single-valued fields, `scope` any number of times, and whether a
+/// single-valued field came more than once.
+#[derive(Default)]
 struct ConsentForm {
-    csrf: String,
+    csrf: Option<String>,
+    request: Option<String>,
+    client_id: Option<String>,
+    decision: Option<String>,
+    scopes: Vec<String>,
+    repeated: bool,
+}
+
+/// The fields of a well-formed consent form.
+struct Answer {
     request: String,
     client_id: String,
     allow: bool,
@@ -87,36 +104,42 @@ struct ConsentForm {
 }
 
 impl ConsentForm {
-    fn parse(body: &[u8]) -> Option<Self> {
-        let (mut csrf, mut request, mut client_id, mut decision) = (None, None, None, None);
-        let mut scopes = Vec::new();
+    fn parse(body: &[u8]) -> Self {
+        let mut form = Self::default();
         for (name, value) in url::form_urlencoded::parse(body) {
             let slot = match name.as_ref() {
                 "scope" => {
-                    scopes.push(value.into_owned());
+                    form.scopes.push(value.into_owned());
                     continue;
                 }
-                "csrf" => &mut csrf,
-                "request" => &mut request,
-                "client_id" => &mut client_id,
-                "decision" => &mut decision,
+                "csrf" => &mut form.csrf,
+                "request" => &mut form.request,
+                "client_id" => &mut form.client_id,
+                "decision" => &mut form.decision,
                 _ => continue,
             };
             if slot.replace(value.into_owned()).is_some() {
-                return None;
+                form.repeated = true;
             }
         }
-        let allow = match decision?.as_str() {
+        form
+    }
+
+    /// The answer, unless a field is missing, repeated or unknown.
+    fn answer(self) -> Option<Answer> {
+        if self.repeated {
+            return None;
+        }
+        let allow = match self.decision?.as_str() {
             "allow" => true,
             "deny" => false,
             _ => return None,
         };
-        Some(Self {
-            csrf: csrf?,
-            request: request?,
-            client_id: client_id?,
+        Some(Answer {
+            request: self.request?,
+            client_id: self.client_id?,
             allow,
-            scopes,
+            scopes: self.scopes,
         })
     }
 }
@@ -135,12 +158,15 @@ pub async fn submit(
     browser: Browser,
     body: Bytes,
 ) -> Result<Response, PageFailure> {
-    let Some(form) = ConsentForm::parse(&body) else {
-        return Ok(tampered());
-    };
-    if !browser.csrf_ok(&form.csrf) {
+    let form = ConsentForm::parse(&body);
+    // The CSRF token first: a form without a valid one is refused as stale (403), whatever else
+    // it holds.
+    if !browser.csrf_ok(form.csrf.as_deref().unwrap_or_default()) {
         return Ok(stale_form());
     }
+    let Some(form) = form.answer() else {
+        return Ok(tampered());
+    };
     let Some(logged_in) = browser.logged_in() else {
         return Ok(see_other(&with_request("/login", Some(&form.request))));
     };
@@ -152,7 +178,9 @@ pub async fn submit(
         scopes: form.scopes,
         client_id: form.client_id,
     };
-    let url = consent::answer(&ctx, &request, &client, logged_in, answer).await?;
-    tracing::info!(client = %client.id, user = %logged_in.user.id, allowed = form.allow, "consent answered");
-    Ok(see_other(&url))
+    let step = consent::answer(&ctx, &request, &client, logged_in, answer).await?;
+    if matches!(step, Step::Redirect(_)) {
+        tracing::info!(client = %client.id, user = %logged_in.user.id, allowed = form.allow, "consent answered");
+    }
+    Ok(respond(step, &request.id))
 }

@@ -5,6 +5,7 @@ use axum::Form;
 use axum::extract::{Query, State};
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::Response;
+use portcullis_core::oauth::authorize;
 use portcullis_core::throttle::{self, LOGIN_PER_ACCOUNT, LOGIN_PER_IP, Throttled};
 use portcullis_core::user::{DUMMY_PASSWORD_HASH, normalize_email, verify_password};
 use portcullis_proto::Secret;
@@ -149,6 +150,10 @@ pub async fn submit(
     };
     store.reset(&account_key).await?;
     let id = session::login(&state, &browser, &user).await?;
+    if let Some(request) = request {
+        let keys = state.keyring();
+        authorize::authenticated(&state.context(&keys), request).await?;
+    }
     tracing::info!(user = %user.id, "login succeeded");
     let mut response = see_other(&after_login(request));
     session::attach(&state, &mut response, &id);

@@ -6,6 +6,7 @@ use axum::extract::{Query, State};
 use axum::http::StatusCode;
 use axum::response::Response;
 use portcullis_core::admin::users::{self, NewUserError};
+use portcullis_core::oauth::authorize;
 use portcullis_core::throttle::{self, SIGNUP_PER_IP};
 use portcullis_core::user::{EmailError, MIN_PASSWORD_LEN, PasswordError};
 use portcullis_proto::Secret;
@@ -155,6 +156,10 @@ pub async fn submit(
     };
     tracing::info!(user = %user.id, "account created");
     let id = session::login(&state, &browser, &user).await?;
+    if let Some(request) = request {
+        let keys = state.keyring();
+        authorize::authenticated(&state.context(&keys), request).await?;
+    }
     let mut response = see_other(&after_login(request));
     session::attach(&state, &mut response, &id);
     Ok(response)

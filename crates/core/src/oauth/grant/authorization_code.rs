@@ -128,7 +128,7 @@ async fn reuse(ctx: &Context<'_>, record: &CodeRecord) -> TokenError {
     if let Some(grant) = &record.grant_id {
         match ctx.store.revoke_grant(grant, ctx.clock.now()).await {
             Ok(_) => {
-                tracing::warn!(client = %record.client_id, grant = %grant, "authorization code reused; grant revoked")
+                tracing::warn!(client = %record.client_id, grant = %grant, "authorization code reused; grant revoked");
             }
             Err(error) => return TokenError::Store(error),
         }

@@ -1,7 +1,7 @@
 //! The client credentials grant (RFC 6749 §4.4): a token about the client itself.
 
 use super::requested_scope;
-use crate::client::Client;
+use crate::client::{Client, ClientKind, GrantType};
 use crate::oauth::issue::{Issued, Subject, access_token};
 use crate::oauth::{Context, TokenError};
 
@@ -10,12 +10,19 @@ use crate::oauth::{Context, TokenError};
 /// client can always ask again (RFC 6749 §4.4.3).
 ///
 /// # Errors
-/// [`TokenError::ScopeNotAllowed`], or a signing failure.
+/// [`TokenError::GrantNotAllowed`] for a public client, [`TokenError::ScopeNotAllowed`], or a
+/// signing failure.
 pub fn issue(
     ctx: &Context<'_>,
     client: &Client,
     scope: Option<&str>,
 ) -> Result<Issued, TokenError> {
+    // RFC 6749 §4.4: confidential clients only. A public client "authenticates" with its id
+    // alone, so a record that allows it this grant (registration refuses that, a direct edit
+    // may not) must not turn an unauthenticated request into a token.
+    if client.kind != ClientKind::Confidential {
+        return Err(TokenError::GrantNotAllowed(GrantType::ClientCredentials));
+    }
     let scope = requested_scope(scope, &client.scopes, TokenError::ScopeNotAllowed)?
         .unwrap_or_else(|| client.scopes.clone());
     let (token, expires_in) = access_token(ctx, client, &Subject::Client, &scope)?;

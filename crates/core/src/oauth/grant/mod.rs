@@ -119,7 +119,8 @@ pub async fn exchange(
     }
 }
 
-/// A requested scope string, checked to be a subset of `allowed`.
+/// A requested scope string, checked to be well-formed and a subset of `allowed`; either
+/// failure is `invalid_scope` (RFC 6749 §5.2: "invalid, unknown, malformed, or exceeds").
 fn requested_scope(
     requested: Option<&str>,
     allowed: &portcullis_proto::ScopeSet,
@@ -129,7 +130,7 @@ fn requested_scope(
         return Ok(None);
     };
     let scope = portcullis_proto::ScopeSet::parse(text)
-        .map_err(|e| TokenError::Malformed(format!("scope: {e}")))?;
+        .map_err(|e| TokenError::ScopeMalformed(e.to_string()))?;
     let outside = scope.difference(allowed);
     if outside.is_empty() {
         Ok(Some(scope))

@@ -13,7 +13,8 @@ use crate::store::RefreshTokenRecord;
 
 /// Exchanges a refresh token for a new access token and a new refresh token. The old token is
 /// spent; presenting it again revokes the whole grant. A narrower scope may be asked for (the
-/// new refresh token keeps the original scope, RFC 6749 §6).
+/// new refresh token keeps the original scope, RFC 6749 §6); scopes the client is no longer
+/// allowed are dropped from the access token.
 ///
 /// # Errors
 /// [`TokenError::RefreshTokenInvalid`], [`TokenError::RefreshTokenReused`],
@@ -50,8 +51,10 @@ pub async fn refresh(
     if record.expires_at <= now {
         return Err(TokenError::RefreshTokenInvalid);
     }
+    // A scope the client has since lost is no longer issued, whatever the grant says.
     let scope = requested_scope(scope, &record.scope, |_| TokenError::ScopeExceedsGrant)?
-        .unwrap_or_else(|| record.scope.clone());
+        .unwrap_or_else(|| record.scope.clone())
+        .intersection(&client.scopes);
     let user = ctx
         .store
         .user(&grant.user_id)
