@@ -4,6 +4,7 @@
 //! traits of [`store`], and return decisions. Nothing here knows HTTP or SQL.
 
 pub mod admin;
+pub mod audit;
 pub mod banking;
 pub mod client;
 pub mod client_cache;

@@ -434,13 +434,25 @@ pub struct Balance {
 #[async_trait]
 pub trait BankStore: Send + Sync {
     /// Adds a profile.
-    async fn insert_profile(&self, profile: &crate::banking::profile::Profile) -> Result<(), StoreError>;
+    async fn insert_profile(
+        &self,
+        profile: &crate::banking::profile::Profile,
+    ) -> Result<(), StoreError>;
     /// The profile with this id.
-    async fn profile(&self, id: &ProfileId) -> Result<Option<crate::banking::profile::Profile>, StoreError>;
+    async fn profile(
+        &self,
+        id: &ProfileId,
+    ) -> Result<Option<crate::banking::profile::Profile>, StoreError>;
     /// A user's profiles, oldest first.
-    async fn profiles_of(&self, user: &UserId) -> Result<Vec<crate::banking::profile::Profile>, StoreError>;
+    async fn profiles_of(
+        &self,
+        user: &UserId,
+    ) -> Result<Vec<crate::banking::profile::Profile>, StoreError>;
     /// Profiles whose owner's consent to `client` is bound to them (a partner's reach).
-    async fn profiles_granted_to(&self, client: &ClientId) -> Result<Vec<crate::banking::profile::Profile>, StoreError>;
+    async fn profiles_granted_to(
+        &self,
+        client: &ClientId,
+    ) -> Result<Vec<crate::banking::profile::Profile>, StoreError>;
     /// Sets a profile's KYC state; `false` if it does not exist.
     async fn set_kyc(
         &self,
@@ -459,7 +471,11 @@ pub trait BankStore: Send + Sync {
     /// A profile's balances (currencies it never held are absent).
     async fn balances_of(&self, profile: &ProfileId) -> Result<Vec<Balance>, StoreError>;
     /// One order of a profile.
-    async fn order(&self, profile: &ProfileId, id: &str) -> Result<Option<crate::banking::order::Order>, StoreError>;
+    async fn order(
+        &self,
+        profile: &ProfileId,
+        id: &str,
+    ) -> Result<Option<crate::banking::order::Order>, StoreError>;
     /// The order a client placed for a profile with this idempotency key.
     async fn order_by_key(
         &self,
@@ -481,6 +497,18 @@ pub trait BankStore: Send + Sync {
     async fn insert_order(&self, order: &crate::banking::order::Order) -> Result<(), StoreError>;
 }
 
+/// The audit trail.
+#[async_trait]
+pub trait AuditStore: Send + Sync {
+    /// Appends events, in order, in one transaction.
+    async fn append_audit(&self, events: &[crate::audit::AuditEvent]) -> Result<(), StoreError>;
+    /// Events matching `filter`, oldest first.
+    async fn audit_events(
+        &self,
+        filter: &crate::audit::AuditFilter,
+    ) -> Result<Vec<crate::audit::AuditEvent>, StoreError>;
+}
+
 /// Everything the server stores.
 pub trait Store:
     HealthStore
@@ -497,6 +525,7 @@ pub trait Store:
     + RateLimitStore
     + MaintenanceStore
     + BankStore
+    + AuditStore
     + std::fmt::Debug
 {
 }
@@ -516,6 +545,7 @@ impl<T> Store for T where
         + RateLimitStore
         + MaintenanceStore
         + BankStore
+        + AuditStore
         + std::fmt::Debug
 {
 }

@@ -3,6 +3,8 @@
 //! [`router`] is a pure function of [`AppState`]: handlers extract, call the core, and map the
 //! result; errors become responses in one place ([`error`]).
 
+pub mod admin;
+pub mod api;
 pub mod bearer;
 pub mod error;
 mod jwks;
@@ -20,6 +22,7 @@ use tower_http::csrf::CsrfLayer;
 pub use state::{AppState, HttpSettings};
 
 /// Every route of the server, with its middleware.
+#[allow(clippy::needless_pass_by_value)] // Taken by value, as axum's `with_state` is.
 pub fn router(state: AppState) -> Router {
     // Machine endpoints: called by clients and resource servers, never by a browser form, so
     // they sit outside the page middleware (CSRF origin checks, page headers).
@@ -43,12 +46,23 @@ pub fn router(state: AppState) -> Router {
             "/.well-known/openid-configuration",
             get(oauth::discovery::discovery),
         );
-    let mut pages = Router::new()
+    let machine = machine.merge(admin::routes());
+    let machine = if state.services.banking.enabled {
+        machine.merge(api::routes())
+    } else {
+        machine
+    };
+    // The authorization endpoint is reached by navigations from the client's own site (a link,
+    // or a form the client's page posts), so it must not sit behind the cross-origin form check
+    // below. It changes nothing a third party could abuse: it only opens a request that the
+    // user must still approve.
+    let authorization = Router::new()
         .route(
             "/oauth/authorize",
             get(oauth::authorize::get).post(oauth::authorize::post),
         )
-        .route("/oauth/authorize/resume", get(oauth::authorize::resume))
+        .route("/oauth/authorize/resume", get(oauth::authorize::resume));
+    let mut pages = Router::new()
         .route("/login", get(pages::login::show).post(pages::login::submit))
         .route(
             "/signup",
@@ -68,12 +82,13 @@ pub fn router(state: AppState) -> Router {
     if state.settings.sandbox {
         pages = pages.route("/sandbox/callback", get(pages::sandbox::callback));
     }
-    // Cross-origin form posts are refused by origin as well as by the forms' CSRF tokens.
+    // Cross-origin form posts to the pages are refused by origin as well as by the forms' CSRF
+    // tokens.
     let csrf = CsrfLayer::new();
     let csrf = origin(state.issuer())
         .and_then(|o| csrf.clone().add_trusted_origin(o).ok())
         .unwrap_or(csrf);
-    let pages = pages::with_security_headers(pages).layer(csrf);
+    let pages = pages::with_security_headers(pages.layer(csrf).merge(authorization));
     let routes = machine
         .merge(pages)
         .fallback(ops::not_found)

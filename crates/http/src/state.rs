@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use arc_swap::ArcSwap;
 use portcullis_core::client_cache::ClientCache;
-use portcullis_core::keys::KeyRing;
+use portcullis_core::keys::{KeyEncryptionKey, KeyRing};
 use portcullis_core::oauth::{Context, Services};
 
 use crate::metrics::Metrics;
@@ -20,6 +20,8 @@ pub struct HttpSettings {
     pub readiness_timeout: Duration,
     /// Serve the sandbox pages (`/sandbox/callback`).
     pub sandbox: bool,
+    /// How long a key rotated in through the admin API is published before it signs, seconds.
+    pub key_activation_delay: i64,
 }
 
 /// Shared application state; cheap to clone.
@@ -35,6 +37,8 @@ pub struct Inner {
     pub clients: Arc<ClientCache>,
     /// The signing keys; replaced atomically when a rotation is seen.
     pub keys: Arc<ArcSwap<KeyRing>>,
+    /// The key-encryption key, for rotations requested through the admin API.
+    pub kek: Option<Arc<KeyEncryptionKey>>,
     /// HTTP settings.
     pub settings: HttpSettings,
     /// Request metrics.
@@ -48,12 +52,14 @@ impl AppState {
         services: Services,
         clients: Arc<ClientCache>,
         keys: Arc<ArcSwap<KeyRing>>,
+        kek: Option<Arc<KeyEncryptionKey>>,
         settings: HttpSettings,
     ) -> Self {
         Self(Arc::new(Inner {
             services,
             clients,
             keys,
+            kek,
             settings,
             metrics: Metrics::default(),
         }))

@@ -4,6 +4,7 @@
 //! specifications that define them (RFC 6749, RFC 7009, RFC 7662, RFC 8414, RFC 7517,
 //! OpenID Connect Core and Discovery).
 
+pub mod admin;
 pub mod discovery;
 pub mod error;
 pub mod ids;

@@ -7,10 +7,10 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::Context as _;
+use portcullis_core::banking::accounts::BankingSettings;
 use portcullis_core::client_cache::ClientCache;
 use portcullis_core::oauth::{OAuthSettings, Services};
 use portcullis_core::random::{OsRandom, SecretGenerator};
-use portcullis_core::scopes::ScopeRegistry;
 use portcullis_core::store::{MaintenanceStore as _, Store};
 use portcullis_core::time::{Clock, SystemClock};
 use portcullis_http::{AppState, HttpSettings};
@@ -18,6 +18,7 @@ use portcullis_store::{Dialect, SqlStore, redact_url};
 use tokio::net::TcpListener;
 use tokio::task::JoinHandle;
 
+use crate::audit::AuditWriter;
 use crate::config::Config;
 use crate::keyring::{SharedRing, key_encryption_key};
 use crate::sandbox::{self, SandboxReport};
@@ -68,6 +69,8 @@ pub struct Application {
     state: AppState,
     shutdown_timeout: Duration,
     background: Vec<JoinHandle<()>>,
+    audit: AuditWriter,
+    audit_task: JoinHandle<()>,
     _lock: Option<std::fs::File>,
     /// What the sandbox seeded, when `--sandbox` is on.
     pub sandbox: Option<SandboxReport>,
@@ -106,6 +109,7 @@ impl Application {
             .clone()
             .unwrap_or_else(|| default_issuer(local_addr));
         let dyn_store: Arc<dyn Store> = Arc::new(store.clone());
+        let (audit, audit_task) = AuditWriter::start(Arc::new(store.clone()));
         let services = Services {
             store: Arc::clone(&dyn_store),
             clock: Arc::clone(&runtime.clock),
@@ -115,8 +119,15 @@ impl Application {
                 audience: config.audience.clone().unwrap_or_else(|| issuer.clone()),
                 access_token_alg: config.access_token_alg,
                 auth_request_ttl: AUTH_REQUEST_TTL,
-                scopes: ScopeRegistry::default(),
+                scopes: config.scopes.clone(),
+                max_access_token_ttl: i64::try_from(config.max_access_token_ttl.as_secs())
+                    .unwrap_or(i64::MAX),
             }),
+            banking: BankingSettings {
+                enabled: config.banking,
+                kyc_auto_approve: config.kyc_auto_approve,
+            },
+            audit: Arc::new(audit.clone()),
         };
         let cache_ttl = i64::try_from(config.client_cache_ttl.as_secs()).unwrap_or(i64::MAX);
         let clients = Arc::new(ClientCache::new(
@@ -128,8 +139,16 @@ impl Application {
             request_timeout: config.request_timeout,
             readiness_timeout: Duration::from_secs(2),
             sandbox: config.sandbox,
+            key_activation_delay: i64::try_from(config.key_activation_delay.as_secs())
+                .unwrap_or(i64::MAX),
         };
-        let state = AppState::new(services, clients, Arc::clone(&ring.ring), settings);
+        let state = AppState::new(
+            services,
+            clients,
+            Arc::clone(&ring.ring),
+            Some(ring.kek()),
+            settings,
+        );
         let sandbox = if config.sandbox {
             Some(sandbox::seed(&store, &runtime, &issuer, &config).await?)
         } else {
@@ -157,6 +176,8 @@ impl Application {
             state,
             shutdown_timeout: config.shutdown_timeout,
             background,
+            audit,
+            audit_task,
             _lock: lock,
             sandbox,
             kek_path: kek_file.map(|p| (p, kek_created)),
@@ -173,6 +194,12 @@ impl Application {
     #[must_use]
     pub fn issuer(&self) -> &str {
         &self.issuer
+    }
+
+    /// The audit writer, for tests that read the trail (flush it first).
+    #[must_use]
+    pub fn audit(&self) -> AuditWriter {
+        self.audit.clone()
     }
 
     /// The store, for tests and commands that run beside the server.
@@ -219,6 +246,9 @@ impl Application {
         for task in self.background {
             task.abort();
         }
+        // What was recorded while draining still reaches the database.
+        self.audit.flush(Duration::from_secs(5)).await;
+        self.audit_task.abort();
         self.store.close().await;
         tracing::info!("stopped");
         result

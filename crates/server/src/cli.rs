@@ -56,6 +56,247 @@ pub enum Command {
         #[command(subcommand)]
         command: KeysCommand,
     },
+    /// Register and manage clients (the apps of integrators).
+    Client {
+        /// The client operation.
+        #[command(subcommand)]
+        command: ClientCommand,
+    },
+    /// Manage user accounts.
+    User {
+        /// The user operation.
+        #[command(subcommand)]
+        command: UserCommand,
+    },
+    /// Read the audit trail, oldest first.
+    Audit {
+        /// Database, keys and logging.
+        #[command(flatten)]
+        common: CommonArgs,
+        /// Only this kind of event (for example login_failed, refresh_reuse, client_created).
+        #[arg(long)]
+        kind: Option<String>,
+        /// Only events about this client.
+        #[arg(long)]
+        client: Option<String>,
+        /// Only events about this user (id).
+        #[arg(long)]
+        user: Option<String>,
+        /// Only events at or after this time (RFC 3339 or seconds since the epoch).
+        #[arg(long)]
+        since: Option<String>,
+        /// Only events before this time.
+        #[arg(long)]
+        until: Option<String>,
+        /// Only events after this position (the `seq` of the last event seen).
+        #[arg(long)]
+        after: Option<i64>,
+        /// At most this many events.
+        #[arg(long, default_value_t = 100)]
+        limit: u32,
+        /// Print JSON.
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+/// Settings shared by `client create` and `client update`.
+#[derive(Debug, Clone, Default, clap::Args)]
+pub struct ClientSettingsArgs {
+    /// Display name, shown on the consent page.
+    #[arg(long)]
+    pub name: Option<String>,
+    /// Redirect URI (repeatable; https, or http on loopback). On update, replaces them all.
+    #[arg(long = "redirect-uri", value_name = "URI")]
+    pub redirect_uris: Vec<String>,
+    /// Allowed scopes, space-delimited, e.g. "openid wallet:read".
+    #[arg(long)]
+    pub scope: Option<String>,
+    /// Allowed grant (repeatable): authorization_code, refresh_token, client_credentials.
+    #[arg(long = "grant-type", value_name = "GRANT")]
+    pub grant_types: Vec<String>,
+    /// Access-token lifetime [default: 1h].
+    #[arg(long, value_name = "DURATION")]
+    pub access_token_ttl: Option<String>,
+    /// Refresh-token lifetime [default: 30d].
+    #[arg(long, value_name = "DURATION")]
+    pub refresh_token_ttl: Option<String>,
+    /// PKCE policy: s256 (default), plain-allowed, optional.
+    #[arg(long, value_name = "POLICY")]
+    pub pkce: Option<String>,
+    /// Acknowledge that a public client without PKCE lets anyone who intercepts a code redeem
+    /// it (needed with --public --pkce optional; see docs/security.md).
+    #[arg(long)]
+    pub i_understand_public_client_without_pkce: bool,
+    /// ID-token algorithm: RS256 (default), ES256, PS256, EdDSA.
+    #[arg(long, value_name = "ALG")]
+    pub id_token_alg: Option<String>,
+    /// Logo URL shown on consent (https).
+    #[arg(long, value_name = "URL")]
+    pub logo_uri: Option<String>,
+    /// Homepage URL shown on consent (https).
+    #[arg(long, value_name = "URL")]
+    pub homepage_uri: Option<String>,
+}
+
+/// Client operations.
+#[derive(Debug, Subcommand)]
+pub enum ClientCommand {
+    /// Register a client. A confidential client's secret is printed once; only its hash is kept.
+    Create {
+        /// Database, keys and logging.
+        #[command(flatten)]
+        common: CommonArgs,
+        /// The settings.
+        #[command(flatten)]
+        settings: ClientSettingsArgs,
+        /// Choose the client id (letters, digits, - . _ ~) instead of a generated one.
+        #[arg(long)]
+        id: Option<String>,
+        /// A public client (no secret; PKCE protects its codes).
+        #[arg(long)]
+        public: bool,
+        /// May use client credentials to read the profiles that granted it access.
+        #[arg(long)]
+        partner: bool,
+        /// May call the admin API (client credentials with the `admin` scope).
+        #[arg(long)]
+        admin: bool,
+        /// Print JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// List clients.
+    List {
+        /// Database, keys and logging.
+        #[command(flatten)]
+        common: CommonArgs,
+        /// Print JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Show one client.
+    Show {
+        /// Database, keys and logging.
+        #[command(flatten)]
+        common: CommonArgs,
+        /// The client id.
+        id: String,
+        /// Print JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Change a client's settings (only those given).
+    Update {
+        /// Database, keys and logging.
+        #[command(flatten)]
+        common: CommonArgs,
+        /// The client id.
+        id: String,
+        /// The settings to change.
+        #[command(flatten)]
+        settings: ClientSettingsArgs,
+        /// Set the partner flag.
+        #[arg(long)]
+        partner: Option<bool>,
+        /// Set the admin flag.
+        #[arg(long)]
+        admin: Option<bool>,
+        /// Enable the client.
+        #[arg(long, conflicts_with = "disable")]
+        enable: bool,
+        /// Disable the client: it can do nothing until enabled.
+        #[arg(long)]
+        disable: bool,
+        /// Print JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Delete a client and everything issued to it.
+    Delete {
+        /// Database, keys and logging.
+        #[command(flatten)]
+        common: CommonArgs,
+        /// The client id.
+        id: String,
+    },
+    /// Replace a client's secret; the new one is printed once.
+    RotateSecret {
+        /// Database, keys and logging.
+        #[command(flatten)]
+        common: CommonArgs,
+        /// The client id.
+        id: String,
+        /// Keep the old secret working this long (for a deploy without downtime).
+        #[arg(long, value_name = "DURATION")]
+        grace: Option<String>,
+        /// Print JSON.
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+/// User operations.
+#[derive(Debug, Subcommand)]
+pub enum UserCommand {
+    /// Create an account. The password is read from standard input (one line), or generated and
+    /// printed when --generate-password is given.
+    Create {
+        /// Database, keys and logging.
+        #[command(flatten)]
+        common: CommonArgs,
+        /// Email (the login).
+        #[arg(long)]
+        email: String,
+        /// Display name.
+        #[arg(long)]
+        name: String,
+        /// Generate a password and print it once.
+        #[arg(long)]
+        generate_password: bool,
+        /// Print JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// List accounts.
+    List {
+        /// Database, keys and logging.
+        #[command(flatten)]
+        common: CommonArgs,
+        /// Print JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Show one account (by id or email) with its profiles.
+    Show {
+        /// Database, keys and logging.
+        #[command(flatten)]
+        common: CommonArgs,
+        /// User id or email.
+        user: String,
+        /// Print JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Disable an account: it cannot log in, its sessions end and every grant it gave is revoked.
+    Disable {
+        /// Database, keys and logging.
+        #[command(flatten)]
+        common: CommonArgs,
+        /// User id or email.
+        user: String,
+    },
+    /// Set the KYC state of a profile (or of a user's first profile).
+    SetKyc {
+        /// Database, keys and logging.
+        #[command(flatten)]
+        common: CommonArgs,
+        /// Profile id, or a user's id or email.
+        target: String,
+        /// absent, pending, approved or rejected.
+        #[arg(long)]
+        state: String,
+    },
 }
 
 /// Signing-key operations.

@@ -7,6 +7,7 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use portcullis_core::keys::{KeyEncryptionKey, SigningAlg};
+use portcullis_core::scopes::{DEFAULT_SCOPES, ScopeRegistry};
 use portcullis_proto::Secret;
 use portcullis_store::{Dialect, StoreOptions};
 use serde::Deserialize;
@@ -101,6 +102,14 @@ pub struct ServerArgs {
     /// node take at most this long to apply [default: 5s].
     #[arg(long, env = "PORTCULLIS_CLIENT_CACHE_TTL", value_name = "DURATION")]
     pub client_cache_ttl: Option<String>,
+    /// Serve the sandbox banking resource API (/api/v1) and require onboarding for banking
+    /// scopes; turn off when resource servers of your own serve those [default: true].
+    #[arg(long, env = "PORTCULLIS_BANKING", value_name = "BOOL", num_args = 0..=1, default_missing_value = "true")]
+    pub banking: Option<String>,
+    /// KYC decisions: `auto` approves on submission (the sandbox), `manual` leaves them pending
+    /// for `portcullis user set-kyc` or the admin API [default: auto].
+    #[arg(long, env = "PORTCULLIS_KYC", value_name = "auto|manual")]
+    pub kyc: Option<String>,
     /// Seed a demo user and a demo app on first start, and print their credentials.
     #[arg(long, env = "PORTCULLIS_SANDBOX", value_name = "BOOL", num_args = 0..=1, default_missing_value = "true")]
     pub sandbox: Option<String>,
@@ -145,6 +154,8 @@ struct FileConfig {
     issuer: Option<String>,
     audience: Option<String>,
     client_cache_ttl: Option<Scalar>,
+    banking: Option<Scalar>,
+    kyc: Option<String>,
     sandbox: Option<Scalar>,
     database_url: Option<String>,
     database_url_file: Option<PathBuf>,
@@ -161,6 +172,8 @@ struct FileConfig {
     shutdown_timeout: Option<Scalar>,
     log_format: Option<String>,
     log_level: Option<String>,
+    /// Extra scopes (or new descriptions for the default ones): `"name" = "description"`.
+    scopes: Option<std::collections::BTreeMap<String, String>>,
 }
 
 /// How logs are written.
@@ -183,6 +196,10 @@ pub struct Config {
     pub audience: Option<String>,
     /// Client cache lifetime.
     pub client_cache_ttl: Duration,
+    /// Serve the banking resource API and onboarding.
+    pub banking: bool,
+    /// Approve KYC on submission.
+    pub kyc_auto_approve: bool,
     /// Seed and announce the sandbox.
     pub sandbox: bool,
     /// The database.
@@ -205,6 +222,8 @@ pub struct Config {
     pub log_format: LogFormat,
     /// Log filter.
     pub log_level: String,
+    /// The scopes that exist, with the descriptions the consent page shows.
+    pub scopes: ScopeRegistry,
 }
 
 /// A configuration problem, in one line.
@@ -304,6 +323,25 @@ fn parse_duration(
     }
 }
 
+fn parse_bool(
+    value: Option<(String, Origin)>,
+    what: &str,
+    default: bool,
+) -> Result<bool, ConfigError> {
+    match value {
+        None => Ok(default),
+        Some((text, origin)) => match text.as_str() {
+            "true" | "1" | "yes" => Ok(true),
+            "false" | "0" | "no" => Ok(false),
+            _ => Err(invalid(
+                &origin,
+                what,
+                format!("{text:?} is not true or false"),
+            )),
+        },
+    }
+}
+
 fn read_secret_file(path: &Path, origin: &Origin, what: &str) -> Result<String, ConfigError> {
     std::fs::read_to_string(path)
         .map(|s| s.trim().to_owned())
@@ -381,16 +419,26 @@ impl Config {
             "client_cache_ttl",
             Duration::from_secs(5),
         )?;
-        let sandbox = match pick!(l, server, sandbox, "PORTCULLIS_SANDBOX") {
-            None => false,
+        let sandbox = parse_bool(
+            pick!(l, server, sandbox, "PORTCULLIS_SANDBOX"),
+            "sandbox",
+            false,
+        )?;
+        let banking = parse_bool(
+            pick!(l, server, banking, "PORTCULLIS_BANKING"),
+            "banking",
+            true,
+        )?;
+        let kyc_auto_approve = match pick!(l, server, kyc, "PORTCULLIS_KYC") {
+            None => true,
             Some((text, origin)) => match text.as_str() {
-                "true" | "1" | "yes" => true,
-                "false" | "0" | "no" => false,
+                "auto" => true,
+                "manual" => false,
                 _ => {
                     return Err(invalid(
                         &origin,
-                        "sandbox",
-                        format!("{text:?} is not true or false"),
+                        "kyc",
+                        format!("{text:?} is not auto or manual"),
                     ));
                 }
             },
@@ -530,11 +578,14 @@ impl Config {
             "max_access_token_ttl",
             Duration::from_secs(86_400),
         )?;
+        let scopes = scope_registry(l.file.scopes.as_ref(), &l.path)?;
         Ok(Self {
             listen,
             issuer,
             audience,
             client_cache_ttl,
+            banking,
+            kyc_auto_approve,
             sandbox,
             database,
             key_encryption_key,
@@ -572,6 +623,7 @@ impl Config {
             )?,
             log_format,
             log_level,
+            scopes,
         })
     }
 
@@ -589,6 +641,33 @@ impl Config {
             .unwrap_or(i64::MAX)
             .saturating_add(60)
     }
+}
+
+/// The default scopes, plus (or re-described by) the file's `[scopes]` table.
+fn scope_registry(
+    extra: Option<&std::collections::BTreeMap<String, String>>,
+    path: &Path,
+) -> Result<ScopeRegistry, ConfigError> {
+    let mut entries: std::collections::BTreeMap<String, String> = DEFAULT_SCOPES
+        .iter()
+        .map(|(s, d)| ((*s).to_owned(), (*d).to_owned()))
+        .collect();
+    for (name, description) in extra.into_iter().flatten() {
+        portcullis_proto::Scope::parse(name).map_err(|e| {
+            ConfigError(format!(
+                "invalid scope {name:?} in [scopes] of {}: {e}",
+                path.display()
+            ))
+        })?;
+        if description.trim().is_empty() {
+            return Err(ConfigError(format!(
+                "scope {name:?} in [scopes] of {} needs a description for the consent page",
+                path.display()
+            )));
+        }
+        entries.insert(name.clone(), description.clone());
+    }
+    Ok(ScopeRegistry::new(entries))
 }
 
 fn read_file(path: &Path) -> Result<FileConfig, ConfigError> {
@@ -724,6 +803,24 @@ mod tests {
         );
         let err = load_toml("request_timeout = \"soon\"\n", CommonArgs::default()).unwrap_err();
         assert!(err.0.contains("`request_timeout` in"), "{err}");
+    }
+
+    #[test]
+    fn scopes_extend_the_registry() {
+        let config = load_toml(
+            "[scopes]\n\"payments:write\" = \"Send payments for you\"\n\"wallet:read\" = \"Your wallets\"\n",
+            CommonArgs::default(),
+        )
+        .unwrap();
+        assert_eq!(
+            config.scopes.describe("payments:write"),
+            Some("Send payments for you")
+        );
+        assert_eq!(config.scopes.describe("wallet:read"), Some("Your wallets"));
+        assert!(config.scopes.describe("openid").is_some());
+        let err =
+            load_toml("[scopes]\n\"bad scope\" = \"x\"\n", CommonArgs::default()).unwrap_err();
+        assert!(err.0.contains("invalid scope"), "{err}");
     }
 
     #[test]

@@ -30,7 +30,7 @@ pub fn format(duration: Duration) -> String {
         return format!("{}ms", duration.as_millis());
     }
     for (unit, factor) in [("d", 86_400), ("h", 3600), ("m", 60)] {
-        if secs % factor == 0 {
+        if secs.is_multiple_of(factor) {
             return format!("{}{unit}", secs / factor);
         }
     }

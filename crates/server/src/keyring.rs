@@ -140,7 +140,7 @@ impl SharedRing {
 
     /// The key-encryption key.
     #[must_use]
-    pub fn kek(&self) -> &KeyEncryptionKey {
-        &self.kek
+    pub fn kek(&self) -> Arc<KeyEncryptionKey> {
+        Arc::clone(&self.kek)
     }
 }

@@ -2,6 +2,7 @@
 //! start the real server in-process.
 
 pub mod app;
+pub mod audit;
 pub mod cli;
 pub mod commands;
 pub mod config;

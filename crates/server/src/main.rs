@@ -71,6 +71,36 @@ async fn run(command: Command) -> anyhow::Result<()> {
             KeysCommand::List { common, json } => commands::keys::list(&load(&common)?, json).await,
             KeysCommand::GenerateKek => commands::keys::generate_kek(),
         },
+        Command::Client { command } => {
+            let config = load(commands::client::common(&command))?;
+            commands::client::run(&config, command).await
+        }
+        Command::User { command } => {
+            let config = load(commands::user::common(&command))?;
+            commands::user::run(&config, command).await
+        }
+        Command::Audit {
+            common,
+            kind,
+            client,
+            user,
+            since,
+            until,
+            after,
+            limit,
+            json,
+        } => {
+            let query = commands::audit::AuditQuery {
+                kind,
+                client,
+                user,
+                since,
+                until,
+                after,
+                limit,
+            };
+            commands::audit::run(&load(&common)?, query, json).await
+        }
     }
 }
 

@@ -12,7 +12,6 @@ use portcullis_core::admin::users;
 use portcullis_core::client::GrantType;
 use portcullis_core::pkce::s256_challenge;
 use portcullis_core::random::new_secret;
-use portcullis_core::scopes::ScopeRegistry;
 use portcullis_core::store::{ClientStore as _, UserStore as _};
 use portcullis_proto::{ClientId, Secret};
 use portcullis_store::SqlStore;
@@ -85,7 +84,7 @@ pub async fn seed(
                 "http://127.0.0.1/callback".to_owned(),
             ],
             grant_types: BTreeSet::from(GrantType::ALL),
-            scopes: ScopeRegistry::default().user_grantable(),
+            scopes: config.scopes.user_grantable(),
             partner: true,
             ..NewClient::confidential("Sandbox Demo App")
         };

@@ -4,6 +4,7 @@ use std::collections::BTreeSet;
 
 use portcullis_proto::{ClientId, ScopeSet, Secret};
 
+use crate::audit::{AuditEvent, AuditKind};
 use crate::client::{
     Client, ClientKind, ClientSecrets, GrantType, PkcePolicy, RedirectUri, RedirectUriError,
 };
@@ -136,6 +137,18 @@ pub enum ClientRuleError {
     /// The chosen id exists.
     #[error("a client with id {0:?} already exists")]
     Exists(String),
+    /// A field holds an unknown name.
+    #[error("{0}")]
+    Field(String),
+    /// No such client.
+    #[error("no client with id {0:?}")]
+    NotFound(String),
+    /// Scopes missing from the registry.
+    #[error("unknown scope(s) {0}: add them to the scope registry first")]
+    UnknownScopes(String),
+    /// Public clients have no secret.
+    #[error("a public client has no secret to rotate")]
+    PublicHasNoSecret,
     /// Storage failed.
     #[error(transparent)]
     Store(StoreError),
@@ -287,4 +300,211 @@ pub async fn create(
         Err(StoreError::Conflict(_)) => Err(ClientRuleError::Exists(client.id.to_string())),
         Err(e) => Err(e.into()),
     }
+}
+
+/// Changes to a client; `None` leaves a setting as it is.
+#[derive(Debug, Clone, Default)]
+pub struct ClientChanges {
+    /// New name.
+    pub name: Option<String>,
+    /// New redirect URIs (replacing all).
+    pub redirect_uris: Option<Vec<String>>,
+    /// New grants.
+    pub grant_types: Option<BTreeSet<GrantType>>,
+    /// New scopes.
+    pub scopes: Option<ScopeSet>,
+    /// New access-token lifetime.
+    pub access_token_ttl: Option<i64>,
+    /// New refresh-token lifetime.
+    pub refresh_token_ttl: Option<i64>,
+    /// New PKCE policy.
+    pub pkce: Option<PkcePolicy>,
+    /// Acknowledges a public client without PKCE.
+    pub acknowledge_public_without_pkce: bool,
+    /// New ID-token algorithm.
+    pub id_token_alg: Option<SigningAlg>,
+    /// Partner flag.
+    pub partner: Option<bool>,
+    /// Admin flag.
+    pub admin: Option<bool>,
+    /// Enabled flag.
+    pub enabled: Option<bool>,
+    /// Logo (`Some(None)` removes it).
+    pub logo_uri: Option<Option<String>>,
+    /// Homepage (`Some(None)` removes it).
+    pub homepage_uri: Option<Option<String>>,
+}
+
+/// A client's scopes must all be registered.
+fn check_scopes(admin: &super::Admin<'_>, scopes: &ScopeSet) -> Result<(), ClientRuleError> {
+    let unknown = admin.scopes.unknown(scopes);
+    if unknown.is_empty() {
+        Ok(())
+    } else {
+        Err(ClientRuleError::UnknownScopes(unknown.join(" ")))
+    }
+}
+
+/// Registers a client, checking its scopes against the registry, and records it.
+///
+/// # Errors
+/// See [`ClientRuleError`].
+pub async fn register(
+    admin: &super::Admin<'_>,
+    new: NewClient,
+) -> Result<(Client, Option<Secret>), ClientRuleError> {
+    check_scopes(admin, &new.scopes)?;
+    let (client, secret) = create(
+        admin.store,
+        admin.clock,
+        admin.random,
+        new,
+        admin.max_access_ttl,
+    )
+    .await?;
+    admin.audit.record(
+        AuditEvent::new(admin.clock.now(), AuditKind::ClientCreated, admin.actor)
+            .client(&client.id)
+            .detail(serde_json::json!({ "name": client.name, "public": client.kind == ClientKind::Public })),
+    );
+    Ok((client, secret))
+}
+
+/// The client with this id.
+///
+/// # Errors
+/// [`ClientRuleError::NotFound`], storage failures.
+pub async fn get(admin: &super::Admin<'_>, id: &str) -> Result<Client, ClientRuleError> {
+    admin
+        .store
+        .client(&ClientId::new(id))
+        .await?
+        .ok_or_else(|| ClientRuleError::NotFound(id.to_owned()))
+}
+
+/// Applies `changes` under the same rules as registration.
+///
+/// # Errors
+/// See [`ClientRuleError`].
+pub async fn update(
+    admin: &super::Admin<'_>,
+    id: &str,
+    changes: ClientChanges,
+) -> Result<Client, ClientRuleError> {
+    let mut client = get(admin, id).await?;
+    let mut changed: Vec<&str> = Vec::new();
+    if let Some(name) = changes.name {
+        client.name = name.trim().to_owned();
+        changed.push("name");
+    }
+    if let Some(uris) = changes.redirect_uris {
+        client.redirect_uris = uris
+            .iter()
+            .map(|u| RedirectUri::parse(u))
+            .collect::<Result<_, _>>()?;
+        changed.push("redirect_uris");
+    }
+    if let Some(grants) = changes.grant_types {
+        client.grant_types = grants;
+        changed.push("grant_types");
+    }
+    if let Some(scopes) = changes.scopes {
+        check_scopes(admin, &scopes)?;
+        client.scopes = scopes;
+        changed.push("scopes");
+    }
+    if let Some(ttl) = changes.access_token_ttl {
+        client.access_token_ttl = ttl;
+        changed.push("access_token_ttl");
+    }
+    if let Some(ttl) = changes.refresh_token_ttl {
+        client.refresh_token_ttl = ttl;
+        changed.push("refresh_token_ttl");
+    }
+    if let Some(pkce) = changes.pkce {
+        client.pkce = pkce;
+        changed.push("pkce");
+    }
+    if let Some(alg) = changes.id_token_alg {
+        client.id_token_alg = alg;
+        changed.push("id_token_alg");
+    }
+    for (value, field, name) in [
+        (changes.partner, &mut client.partner, "partner"),
+        (changes.admin, &mut client.admin, "admin"),
+        (changes.enabled, &mut client.enabled, "enabled"),
+    ] {
+        if let Some(value) = value {
+            *field = value;
+            changed.push(name);
+        }
+    }
+    if let Some(logo) = changes.logo_uri {
+        client.logo_uri = logo;
+        changed.push("logo_uri");
+    }
+    if let Some(homepage) = changes.homepage_uri {
+        client.homepage_uri = homepage;
+        changed.push("homepage_uri");
+    }
+    // An already-acknowledged public client without PKCE stays valid when other fields change.
+    let acknowledged = changes.acknowledge_public_without_pkce
+        || (client.pkce == PkcePolicy::Optional && !changed.contains(&"pkce"));
+    check_rules(&client, acknowledged, admin.max_access_ttl)?;
+    client.updated_at = admin.clock.now();
+    if !admin.store.update_client(&client).await? {
+        return Err(ClientRuleError::NotFound(id.to_owned()));
+    }
+    admin.audit.record(
+        AuditEvent::new(admin.clock.now(), AuditKind::ClientUpdated, admin.actor)
+            .client(&client.id)
+            .detail(serde_json::json!({ "changed": changed })),
+    );
+    Ok(client)
+}
+
+/// Replaces the client's secret. With `grace`, the old secret keeps working that many seconds,
+/// so the integrator can deploy the new one without downtime; without, it stops at once.
+///
+/// # Errors
+/// [`ClientRuleError::NotFound`], [`ClientRuleError::PublicHasNoSecret`], storage failures.
+pub async fn rotate_secret(
+    admin: &super::Admin<'_>,
+    id: &str,
+    grace: Option<i64>,
+) -> Result<(Client, Secret), ClientRuleError> {
+    let mut client = get(admin, id).await?;
+    if client.kind == ClientKind::Public {
+        return Err(ClientRuleError::PublicHasNoSecret);
+    }
+    let secret = new_secret(admin.random)?;
+    let now = admin.clock.now();
+    client.secrets.previous = match (grace.filter(|g| *g > 0), client.secrets.current.take()) {
+        (Some(grace), Some(old)) => Some((old, now.plus(grace))),
+        _ => None,
+    };
+    client.secrets.current = Some(SecretHash::of(secret.expose()));
+    client.updated_at = now;
+    admin.store.update_client(&client).await?;
+    admin.audit.record(
+        AuditEvent::new(now, AuditKind::ClientSecretRotated, admin.actor)
+            .client(&client.id)
+            .detail(serde_json::json!({ "grace_seconds": grace.unwrap_or(0) })),
+    );
+    Ok((client, secret))
+}
+
+/// Deletes a client and everything issued to it.
+///
+/// # Errors
+/// [`ClientRuleError::NotFound`], storage failures.
+pub async fn delete(admin: &super::Admin<'_>, id: &str) -> Result<(), ClientRuleError> {
+    let client = ClientId::new(id);
+    if !admin.store.delete_client(&client).await? {
+        return Err(ClientRuleError::NotFound(id.to_owned()));
+    }
+    admin.audit.record(
+        AuditEvent::new(admin.clock.now(), AuditKind::ClientDeleted, admin.actor).client(&client),
+    );
+    Ok(())
 }

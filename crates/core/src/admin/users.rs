@@ -88,3 +88,118 @@ pub async fn create(
         Err(e) => Err(NewUserError::Store(e)),
     }
 }
+
+/// Why an account operation was refused.
+#[derive(Debug, thiserror::Error)]
+pub enum UserOpError {
+    /// No such user.
+    #[error("no user {0:?}")]
+    NotFound(String),
+    /// No such profile.
+    #[error("no profile {0:?}")]
+    ProfileNotFound(String),
+    /// Storage failed.
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+/// The user with this id, or with this email.
+///
+/// # Errors
+/// [`UserOpError::NotFound`], storage failures.
+pub async fn find(admin: &super::Admin<'_>, id_or_email: &str) -> Result<User, UserOpError> {
+    let by_id = admin.store.user(&UserId::new(id_or_email)).await?;
+    let found = match by_id {
+        Some(user) => Some(user),
+        None => match crate::user::normalize_email(id_or_email) {
+            Ok(email) => admin.store.user_by_email(&email).await?,
+            Err(_) => None,
+        },
+    };
+    found.ok_or_else(|| UserOpError::NotFound(id_or_email.to_owned()))
+}
+
+/// Creates an account from the CLI or admin API and records it.
+///
+/// # Errors
+/// See [`NewUserError`].
+pub async fn register(
+    admin: &super::Admin<'_>,
+    prepared: PreparedUser,
+) -> Result<User, NewUserError> {
+    let user = create(admin.store, admin.clock, admin.random, prepared).await?;
+    admin.audit.record(
+        crate::audit::AuditEvent::new(
+            admin.clock.now(),
+            crate::audit::AuditKind::UserCreated,
+            admin.actor,
+        )
+        .user(&user.id),
+    );
+    Ok(user)
+}
+
+/// Disables a user: they can no longer log in, their sessions end, and every grant they gave
+/// is revoked (refresh fails, access tokens become inactive).
+///
+/// # Errors
+/// [`UserOpError::NotFound`], storage failures.
+pub async fn disable(
+    admin: &super::Admin<'_>,
+    id_or_email: &str,
+) -> Result<(User, u64), UserOpError> {
+    let mut user = find(admin, id_or_email).await?;
+    let now = admin.clock.now();
+    user.disabled = true;
+    user.updated_at = now;
+    admin.store.update_user(&user).await?;
+    admin.store.delete_sessions_of(&user.id).await?;
+    let revoked = admin.store.revoke_grants_of(&user.id, None, now).await?;
+    admin.audit.record(
+        crate::audit::AuditEvent::new(now, crate::audit::AuditKind::UserDisabled, admin.actor)
+            .user(&user.id)
+            .detail(serde_json::json!({ "grants_revoked": revoked })),
+    );
+    Ok((user, revoked))
+}
+
+/// Sets the KYC state of a profile (a user's id or email selects their first profile).
+///
+/// # Errors
+/// [`UserOpError::ProfileNotFound`], storage failures.
+pub async fn set_kyc(
+    admin: &super::Admin<'_>,
+    profile_or_user: &str,
+    state: crate::banking::profile::KycState,
+) -> Result<crate::banking::profile::Profile, UserOpError> {
+    let missing = || UserOpError::ProfileNotFound(profile_or_user.to_owned());
+    let profile = match admin
+        .store
+        .profile(&portcullis_proto::ProfileId::new(profile_or_user))
+        .await?
+    {
+        Some(profile) => profile,
+        None => {
+            let user = find(admin, profile_or_user).await.map_err(|_| missing())?;
+            admin
+                .store
+                .profiles_of(&user.id)
+                .await?
+                .into_iter()
+                .next()
+                .ok_or_else(missing)?
+        }
+    };
+    let now = admin.clock.now();
+    admin.store.set_kyc(&profile.id, state, now).await?;
+    admin.audit.record(
+        crate::audit::AuditEvent::new(now, crate::audit::AuditKind::KycChanged, admin.actor)
+            .user(&profile.user_id)
+            .detail(serde_json::json!({ "profile": profile.id, "kyc": state.as_str() })),
+    );
+    Ok(crate::banking::profile::Profile {
+        kyc: state,
+        updated_at: now,
+        ..profile
+    })
+}

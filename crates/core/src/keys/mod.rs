@@ -5,7 +5,7 @@
 //! that cache the JWKS see it before they see tokens it signed. A superseded key stays published
 //! until the longest-lived token it could have signed has expired.
 
-mod alg;
+pub mod alg;
 mod kek;
 pub mod manage;
 mod material;

@@ -9,7 +9,9 @@ use crate::callback_server;
 /// code buys a token whose scope is the one left ticked.
 #[tokio::test]
 async fn new_user_signs_up_and_grants_one_of_two_scopes() {
-    let Some(browser) = Browser::start("browser::new_user_signs_up_and_grants_one_of_two_scopes").await else {
+    let Some(browser) =
+        Browser::start("browser::new_user_signs_up_and_grants_one_of_two_scopes").await
+    else {
         return;
     };
     let app = spawn_app().await;
@@ -46,9 +48,14 @@ async fn new_user_signs_up_and_grants_one_of_two_scopes() {
 
     browser.wait_for_path("/consent").await;
     let page = browser.text().await;
-    assert!(page.contains("Monei Demo wants access to your account"), "{page}");
+    assert!(
+        page.contains("Monei Demo wants access to your account"),
+        "{page}"
+    );
     assert!(page.contains("Nora Newcomer"), "{page}");
-    browser.click("input[name=scope][value='profile:read']").await;
+    browser
+        .click("input[name=scope][value='profile:read']")
+        .await;
     browser.click("button[name=decision][value=allow]").await;
 
     browser.wait_for_path("/cb").await;

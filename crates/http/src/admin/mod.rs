@@ -1,0 +1,136 @@
+//! The admin API (`/admin/v1`): the CLI's operations over HTTP, through the same core
+//! functions, authorized by an access token with the `admin` scope issued by client
+//! credentials to a client registered as admin. User tokens are refused, whatever their scope.
+
+mod audit;
+mod clients;
+mod keys;
+mod users;
+
+use axum::Router;
+use axum::extract::FromRequestParts;
+use axum::http::StatusCode;
+use axum::http::request::Parts;
+use axum::routing::{get, post};
+use portcullis_core::admin::Admin;
+use portcullis_core::scopes::ADMIN_SCOPE;
+use portcullis_proto::{ClientId, ErrorCode};
+use serde::Deserialize;
+
+use crate::bearer::Bearer;
+use crate::error::ApiError;
+use crate::state::AppState;
+
+/// The admin routes.
+pub fn routes() -> Router<AppState> {
+    Router::new()
+        .route(
+            "/admin/v1/clients",
+            get(clients::list).post(clients::create),
+        )
+        .route(
+            "/admin/v1/clients/{id}",
+            get(clients::show)
+                .patch(clients::update)
+                .delete(clients::delete),
+        )
+        .route(
+            "/admin/v1/clients/{id}/rotate-secret",
+            post(clients::rotate_secret),
+        )
+        .route("/admin/v1/users", get(users::list).post(users::create))
+        .route("/admin/v1/users/{id}", get(users::show))
+        .route("/admin/v1/users/{id}/disable", post(users::disable))
+        .route("/admin/v1/users/{id}/kyc", post(users::set_kyc))
+        .route("/admin/v1/audit", get(audit::list))
+        .route("/admin/v1/keys", get(keys::list))
+        .route("/admin/v1/keys/rotate", post(keys::rotate))
+}
+
+/// A caller proven to be an admin client.
+#[derive(Debug, Clone)]
+pub struct AdminCaller {
+    /// The admin client.
+    pub client: ClientId,
+    /// `client:<id>`, the audit actor.
+    pub actor: String,
+}
+
+impl FromRequestParts<AppState> for AdminCaller {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &AppState,
+    ) -> Result<Self, Self::Rejection> {
+        let token = Bearer::from_request_parts(parts, state).await?;
+        token.require(ADMIN_SCOPE)?;
+        let forbidden = || {
+            ApiError::new(
+                StatusCode::FORBIDDEN,
+                ErrorCode::AccessDenied,
+                "the admin API needs an admin client's own token",
+            )
+        };
+        if !token.0.is_client_token() {
+            return Err(forbidden());
+        }
+        let client = ClientId::new(token.0.client_id.clone());
+        let is_admin = state
+            .services
+            .store
+            .client(&client)
+            .await?
+            .is_some_and(|c| c.admin && c.enabled);
+        if !is_admin {
+            return Err(forbidden());
+        }
+        Ok(Self {
+            actor: format!("client:{client}"),
+            client,
+        })
+    }
+}
+
+impl AdminCaller {
+    /// The core's admin context for this caller.
+    #[must_use]
+    pub fn admin<'a>(&'a self, state: &'a AppState) -> Admin<'a> {
+        let services = &state.services;
+        Admin {
+            store: services.store.as_ref(),
+            clock: services.clock.as_ref(),
+            random: services.random.as_ref(),
+            scopes: &services.settings.scopes,
+            max_access_ttl: services.settings.max_access_token_ttl,
+            audit: services.audit.as_ref(),
+            actor: &self.actor,
+        }
+    }
+}
+
+/// `?limit=&cursor=`.
+#[derive(Debug, Deserialize)]
+pub struct PageQuery {
+    limit: Option<u32>,
+    cursor: Option<String>,
+}
+
+impl PageQuery {
+    fn request(&self) -> portcullis_core::store::PageRequest {
+        let limit = self
+            .limit
+            .unwrap_or(50)
+            .clamp(1, portcullis_core::store::PageRequest::MAX_LIMIT);
+        portcullis_core::store::PageRequest {
+            after: self.cursor.clone(),
+            limit,
+        }
+    }
+}
+
+/// A JSON body, refused with `invalid_request` and the parser's message when malformed.
+fn json<T: serde::de::DeserializeOwned>(body: &[u8]) -> Result<T, ApiError> {
+    serde_json::from_slice(body)
+        .map_err(|e| ApiError::bad_request(format!("malformed JSON body: {e}")))
+}

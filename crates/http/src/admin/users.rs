@@ -1,0 +1,125 @@
+use axum::Json;
+use axum::body::Bytes;
+use axum::extract::{Path, Query, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use portcullis_core::admin::users::{self, NewUserError, UserOpError};
+use portcullis_core::admin::views::user_view;
+use portcullis_proto::ErrorCode;
+use portcullis_proto::admin::{CreateUser, Page, SetKyc, UserView};
+
+use super::{AdminCaller, PageQuery, json};
+use crate::error::ApiError;
+use crate::state::AppState;
+
+fn op_error(error: UserOpError) -> ApiError {
+    match error {
+        UserOpError::NotFound(_) | UserOpError::ProfileNotFound(_) => ApiError::not_found(),
+        UserOpError::Store(store) => store.into(),
+    }
+}
+
+fn new_user_error(error: NewUserError) -> ApiError {
+    match error {
+        NewUserError::EmailTaken => {
+            ApiError::new(StatusCode::CONFLICT, ErrorCode::Conflict, error.to_string())
+        }
+        NewUserError::Store(store) => store.into(),
+        NewUserError::Random(random) => ApiError::internal(&random),
+        other => ApiError::bad_request(other.to_string()),
+    }
+}
+
+async fn view(state: &AppState, user: &portcullis_core::user::User) -> Result<UserView, ApiError> {
+    let profiles = state.services.store.profiles_of(&user.id).await?;
+    Ok(user_view(user, &profiles))
+}
+
+/// `GET /admin/v1/users`.
+pub async fn list(
+    State(state): State<AppState>,
+    _caller: AdminCaller,
+    Query(page): Query<PageQuery>,
+) -> Result<Json<Page<UserView>>, ApiError> {
+    let page = state.services.store.list_users(&page.request()).await?;
+    let mut items = Vec::with_capacity(page.items.len());
+    for user in &page.items {
+        items.push(view(&state, user).await?);
+    }
+    Ok(Json(Page {
+        items,
+        next_cursor: page.next,
+    }))
+}
+
+/// `POST /admin/v1/users`: 201.
+pub async fn create(
+    State(state): State<AppState>,
+    caller: AdminCaller,
+    body: Bytes,
+) -> Result<Response, ApiError> {
+    let request: CreateUser = json(&body)?;
+    let random = std::sync::Arc::clone(&state.services.random);
+    let prepared = tokio::task::spawn_blocking(move || {
+        users::prepare(
+            random.as_ref(),
+            &request.email,
+            &request.name,
+            &request.password,
+        )
+    })
+    .await
+    .map_err(|e| ApiError::internal(&e))?
+    .map_err(new_user_error)?;
+    let user = users::register(&caller.admin(&state), prepared)
+        .await
+        .map_err(new_user_error)?;
+    Ok((StatusCode::CREATED, Json(view(&state, &user).await?)).into_response())
+}
+
+/// `GET /admin/v1/users/{id}` (id or email).
+pub async fn show(
+    State(state): State<AppState>,
+    caller: AdminCaller,
+    Path(id): Path<String>,
+) -> Result<Json<UserView>, ApiError> {
+    let user = users::find(&caller.admin(&state), &id)
+        .await
+        .map_err(op_error)?;
+    Ok(Json(view(&state, &user).await?))
+}
+
+/// `POST /admin/v1/users/{id}/disable`: revokes every grant the user gave.
+pub async fn disable(
+    State(state): State<AppState>,
+    caller: AdminCaller,
+    Path(id): Path<String>,
+) -> Result<Json<UserView>, ApiError> {
+    let (user, _) = users::disable(&caller.admin(&state), &id)
+        .await
+        .map_err(op_error)?;
+    Ok(Json(view(&state, &user).await?))
+}
+
+/// `POST /admin/v1/users/{id}/kyc`.
+pub async fn set_kyc(
+    State(state): State<AppState>,
+    caller: AdminCaller,
+    Path(id): Path<String>,
+    body: Bytes,
+) -> Result<Json<UserView>, ApiError> {
+    let request: SetKyc = json(&body)?;
+    let kyc = request.state.parse().map_err(|_| {
+        ApiError::bad_request("state must be absent, pending, approved or rejected")
+    })?;
+    let admin = caller.admin(&state);
+    let user = users::find(&admin, &id).await.map_err(op_error)?;
+    let target = request.profile.unwrap_or_else(|| user.id.to_string());
+    let profile = users::set_kyc(&admin, &target, kyc)
+        .await
+        .map_err(op_error)?;
+    if profile.user_id != user.id {
+        return Err(ApiError::not_found());
+    }
+    Ok(Json(view(&state, &user).await?))
+}

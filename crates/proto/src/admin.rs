@@ -1,0 +1,249 @@
+//! Administration bodies: the admin API's requests and responses, which the CLI's `--json`
+//! output shares.
+
+use serde::{Deserialize, Serialize};
+
+use crate::Secret;
+
+/// A client's stored settings, plus its secret when one was just made.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ClientView {
+    /// The client id.
+    pub client_id: String,
+    /// The secret: present only in the answer that created or rotated it.
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub client_secret: Option<Secret>,
+    /// Until when the previous secret is still accepted, after a rotation with grace.
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub previous_secret_expires_at: Option<String>,
+    /// Display name.
+    pub name: String,
+    /// Public (no secret) or confidential.
+    pub public: bool,
+    /// Registered redirect URIs.
+    pub redirect_uris: Vec<String>,
+    /// Allowed grants.
+    pub grant_types: Vec<String>,
+    /// Allowed scopes, space-delimited.
+    pub scope: String,
+    /// Access-token lifetime, seconds.
+    pub access_token_ttl: i64,
+    /// Refresh-token lifetime, seconds.
+    pub refresh_token_ttl: i64,
+    /// `s256`, `plain-allowed` or `optional`.
+    pub pkce: String,
+    /// ID-token algorithm.
+    pub id_token_alg: String,
+    /// May read the profiles that granted it access.
+    pub partner: bool,
+    /// May call the admin API.
+    pub admin: bool,
+    /// Disabled clients can do nothing.
+    pub enabled: bool,
+    /// Logo shown on consent.
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub logo_uri: Option<String>,
+    /// Homepage shown on consent.
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub homepage_uri: Option<String>,
+    /// Creation, RFC 3339.
+    pub created_at: String,
+    /// Last change, RFC 3339.
+    pub updated_at: String,
+}
+
+/// The body of `POST /admin/v1/clients`.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CreateClient {
+    /// A chosen id; generated when absent.
+    #[serde(default)]
+    pub client_id: Option<String>,
+    /// Display name.
+    pub name: String,
+    /// Public client (no secret).
+    #[serde(default)]
+    pub public: bool,
+    /// Redirect URIs.
+    #[serde(default)]
+    pub redirect_uris: Vec<String>,
+    /// Grants (default: authorization_code and refresh_token).
+    #[serde(default)]
+    pub grant_types: Vec<String>,
+    /// Scopes, space-delimited (default: `openid`).
+    #[serde(default)]
+    pub scope: Option<String>,
+    /// Access-token lifetime, seconds.
+    #[serde(default)]
+    pub access_token_ttl: Option<i64>,
+    /// Refresh-token lifetime, seconds.
+    #[serde(default)]
+    pub refresh_token_ttl: Option<i64>,
+    /// `s256` (default), `plain-allowed`, `optional`.
+    #[serde(default)]
+    pub pkce: Option<String>,
+    /// Required with `public` and `pkce: optional`.
+    #[serde(default)]
+    pub acknowledge_public_without_pkce: bool,
+    /// ID-token algorithm (default RS256).
+    #[serde(default)]
+    pub id_token_alg: Option<String>,
+    /// Partner flag.
+    #[serde(default)]
+    pub partner: bool,
+    /// Admin flag.
+    #[serde(default)]
+    pub admin: bool,
+    /// Logo URL (https).
+    #[serde(default)]
+    pub logo_uri: Option<String>,
+    /// Homepage URL (https).
+    #[serde(default)]
+    pub homepage_uri: Option<String>,
+}
+
+/// The body of `PATCH /admin/v1/clients/{id}`: only the fields given change.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct UpdateClient {
+    /// Display name.
+    #[serde(default)]
+    pub name: Option<String>,
+    /// Redirect URIs (replacing all).
+    #[serde(default)]
+    pub redirect_uris: Option<Vec<String>>,
+    /// Grants.
+    #[serde(default)]
+    pub grant_types: Option<Vec<String>>,
+    /// Scopes, space-delimited.
+    #[serde(default)]
+    pub scope: Option<String>,
+    /// Access-token lifetime, seconds.
+    #[serde(default)]
+    pub access_token_ttl: Option<i64>,
+    /// Refresh-token lifetime, seconds.
+    #[serde(default)]
+    pub refresh_token_ttl: Option<i64>,
+    /// PKCE policy.
+    #[serde(default)]
+    pub pkce: Option<String>,
+    /// Required to make a public client's PKCE optional.
+    #[serde(default)]
+    pub acknowledge_public_without_pkce: bool,
+    /// ID-token algorithm.
+    #[serde(default)]
+    pub id_token_alg: Option<String>,
+    /// Partner flag.
+    #[serde(default)]
+    pub partner: Option<bool>,
+    /// Admin flag.
+    #[serde(default)]
+    pub admin: Option<bool>,
+    /// Enabled flag.
+    #[serde(default)]
+    pub enabled: Option<bool>,
+    /// Logo URL; empty string removes it.
+    #[serde(default)]
+    pub logo_uri: Option<String>,
+    /// Homepage URL; empty string removes it.
+    #[serde(default)]
+    pub homepage_uri: Option<String>,
+}
+
+/// The body of `POST /admin/v1/clients/{id}/rotate-secret`.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RotateSecret {
+    /// Seconds the old secret keeps working (0 or absent: it stops at once).
+    #[serde(default)]
+    pub grace_seconds: Option<i64>,
+}
+
+/// A user account.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct UserView {
+    /// The user id.
+    pub id: String,
+    /// Email.
+    pub email: String,
+    /// Name.
+    pub name: String,
+    /// Disabled accounts cannot log in.
+    pub disabled: bool,
+    /// The user's profiles.
+    pub profiles: Vec<ProfileSummary>,
+    /// Creation, RFC 3339.
+    pub created_at: String,
+}
+
+/// A profile, briefly.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ProfileSummary {
+    /// The profile id.
+    pub id: String,
+    /// `personal` or `corporate`.
+    pub kind: String,
+    /// Name.
+    pub name: String,
+    /// KYC state.
+    pub kyc: String,
+}
+
+/// The body of `POST /admin/v1/users`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CreateUser {
+    /// Email.
+    pub email: String,
+    /// Name.
+    pub name: String,
+    /// Initial password.
+    pub password: Secret,
+}
+
+/// The body of `POST /admin/v1/users/{id}/kyc`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SetKyc {
+    /// `absent`, `pending`, `approved` or `rejected`.
+    pub state: String,
+    /// Which profile (default: the user's first).
+    #[serde(default)]
+    pub profile: Option<String>,
+}
+
+/// An audit event.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct AuditView {
+    /// Position (the cursor for the next page).
+    pub seq: i64,
+    /// When, RFC 3339.
+    pub at: String,
+    /// What.
+    pub kind: String,
+    /// Who acted.
+    pub actor: String,
+    /// The client concerned.
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub client_id: Option<String>,
+    /// The user concerned.
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub user_id: Option<String>,
+    /// Client IP.
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub ip: Option<String>,
+    /// `success` or `failure`.
+    pub outcome: String,
+    /// Ids, scopes, reasons.
+    pub detail: serde_json::Value,
+}
+
+/// A page of a list.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Page<T> {
+    /// The items.
+    pub items: Vec<T>,
+    /// The cursor of the next page, absent on the last.
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub next_cursor: Option<String>,
+}
