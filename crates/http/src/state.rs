@@ -84,6 +84,23 @@ impl AppState {
         self.keys.load_full()
     }
 
+    /// Records an audit event stamped with the client's IP.
+    pub fn record(&self, event: portcullis_core::audit::AuditEvent, ip: Option<std::net::IpAddr>) {
+        self.services
+            .audit
+            .record(event.ip(ip.map(|ip| ip.to_string())));
+    }
+
+    /// A new audit event at the current time.
+    #[must_use]
+    pub fn event(
+        &self,
+        kind: portcullis_core::audit::AuditKind,
+        actor: impl Into<String>,
+    ) -> portcullis_core::audit::AuditEvent {
+        portcullis_core::audit::AuditEvent::new(self.services.clock.now(), kind, actor)
+    }
+
     /// A protocol context over `keys`.
     #[must_use]
     pub fn context<'a>(&'a self, keys: &'a KeyRing) -> Context<'a> {

@@ -6,6 +6,7 @@ use super::Context;
 use super::authorize::{
     AuthorizeError, LoggedIn, PageError, Step, finish_with_error, issue_code, login_needed,
 };
+use crate::audit::AuditKind;
 use crate::client::Client;
 use crate::store::{AuthRequestRecord, ConsentRecord};
 
@@ -50,6 +51,26 @@ pub async fn answer(
     if let Some(login) = login_needed(request, Some(session), ctx.clock.now()) {
         return Ok(login);
     }
+    let (kind, granted_now) = match (
+        answer.allow,
+        granted.is_empty() && !request.scope.is_empty(),
+    ) {
+        (false, _) | (true, true) => (AuditKind::ConsentDenied, ScopeSet::new()),
+        (true, false) if granted == request.scope => (AuditKind::ConsentGiven, granted.clone()),
+        (true, false) => (AuditKind::ConsentPartial, granted.clone()),
+    };
+    let mut event = ctx
+        .event(kind, format!("user:{}", session.user.id))
+        .client(&client.id)
+        .user(&session.user.id)
+        .detail(serde_json::json!({
+            "requested": request.scope.to_string(),
+            "granted": granted_now.to_string(),
+        }));
+    if kind == AuditKind::ConsentDenied {
+        event = event.failed();
+    }
+    ctx.record(event);
     if !answer.allow {
         let url = finish_with_error(
             ctx,

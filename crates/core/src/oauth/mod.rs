@@ -59,6 +59,36 @@ pub struct Context<'a> {
     pub settings: &'a OAuthSettings,
     /// The audit trail.
     pub audit: &'a dyn AuditSink,
+    /// The client's IP, when the operation serves a request (for the audit trail).
+    pub client_ip: Option<std::net::IpAddr>,
+}
+
+impl Context<'_> {
+    /// The same context for a request from `ip`.
+    #[must_use]
+    pub fn from_ip(mut self, ip: Option<std::net::IpAddr>) -> Self {
+        self.client_ip = ip;
+        self
+    }
+
+    /// Records an event, stamped with the time and the request's IP.
+    pub fn record(&self, event: crate::audit::AuditEvent) {
+        let ip = event
+            .ip
+            .clone()
+            .or_else(|| self.client_ip.map(|ip| ip.to_string()));
+        self.audit.record(event.ip(ip));
+    }
+
+    /// A new event at the current time.
+    #[must_use]
+    pub fn event(
+        &self,
+        kind: crate::audit::AuditKind,
+        actor: impl Into<String>,
+    ) -> crate::audit::AuditEvent {
+        crate::audit::AuditEvent::new(self.clock.now(), kind, actor)
+    }
 }
 
 /// Owned handles from which a [`Context`] is borrowed for one request.
@@ -89,6 +119,7 @@ impl Services {
             keys,
             settings: &self.settings,
             audit: self.audit.as_ref(),
+            client_ip: None,
         }
     }
 }

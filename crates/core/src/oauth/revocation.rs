@@ -5,6 +5,7 @@ use portcullis_proto::Secret;
 use super::client_auth::AuthenticatedClient;
 use super::issue::AccessTokenClaims;
 use super::{Context, TokenError};
+use crate::audit::AuditKind;
 use crate::hash::SecretHash;
 use crate::jwt::{self, JwtKind};
 
@@ -31,6 +32,18 @@ pub async fn revoke(
             ctx.store
                 .revoke_access_token(&claims.jti, crate::time::UnixTime(claims.exp))
                 .await?;
+            let mut event = ctx
+                .event(
+                    AuditKind::TokenRevoked,
+                    format!("client:{}", client.client.id),
+                )
+                .client(&client.client.id)
+                .detail(serde_json::json!({ "token": "access_token", "jti": claims.jti }));
+            if let Some(gid) = &claims.gid {
+                event = event.user(&portcullis_proto::UserId::new(claims.sub.clone()));
+                event.detail["grant"] = serde_json::Value::String(gid.clone());
+            }
+            ctx.record(event);
         }
         return Ok(());
     }
@@ -38,6 +51,14 @@ pub async fn revoke(
         && record.client_id == client.client.id
     {
         ctx.store.revoke_grant(&record.grant_id, now).await?;
+        ctx.record(
+            ctx.event(
+                AuditKind::TokenRevoked,
+                format!("client:{}", client.client.id),
+            )
+            .client(&client.client.id)
+            .detail(serde_json::json!({ "token": "refresh_token", "grant": record.grant_id })),
+        );
     }
     Ok(())
 }

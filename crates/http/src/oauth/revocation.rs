@@ -10,11 +10,13 @@ use portcullis_proto::token::RevocationRequest;
 use super::body::{Body, client_credentials};
 use super::token::no_store;
 use crate::error::ApiError;
+use crate::pages::session::ClientIp;
 use crate::state::AppState;
 
 /// The revocation endpoint: 200 with an empty body whether or not the token existed.
 pub async fn revoke(
     State(state): State<AppState>,
+    ClientIp(ip): ClientIp,
     headers: HeaderMap,
     Body(request): Body<RevocationRequest>,
 ) -> Result<Response, ApiError> {
@@ -34,7 +36,7 @@ pub async fn revoke(
         .filter(|t| !t.is_empty())
         .ok_or(TokenError::MissingParameter("token"))?;
     let keys = state.keyring();
-    revocation::revoke(&state.context(&keys), &client, &token).await?;
+    revocation::revoke(&state.context(&keys).from_ip(ip), &client, &token).await?;
     let mut response = ().into_response();
     no_store(response.headers_mut());
     Ok(response)

@@ -12,15 +12,17 @@ use serde_json::{Map, Value};
 
 use super::body::{Body, client_credentials};
 use crate::error::ApiError;
+use crate::pages::session::ClientIp;
 use crate::state::AppState;
 
 /// The token endpoint.
 pub async fn token(
     State(state): State<AppState>,
+    ClientIp(ip): ClientIp,
     headers: HeaderMap,
     Body(request): Body<TokenRequest>,
 ) -> Result<Response, ApiError> {
-    let issued = exchange(&state, &headers, request).await?;
+    let issued = exchange(&state, ip, &headers, request).await?;
     Ok(respond(issued, Map::new()))
 }
 
@@ -31,6 +33,7 @@ pub async fn token(
 /// Any RFC 6749 §5.2 error.
 pub async fn exchange(
     state: &AppState,
+    ip: Option<std::net::IpAddr>,
     headers: &HeaderMap,
     request: TokenRequest,
 ) -> Result<Issued, ApiError> {
@@ -47,7 +50,7 @@ pub async fn exchange(
     .await?;
     let grant = GrantRequest::parse(request)?;
     let keys = state.keyring();
-    let ctx = state.context(&keys);
+    let ctx = state.context(&keys).from_ip(ip);
     Ok(grant::exchange(&ctx, &client, grant).await?)
 }
 

@@ -72,6 +72,7 @@ pub struct RevokeForm {
 pub async fn revoke(
     State(state): State<AppState>,
     browser: Browser,
+    super::session::ClientIp(ip): super::session::ClientIp,
     Form(form): Form<RevokeForm>,
 ) -> Result<Response, PageFailure> {
     if !browser.csrf_ok(&form.csrf) {
@@ -87,5 +88,14 @@ pub async fn revoke(
         .revoke_grants_of(&user.id, Some(&client), state.services.clock.now())
         .await?;
     tracing::info!(user = %user.id, client = %client, grants = revoked, "app access revoked by the user");
+    let event = state
+        .event(
+            portcullis_core::audit::AuditKind::GrantRevoked,
+            format!("user:{}", user.id),
+        )
+        .user(&user.id)
+        .client(&client)
+        .detail(serde_json::json!({ "grants": revoked, "reason": "revoked_by_user" }));
+    state.record(event, ip);
     Ok(see_other("/account"))
 }

@@ -156,6 +156,7 @@ fn tampered() -> Response {
 pub async fn submit(
     State(state): State<AppState>,
     browser: Browser,
+    super::session::ClientIp(ip): super::session::ClientIp,
     body: Bytes,
 ) -> Result<Response, PageFailure> {
     let form = ConsentForm::parse(&body);
@@ -171,7 +172,7 @@ pub async fn submit(
         return Ok(see_other(&with_request("/login", Some(&form.request))));
     };
     let keys = state.keyring();
-    let ctx = state.context(&keys);
+    let ctx = state.context(&keys).from_ip(ip);
     let (client, request) = authorize::pending(&ctx, state.clients.as_ref(), &form.request).await?;
     let answer = ConsentAnswer {
         allow: form.allow,

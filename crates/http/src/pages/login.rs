@@ -5,6 +5,7 @@ use axum::Form;
 use axum::extract::{Query, State};
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::Response;
+use portcullis_core::audit::AuditKind;
 use portcullis_core::oauth::authorize;
 use portcullis_core::throttle::{self, LOGIN_PER_ACCOUNT, LOGIN_PER_IP, Throttled};
 use portcullis_core::user::{DUMMY_PASSWORD_HASH, normalize_email, verify_password};
@@ -125,11 +126,18 @@ pub async fn submit(
     );
     for (key, limit) in [(&account_key, LOGIN_PER_ACCOUNT), (&ip_key, LOGIN_PER_IP)] {
         if let Err(throttled) = throttle::hit(store, clock, key, limit).await? {
-            tracing::warn!(limit = %key.split(':').nth(1).unwrap_or_default(), "login throttled");
+            let which = key.split(':').nth(1).unwrap_or_default();
+            tracing::warn!(limit = %which, "login throttled");
+            let event = state
+                .event(AuditKind::Throttled, "anonymous")
+                .failed()
+                .detail(serde_json::json!({ "action": "login", "limit": which, "email": email }));
+            state.record(event, ip);
             return Ok(too_many(throttled));
         }
     }
     let user = store.user_by_email(&email).await?;
+    let known_user = user.as_ref().map(|u| u.id.clone());
     let hash = user
         .as_ref()
         .and_then(|u| u.password_hash.clone())
@@ -141,6 +149,14 @@ pub async fn submit(
     let request = form.request.as_deref().filter(|r| !r.is_empty());
     let Some(user) = user.filter(|u| matches && !u.disabled) else {
         tracing::info!("login failed");
+        let mut event = state
+            .event(AuditKind::LoginFailed, "anonymous")
+            .failed()
+            .detail(serde_json::json!({ "email": email }));
+        if let Some(known) = &known_user {
+            event = event.user(known);
+        }
+        state.record(event, ip);
         let query = url::form_urlencoded::Serializer::new(String::new())
             .extend_pairs(request.map(|r| ("request", r)))
             .append_pair("error", "credentials")
@@ -155,6 +171,12 @@ pub async fn submit(
         authorize::authenticated(&state.context(&keys), request).await?;
     }
     tracing::info!(user = %user.id, "login succeeded");
+    state.record(
+        state
+            .event(AuditKind::LoginSucceeded, format!("user:{}", user.id))
+            .user(&user.id),
+        ip,
+    );
     let mut response = see_other(&after_login(request));
     session::attach(&state, &mut response, &id);
     Ok(response)

@@ -110,6 +110,11 @@ pub async fn submit(
     )
     .await?
     {
+        let event = state
+            .event(portcullis_core::audit::AuditKind::Throttled, "anonymous")
+            .failed()
+            .detail(serde_json::json!({ "action": "sign_up", "limit": "ip" }));
+        state.record(event, ip);
         return Ok(too_many(throttled));
     }
     let request = form.request.as_deref().filter(|r| !r.is_empty());
@@ -155,6 +160,13 @@ pub async fn submit(
         }
     };
     tracing::info!(user = %user.id, "account created");
+    let event = state
+        .event(
+            portcullis_core::audit::AuditKind::SignUp,
+            format!("user:{}", user.id),
+        )
+        .user(&user.id);
+    state.record(event, ip);
     let id = session::login(&state, &browser, &user).await?;
     if let Some(request) = request {
         let keys = state.keyring();

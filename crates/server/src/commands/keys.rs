@@ -5,6 +5,7 @@
 use std::collections::BTreeSet;
 
 use anyhow::Context as _;
+use portcullis_core::audit::AuditSink as _;
 use portcullis_core::keys::manage;
 use portcullis_core::keys::{KeyEncryptionKey, KeyRing, SigningAlg};
 use portcullis_core::random::OsRandom;
@@ -43,6 +44,12 @@ pub async fn rotate(
     };
     let delay_secs = i64::try_from(delay.as_secs()).unwrap_or(i64::MAX);
     let made = manage::rotate(&store, &kek, &OsRandom, &SystemClock, &algs, delay_secs).await?;
+    let (audit, _) = crate::audit::AuditWriter::start(std::sync::Arc::new(store.clone()));
+    audit.record(
+        portcullis_core::audit::AuditEvent::new(SystemClock.now(), portcullis_core::audit::AuditKind::KeysRotated, "cli")
+            .detail(json!({ "kids": made.iter().map(|k| k.kid.to_string()).collect::<Vec<_>>(), "activate_after": delay_secs })),
+    );
+    audit.flush(std::time::Duration::from_secs(10)).await;
     if json {
         let keys: Vec<_> = made
             .iter()

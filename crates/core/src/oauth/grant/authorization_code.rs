@@ -2,6 +2,7 @@
 
 use portcullis_proto::{GrantId, Secret};
 
+use crate::audit::AuditKind;
 use crate::client::{Client, GrantType};
 use crate::hash::SecretHash;
 use crate::oauth::issue::{Issued, Subject, access_token, id_token};
@@ -125,10 +126,26 @@ pub async fn redeem(
 
 /// A second redemption: revoke what the first one issued (RFC 6749 §4.1.2).
 async fn reuse(ctx: &Context<'_>, record: &CodeRecord) -> TokenError {
+    let actor = format!("client:{}", record.client_id);
+    ctx.record(
+        ctx.event(AuditKind::CodeReuse, &actor)
+            .client(&record.client_id)
+            .user(&record.user_id)
+            .failed()
+            .detail(serde_json::json!({ "grant": record.grant_id })),
+    );
     if let Some(grant) = &record.grant_id {
         match ctx.store.revoke_grant(grant, ctx.clock.now()).await {
-            Ok(_) => {
+            Ok(revoked) => {
                 tracing::warn!(client = %record.client_id, grant = %grant, "authorization code reused; grant revoked");
+                if revoked {
+                    ctx.record(
+                        ctx.event(AuditKind::GrantRevoked, "system")
+                            .client(&record.client_id)
+                            .user(&record.user_id)
+                            .detail(serde_json::json!({ "grant": grant, "reason": "code_reuse" })),
+                    );
+                }
             }
             Err(error) => return TokenError::Store(error),
         }

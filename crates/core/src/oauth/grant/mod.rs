@@ -10,6 +10,7 @@ use portcullis_proto::token::TokenRequest;
 use super::client_auth::AuthenticatedClient;
 use super::issue::Issued;
 use super::{Context, TokenError};
+use crate::audit::AuditKind;
 use crate::client::GrantType;
 
 /// A token request, checked for the parameters its grant needs.
@@ -91,10 +92,11 @@ pub async fn exchange(
     request: GrantRequest,
 ) -> Result<Issued, TokenError> {
     let client = &client.client;
-    if !client.allows_grant(request.grant_type()) {
-        return Err(TokenError::GrantNotAllowed(request.grant_type()));
+    let grant_type = request.grant_type();
+    if !client.allows_grant(grant_type) {
+        return Err(TokenError::GrantNotAllowed(grant_type));
     }
-    match request {
+    let issued = match request {
         GrantRequest::AuthorizationCode {
             code,
             redirect_uri,
@@ -116,7 +118,20 @@ pub async fn exchange(
         GrantRequest::ClientCredentials { scope } => {
             client_credentials::issue(ctx, client, scope.as_deref())
         }
+    }?;
+    let mut event = ctx
+        .event(AuditKind::TokensIssued, format!("client:{}", client.id))
+        .client(&client.id)
+        .detail(serde_json::json!({
+            "grant_type": grant_type.as_str(),
+            "scope": issued.scope.to_string(),
+            "refresh_token": issued.refresh_token.is_some(),
+        }));
+    if let Some(user) = &issued.user {
+        event = event.user(user);
     }
+    ctx.record(event);
+    Ok(issued)
 }
 
 /// A requested scope string, checked to be well-formed and a subset of `allowed`; either

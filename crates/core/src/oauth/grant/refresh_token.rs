@@ -4,6 +4,7 @@
 use portcullis_proto::Secret;
 
 use super::requested_scope;
+use crate::audit::AuditKind;
 use crate::client::Client;
 use crate::hash::SecretHash;
 use crate::oauth::issue::{Issued, Subject, access_token};
@@ -108,13 +109,27 @@ pub async fn refresh(
 /// A spent refresh token came back: someone holds a copy. Revoke the grant, so both the thief's
 /// and the client's tokens stop working.
 async fn reuse(ctx: &Context<'_>, record: &RefreshTokenRecord) -> TokenError {
+    let actor = format!("client:{}", record.client_id);
+    ctx.record(
+        ctx.event(AuditKind::RefreshReuse, &actor)
+            .client(&record.client_id)
+            .failed()
+            .detail(serde_json::json!({ "grant": record.grant_id })),
+    );
     match ctx
         .store
         .revoke_grant(&record.grant_id, ctx.clock.now())
         .await
     {
-        Ok(_) => {
+        Ok(revoked) => {
             tracing::warn!(client = %record.client_id, grant = %record.grant_id, "refresh token reused; grant revoked");
+            if revoked {
+                ctx.record(
+                    ctx.event(AuditKind::GrantRevoked, "system")
+                        .client(&record.client_id)
+                        .detail(serde_json::json!({ "grant": record.grant_id, "reason": "refresh_reuse" })),
+                );
+            }
             TokenError::RefreshTokenReused
         }
         Err(error) => TokenError::Store(error),
