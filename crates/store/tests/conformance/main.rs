@@ -4,18 +4,22 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 mod auth_requests;
+mod bank_races;
 mod clients;
 mod codes;
 mod consents;
 mod grants;
 mod keys;
 mod maintenance;
+mod orders;
+mod profiles;
 mod races;
 mod rate_limits;
 mod refresh_tokens;
 mod revocation;
 mod sessions;
 mod users;
+mod wallets;
 
 use portcullis_store::SqlStore;
 use portcullis_store::testing::TestDatabase;
@@ -99,6 +103,36 @@ conformance! {
     rate_limits::reset_forgets_the_key,
     rate_limits::concurrent_hits_each_count_once,
     maintenance::delete_expired_removes_only_what_lapsed,
+    profiles::profile_round_trip_for_every_kind_and_kyc_state,
+    profiles::profiles_of_user_oldest_first_then_by_id_and_only_theirs,
+    profiles::set_kyc_changes_only_state_and_updated_at_of_that_profile,
+    profiles::set_kyc_of_unknown_profile_is_false,
+    profiles::profiles_granted_to_client_are_those_its_consents_are_bound_to,
+    profiles::profiles_granted_to_ignores_a_consent_naming_someone_elses_profile,
+    wallets::wallet_round_trip_on_every_chain,
+    wallets::same_address_on_the_same_chain_twice_conflicts,
+    wallets::same_address_on_another_chain_is_allowed,
+    wallets::wallets_of_profile_oldest_first_then_by_id_and_only_theirs,
+    wallets::iban_round_trip_oldest_first_and_only_theirs,
+    wallets::same_iban_twice_conflicts,
+    wallets::second_iban_for_one_wallet_conflicts,
+    orders::first_issue_creates_the_balance_and_stores_the_order,
+    orders::second_issue_adds_to_the_balance,
+    orders::redeem_within_the_balance_debits_it_down_to_zero,
+    orders::redeem_beyond_the_balance_is_false_and_writes_nothing,
+    orders::balances_are_kept_per_currency_and_per_profile,
+    orders::balance_always_equals_processed_issues_minus_processed_redeems,
+    orders::settle_with_a_taken_idempotency_key_conflicts_and_rolls_back,
+    orders::idempotency_key_is_scoped_to_client_and_profile,
+    orders::settle_with_a_taken_order_id_conflicts_and_rolls_back,
+    orders::insert_order_stores_a_rejected_order_without_touching_balances,
+    orders::insert_order_with_a_taken_idempotency_key_conflicts,
+    orders::order_is_found_only_under_its_own_profile,
+    orders::order_by_key_needs_client_profile_and_key_to_match,
+    orders::orders_of_profile_in_pages_by_id,
+    bank_races::concurrent_redeems_never_overdraw_the_balance,
+    bank_races::concurrent_issues_with_one_idempotency_key_have_one_winner,
+    bank_races::concurrent_redeems_with_one_idempotency_key_have_one_winner,
     health::ping_answers,
 }
 
