@@ -74,7 +74,10 @@ impl TestDatabase {
             .map_err(unreachable)?;
         let _ = conn.close().await;
         let separator = if admin_url.contains('?') { '&' } else { '?' };
-        let url = format!("{admin_url}{separator}options[search_path]={schema}");
+        // The schema's name tags every connection of the test, so cleanup can find them.
+        let url = format!(
+            "{admin_url}{separator}options[search_path]={schema}&application_name={schema}"
+        );
         Ok(Some(Self {
             url,
             cleanup: Cleanup::Schema { admin_url, schema },
@@ -128,6 +131,19 @@ impl Drop for TestDatabase {
             };
             runtime.block_on(async move {
                 if let Ok(mut conn) = sqlx::PgConnection::connect(&admin_url).await {
+                    // A test that ends while its server is mid-transaction leaves connections
+                    // holding locks on the schema, with no runtime left to roll them back: end
+                    // them first, and never wait long for a lock.
+                    let _ = sqlx::query(
+                        "SELECT pg_terminate_backend(pid) FROM pg_stat_activity \
+                         WHERE application_name = $1 AND pid <> pg_backend_pid()",
+                    )
+                    .bind(&schema)
+                    .execute(&mut conn)
+                    .await;
+                    let _ = sqlx::query("SET lock_timeout = '10s'")
+                        .execute(&mut conn)
+                        .await;
                     let sql = format!("DROP SCHEMA IF EXISTS {schema} CASCADE");
                     let _ = sqlx::query(sqlx::AssertSqlSafe(sql))
                         .execute(&mut conn)
