@@ -11,6 +11,7 @@ mod jwks;
 pub mod metrics;
 mod middleware;
 pub mod oauth;
+pub mod openapi;
 mod ops;
 pub mod pages;
 pub mod state;
@@ -30,6 +31,7 @@ pub fn router(state: AppState) -> Router {
         .route("/healthz", get(ops::healthz))
         .route("/readyz", get(ops::readyz))
         .route("/metrics", get(ops::metrics))
+        .route("/openapi.json", get(openapi::serve))
         .route("/oauth/jwks", get(jwks::jwks))
         .route("/oauth/token", post(oauth::token::token))
         .route("/oauth/introspect", post(oauth::introspection::introspect))
@@ -81,6 +83,9 @@ pub fn router(state: AppState) -> Router {
         .route("/static/portcullis.css", get(pages::stylesheet));
     if state.settings.sandbox {
         pages = pages.route("/sandbox/callback", get(pages::sandbox::callback));
+    }
+    if state.services.banking.enabled {
+        pages = pages.merge(pages::onboarding::routes());
     }
     // Cross-origin form posts to the pages are refused by origin as well as by the forms' CSRF
     // tokens.

@@ -7,11 +7,13 @@ use crate::Secret;
 
 /// A client's stored settings, plus its secret when one was just made.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ClientView {
     /// The client id.
     pub client_id: String,
     /// The secret: present only in the answer that created or rotated it.
     #[serde(skip_serializing_if = "Option::is_none", default)]
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<String>))]
     pub client_secret: Option<Secret>,
     /// Until when the previous secret is still accepted, after a rotation with grace.
     #[serde(skip_serializing_if = "Option::is_none", default)]
@@ -54,6 +56,7 @@ pub struct ClientView {
 
 /// The body of `POST /admin/v1/clients`.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct CreateClient {
     /// A chosen id; generated when absent.
@@ -104,6 +107,7 @@ pub struct CreateClient {
 
 /// The body of `PATCH /admin/v1/clients/{id}`: only the fields given change.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct UpdateClient {
     /// Display name.
@@ -152,6 +156,7 @@ pub struct UpdateClient {
 
 /// The body of `POST /admin/v1/clients/{id}/rotate-secret`.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct RotateSecret {
     /// Seconds the old secret keeps working (0 or absent: it stops at once).
@@ -161,6 +166,7 @@ pub struct RotateSecret {
 
 /// A user account.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct UserView {
     /// The user id.
     pub id: String,
@@ -178,6 +184,7 @@ pub struct UserView {
 
 /// A profile, briefly.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ProfileSummary {
     /// The profile id.
     pub id: String,
@@ -191,6 +198,7 @@ pub struct ProfileSummary {
 
 /// The body of `POST /admin/v1/users`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct CreateUser {
     /// Email.
@@ -198,11 +206,13 @@ pub struct CreateUser {
     /// Name.
     pub name: String,
     /// Initial password.
+    #[cfg_attr(feature = "openapi", schema(value_type = String, format = Password))]
     pub password: Secret,
 }
 
 /// The body of `POST /admin/v1/users/{id}/kyc`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct SetKyc {
     /// `absent`, `pending`, `approved` or `rejected`.
@@ -214,6 +224,7 @@ pub struct SetKyc {
 
 /// An audit event.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct AuditView {
     /// Position (the cursor for the next page).
     pub seq: i64,
@@ -240,6 +251,7 @@ pub struct AuditView {
 
 /// A page of a list.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Page<T> {
     /// The items.
     pub items: Vec<T>,

@@ -7,6 +7,7 @@ use serde::{Deserialize, Serialize};
 ///
 /// Each variant serialises to the exact string the RFC defines.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum ErrorCode {
     /// RFC 6749 §5.2: malformed request, missing or repeated parameter.
@@ -82,6 +83,7 @@ impl std::fmt::Display for ErrorCode {
 
 /// The JSON error body of RFC 6749 §5.2.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ErrorResponse {
     /// The error code.
     pub error: ErrorCode,

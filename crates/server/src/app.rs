@@ -196,6 +196,11 @@ impl Application {
         &self.issuer
     }
 
+    /// The router this application serves, for in-process requests (tests, fuzzing).
+    pub fn router(&self) -> axum::Router {
+        portcullis_http::router(self.state.clone())
+    }
+
     /// The audit writer, for tests that read the trail (flush it first).
     #[must_use]
     pub fn audit(&self) -> AuditWriter {

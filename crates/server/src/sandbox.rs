@@ -12,7 +12,7 @@ use portcullis_core::admin::users;
 use portcullis_core::client::GrantType;
 use portcullis_core::pkce::s256_challenge;
 use portcullis_core::random::new_secret;
-use portcullis_core::store::{ClientStore as _, UserStore as _};
+use portcullis_core::store::{BankStore as _, ClientStore as _, UserStore as _};
 use portcullis_proto::{ClientId, Secret};
 use portcullis_store::SqlStore;
 
@@ -24,9 +24,101 @@ pub const DEMO_EMAIL: &str = "demo@example.com";
 /// The demo app's client id.
 pub const DEMO_CLIENT_ID: &str = "demo-app";
 
+/// The demo user's ready account: a verified profile with a wallet, an IBAN and money.
+#[derive(Debug, Clone)]
+pub struct DemoAccount {
+    /// The profile id.
+    pub profile: String,
+    /// The wallet address (its key is thrown away: the sandbox holds no wallet keys).
+    pub wallet: String,
+    /// The IBAN attached to the wallet.
+    pub iban: String,
+    /// The opening balance, formatted.
+    pub balance: String,
+}
+
+/// The demo user's opening balance, in euro cents.
+const OPENING_BALANCE: i64 = 100_000;
+
+/// Gives the demo user everything the banking scopes need, so the printed authorization URL
+/// goes straight from login to consent: a personal profile with KYC approved, a wallet proven
+/// with a freshly generated key, an IBAN, and an opening balance credited by an `issue` order.
+async fn seed_account(
+    store: &SqlStore,
+    runtime: &Runtime,
+    user: &portcullis_proto::UserId,
+) -> anyhow::Result<DemoAccount> {
+    use portcullis_core::banking::accounts::{self, BankingSettings};
+    use portcullis_core::banking::order::{Currency, NewOrder, OrderKind};
+    use portcullis_core::banking::profile::ProfileKind;
+    use portcullis_core::banking::wallet::{Chain, SigningKey, sign_ownership};
+
+    let (clock, random) = (runtime.clock.as_ref(), runtime.random.as_ref());
+    let profile = accounts::create_profile(
+        store,
+        clock,
+        random,
+        user,
+        ProfileKind::Personal,
+        "Demo User",
+    )
+    .await?;
+    accounts::submit_kyc(store, clock, BankingSettings::default(), &profile.id).await?;
+    let key = loop {
+        let mut bytes = [0u8; 32];
+        random.fill(&mut bytes)?;
+        // A random 256-bit value is a valid secp256k1 key but for a 2^-128 chance.
+        if let Ok(key) = SigningKey::from_slice(&bytes) {
+            break key;
+        }
+    };
+    let address =
+        portcullis_core::banking::wallet::Address::of_key(key.verifying_key()).checksummed();
+    let wallet = accounts::link_wallet(
+        store,
+        clock,
+        random,
+        &profile.id,
+        Chain::Ethereum,
+        &address,
+        &sign_ownership(&key)?,
+    )
+    .await?;
+    let iban = accounts::issue_iban(store, clock, random, &profile.id, &wallet.id).await?;
+    let profile = store
+        .profile(&profile.id)
+        .await?
+        .context("the demo profile vanished")?;
+    let deposit = NewOrder {
+        kind: OrderKind::Issue,
+        currency: Currency::Eur,
+        amount: OPENING_BALANCE,
+        counterpart_iban: None,
+        memo: Some("Sandbox opening balance".to_owned()),
+    };
+    accounts::place_order(
+        store,
+        clock,
+        random,
+        &ClientId::new("sandbox"),
+        &profile,
+        deposit,
+        "sandbox-opening-balance",
+    )
+    .await?;
+    Ok(DemoAccount {
+        profile: profile.id.to_string(),
+        wallet: wallet.address,
+        iban: iban.iban,
+        balance: format!("{} EUR", Currency::Eur.format_amount(OPENING_BALANCE)),
+    })
+}
+
 /// What the sandbox made (secrets only on the start that made them).
 #[derive(Debug, Clone)]
 pub struct SandboxReport {
+    /// The demo user's account, when this start made it.
+    pub account: Option<DemoAccount>,
     /// Whether this start seeded the sandbox.
     pub seeded_now: bool,
     /// The demo user's email.
@@ -59,6 +151,7 @@ pub async fn seed(
     let clock = runtime.clock.as_ref();
     let redirect_uri = format!("{issuer}/sandbox/callback");
     let mut user_password = None;
+    let mut demo_account = None;
     if store.user_by_email(DEMO_EMAIL).await?.is_none() {
         let password = Secret::new(&new_secret(random)?.expose()[..16]);
         let for_hash = password.clone();
@@ -67,7 +160,8 @@ pub async fn seed(
             users::prepare(random_owned.as_ref(), DEMO_EMAIL, "Demo User", &for_hash)
         })
         .await??;
-        users::create(store, clock, random, prepared).await?;
+        let user = users::create(store, clock, random, prepared).await?;
+        demo_account = Some(seed_account(store, runtime, &user.id).await?);
         user_password = Some(password);
     }
     let mut client_secret = None;
@@ -106,6 +200,7 @@ pub async fn seed(
         .append_pair("code_challenge_method", "S256")
         .finish();
     Ok(SandboxReport {
+        account: demo_account,
         seeded_now: user_password.is_some() || client_secret.is_some(),
         user_email: DEMO_EMAIL.to_owned(),
         user_password,
@@ -129,6 +224,12 @@ impl SandboxReport {
                     self.user_email,
                     password.expose()
                 );
+                if let Some(account) = &self.account {
+                    println!(
+                        "            verified profile {}, wallet {}, IBAN {}, balance {}",
+                        account.profile, account.wallet, account.iban, account.balance
+                    );
+                }
                 if let Some(secret) = secret {
                     println!(
                         "Demo app    client_id {}  client_secret {}",

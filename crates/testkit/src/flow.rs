@@ -1,6 +1,6 @@
 //! Typed helpers for tests of the protocol: registering clients and users, a browser that
-//! keeps cookies, and a driver for the authorization code flow (authorize → login → consent →
-//! callback) over real HTTP.
+//! keeps cookies, and a driver for the authorization code flow (authorize → login → onboarding
+//! → consent → callback) over real HTTP.
 
 #![allow(clippy::expect_used, clippy::panic, clippy::missing_panics_doc)] // Test helpers fail loudly.
 
@@ -8,9 +8,15 @@ use std::collections::BTreeSet;
 
 use portcullis_core::admin::clients::{self, NewClient};
 use portcullis_core::admin::users;
+use portcullis_core::banking::accounts;
+use portcullis_core::banking::profile::{KycState, Profile, ProfileKind};
+use portcullis_core::banking::wallet::{Address, Chain, SigningKey, sign_ownership};
 use portcullis_core::client::{Client, ClientKind, GrantType};
 use portcullis_core::pkce::s256_challenge;
+use portcullis_core::random::SecretGenerator as _;
 use portcullis_core::random::{OsRandom, new_secret};
+use portcullis_core::store::BankStore as _;
+use portcullis_core::time::Clock as _;
 use portcullis_core::user::User;
 use portcullis_proto::{ScopeSet, Secret};
 use reqwest::StatusCode;
@@ -33,6 +39,19 @@ pub fn confidential(name: &str) -> NewClient {
         grant_types: BTreeSet::from(GrantType::ALL),
         scopes: ScopeSet::parse(SCOPES).expect("scopes"),
         ..NewClient::confidential(name)
+    }
+}
+
+/// The scopes of [`banking`] clients: every scope of the resource API.
+pub const BANKING_SCOPES: &str = "openid email profile:read wallet:read orders:read orders:write users.profiles:read users.balance:read";
+
+/// A confidential client like [`confidential`] that may also ask for every banking scope
+/// ([`BANKING_SCOPES`], `orders:write` included).
+#[must_use]
+pub fn banking(name: &str) -> NewClient {
+    NewClient {
+        scopes: ScopeSet::parse(BANKING_SCOPES).expect("scopes"),
+        ..confidential(name)
     }
 }
 
@@ -151,13 +170,57 @@ impl TestApp {
             .expect("client registers")
     }
 
-    /// Creates a user with [`PASSWORD`].
+    /// Creates a user named "Test User" with [`PASSWORD`] and nothing else: no banking
+    /// profile, so a flow for banking scopes leads them through onboarding (which
+    /// [`TestApp::code_flow`] completes). See [`TestApp::customer`] for a user who is ready.
     pub async fn user(&self, email: &str) -> User {
         let prepared = users::prepare(&OsRandom, email, "Test User", &Secret::new(PASSWORD))
             .expect("valid user");
         users::create(&self.store, self.clock.as_ref(), &OsRandom, prepared)
             .await
             .expect("user is created")
+    }
+
+    /// Creates a user like [`TestApp::user`] who is ready for every scope: one personal profile
+    /// ("Test User") with approved KYC, a wallet and an IBAN (see [`TestApp::ready_profile`]).
+    pub async fn customer(&self, email: &str) -> User {
+        let user = self.user(email).await;
+        self.ready_profile(&user, ProfileKind::Personal, "Test User")
+            .await;
+        user
+    }
+
+    /// Gives `user` a new profile with approved KYC, an Ethereum wallet of a fresh key (proven
+    /// by its signature) and an IBAN, through the core's banking operations.
+    pub async fn ready_profile(&self, user: &User, kind: ProfileKind, name: &str) -> Profile {
+        let clock = self.clock.as_ref();
+        let profile = accounts::create_profile(&self.store, clock, &OsRandom, &user.id, kind, name)
+            .await
+            .expect("profile is created");
+        self.store
+            .set_kyc(&profile.id, KycState::Approved, clock.now())
+            .await
+            .expect("KYC is approved");
+        let wallet = TestWallet::new();
+        let linked = accounts::link_wallet(
+            &self.store,
+            clock,
+            &OsRandom,
+            &profile.id,
+            Chain::Ethereum,
+            &wallet.address,
+            &wallet.signature,
+        )
+        .await
+        .expect("wallet is linked");
+        accounts::issue_iban(&self.store, clock, &OsRandom, &profile.id, &linked.id)
+            .await
+            .expect("IBAN is issued");
+        self.store
+            .profile(&profile.id)
+            .await
+            .expect("profile readable")
+            .expect("profile exists")
     }
 
     /// `GET /oauth/authorize?<params>` in `browser`.
@@ -231,13 +294,29 @@ impl TestApp {
         panic!("too many redirects")
     }
 
-    /// Answers the consent page of `request` with `decision` and the ticked `scopes`.
+    /// Answers the consent page of `request` with `decision` and the ticked `scopes`, keeping
+    /// the profile the page preselects (see [`TestApp::consent_for`]).
     pub async fn consent(
         &self,
         browser: &reqwest::Client,
         request: &str,
         decision: &str,
         scopes: &[&str],
+    ) -> reqwest::Response {
+        self.consent_for(browser, request, decision, scopes, None)
+            .await
+    }
+
+    /// Answers the consent page of `request` with `decision`, the ticked `scopes`, and the
+    /// `profile` chosen: `None` keeps the page's own choice (its hidden or checked `profile`
+    /// field, if any), `Some("")` sends none.
+    pub async fn consent_for(
+        &self,
+        browser: &reqwest::Client,
+        request: &str,
+        decision: &str,
+        scopes: &[&str],
+        profile: Option<&str>,
     ) -> reqwest::Response {
         let page = browser
             .get(self.url(&format!("/consent?request={request}")))
@@ -255,6 +334,12 @@ impl TestApp {
             ("client_id", client_id.as_str()),
             ("decision", decision),
         ];
+        let preselected = chosen_profile(&page);
+        match profile {
+            Some("") => {}
+            Some(profile) => form.push(("profile", profile)),
+            None => form.extend(preselected.as_deref().map(|p| ("profile", p))),
+        }
         form.extend(scopes.iter().map(|s| ("scope", *s)));
         browser
             .post(self.url("/consent"))
@@ -293,6 +378,10 @@ impl TestApp {
             let logged_in = self.login(browser, email, PASSWORD, Some(&request)).await;
             assert_eq!(logged_in.status(), StatusCode::SEE_OTHER, "login");
             response = self.follow(browser, logged_in).await;
+            here = response.url().clone();
+        }
+        if response.status() == StatusCode::OK && here.path().starts_with("/onboarding/") {
+            response = self.onboard(browser, response).await;
             here = response.url().clone();
         }
         if response.status() == StatusCode::OK && here.path() == "/consent" {
@@ -337,6 +426,143 @@ impl TestApp {
         let response = request.send().await.expect("token request");
         let status = response.status();
         (status, response.json().await.unwrap_or(Value::Null))
+    }
+}
+
+/// The profile a consent page would send: its hidden `profile`, or the checked radio button.
+#[must_use]
+pub fn chosen_profile(html: &str) -> Option<String> {
+    let marker = "name=\"profile\" value=\"";
+    let mut first = None;
+    for (at, _) in html.match_indices(marker) {
+        let start = at + marker.len();
+        let end = html[start..].find('"').expect("closing quote") + start;
+        let tag_end = html[end..].find('>').expect("end of tag") + end;
+        let tag_start = html[..at].rfind("<input").expect("an input tag");
+        let tag = &html[tag_start..tag_end];
+        let value = html[start..end].to_owned();
+        if tag.contains("type=\"hidden\"") || tag.contains(" checked") {
+            return Some(value);
+        }
+        first.get_or_insert(value);
+    }
+    first
+}
+
+/// A wallet for tests: a fresh secp256k1 key, its EIP-55 address, and its `personal_sign`
+/// signature of the ownership message.
+#[derive(Debug, Clone)]
+pub struct TestWallet {
+    /// The key.
+    pub key: SigningKey,
+    /// Its address, checksummed.
+    pub address: String,
+    /// Its signature of [`portcullis_core::banking::wallet::OWNERSHIP_MESSAGE`].
+    pub signature: String,
+}
+
+impl TestWallet {
+    /// A wallet of a random key.
+    #[must_use]
+    pub fn new() -> Self {
+        loop {
+            let mut secret = [0u8; 32];
+            OsRandom.fill(&mut secret).expect("randomness");
+            // All but a negligible fraction of 32-byte strings are valid keys.
+            if let Ok(key) = SigningKey::from_slice(&secret) {
+                return Self::of(key);
+            }
+        }
+    }
+
+    /// The wallet of `key`.
+    #[must_use]
+    pub fn of(key: SigningKey) -> Self {
+        let address = Address::of_key(key.verifying_key()).checksummed();
+        let signature = sign_ownership(&key).expect("signing");
+        Self {
+            key,
+            address,
+            signature,
+        }
+    }
+}
+
+impl Default for TestWallet {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl TestApp {
+    /// Completes the onboarding pages from `page` (one of `/onboarding/…`, as a response in
+    /// `browser`) the way a user would: a personal profile "Test User", the KYC form, a wallet
+    /// of a fresh key, an IBAN. Returns the first response that is not an onboarding page (or
+    /// the KYC page still pending under `kyc = manual`).
+    pub async fn onboard(
+        &self,
+        browser: &reqwest::Client,
+        mut page: reqwest::Response,
+    ) -> reqwest::Response {
+        for _ in 0..8 {
+            let here = page.url().clone();
+            if page.status() != StatusCode::OK || !here.path().starts_with("/onboarding/") {
+                return page;
+            }
+            let html = page.text().await.expect("html");
+            if !html.contains("<form method=\"post\" action=\"/onboarding/") {
+                panic!("onboarding stopped at {here}:\n{html}");
+            }
+            let response = self.onboarding_step(browser, here.path(), &html).await;
+            assert_eq!(
+                response.status(),
+                StatusCode::SEE_OTHER,
+                "onboarding step {here}"
+            );
+            page = self.follow(browser, response).await;
+            if page.url().path() == here.path() {
+                // The same step again (KYC pending): the flow waits.
+                return page;
+            }
+        }
+        panic!("onboarding did not finish")
+    }
+
+    /// Posts the form of one onboarding page (`path`, showing `html`) with valid answers.
+    pub async fn onboarding_step(
+        &self,
+        browser: &reqwest::Client,
+        path: &str,
+        html: &str,
+    ) -> reqwest::Response {
+        let csrf = hidden(html, "csrf");
+        let request = hidden(html, "request");
+        let wallet = TestWallet::new();
+        let mut form = vec![("csrf", csrf.clone()), ("request", request.clone())];
+        match path {
+            "/onboarding/profile" => {
+                form.extend([("kind", "personal".into()), ("name", "Test User".into())]);
+            }
+            "/onboarding/kyc" => form.extend([
+                ("legal_name", "Test User".into()),
+                ("country", "IS".into()),
+                ("birth_date", "1990-01-01".into()),
+                ("registration_number", "TEST-123".into()),
+            ]),
+            "/onboarding/wallet" => form.extend([
+                ("chain", "ethereum".into()),
+                ("address", wallet.address.clone()),
+                ("signature", wallet.signature.clone()),
+            ]),
+            "/onboarding/iban" => form.push(("wallet", hidden(html, "wallet"))),
+            other => panic!("unknown onboarding page {other}"),
+        }
+        browser
+            .post(self.url(path))
+            .form(&form)
+            .send()
+            .await
+            .expect("onboarding form")
     }
 }
 

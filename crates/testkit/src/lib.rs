@@ -4,6 +4,7 @@
 
 pub mod browser;
 pub mod flow;
+pub mod fuzz;
 pub mod process;
 
 use std::net::SocketAddr;

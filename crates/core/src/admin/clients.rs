@@ -4,7 +4,7 @@ use std::collections::BTreeSet;
 
 use portcullis_proto::{ClientId, ScopeSet, Secret};
 
-use crate::audit::{AuditEvent, AuditKind};
+use crate::audit::AuditKind;
 use crate::client::{
     Client, ClientKind, ClientSecrets, GrantType, PkcePolicy, RedirectUri, RedirectUriError,
 };
@@ -163,6 +163,20 @@ impl From<StoreError> for ClientRuleError {
     }
 }
 
+/// A redirect URI as registration reads it: [`RedirectUri::parse`], except that an absolute URI
+/// of another scheme (`javascript:`, `data:`, `file:`, a custom scheme) is refused for its
+/// scheme, which is what is wrong with it, rather than as "not an absolute URI".
+fn redirect_uri(raw: &str) -> Result<RedirectUri, RedirectUriError> {
+    match RedirectUri::parse(raw) {
+        Err(RedirectUriError::NotAbsolute(_))
+            if url::Url::parse(raw).is_ok_and(|u| !matches!(u.scheme(), "http" | "https")) =>
+        {
+            Err(RedirectUriError::Scheme(raw.to_owned()))
+        }
+        other => other,
+    }
+}
+
 fn valid_id(id: &str) -> bool {
     (1..=64).contains(&id.len())
         && id
@@ -222,13 +236,15 @@ pub fn check_rules(
     }
     let public = client.kind == ClientKind::Public;
     let credentials = client.allows_grant(GrantType::ClientCredentials);
-    if public && credentials {
-        return Err(ClientRuleError::PublicClientCredentials);
-    }
+    // The flags first: a public admin or partner client is refused for what it asked to be,
+    // not for the client credentials grant its flag implies.
     for (flag, name) in [(client.partner, "partner"), (client.admin, "admin")] {
         if flag && (public || !credentials) {
             return Err(ClientRuleError::NeedsClientCredentials(name));
         }
+    }
+    if public && credentials {
+        return Err(ClientRuleError::PublicClientCredentials);
     }
     if public && client.pkce == PkcePolicy::Optional && !acknowledged_public_without_pkce {
         return Err(ClientRuleError::PublicWithoutPkce);
@@ -264,7 +280,7 @@ pub async fn create(
     let redirect_uris = new
         .redirect_uris
         .iter()
-        .map(|u| RedirectUri::parse(u))
+        .map(|u| redirect_uri(u))
         .collect::<Result<Vec<_>, _>>()?;
     let secret = match new.kind {
         ClientKind::Confidential => Some(new_secret(random)?),
@@ -363,7 +379,8 @@ pub async fn register(
     )
     .await?;
     admin.audit.record(
-        AuditEvent::new(admin.clock.now(), AuditKind::ClientCreated, admin.actor)
+        admin
+            .event(AuditKind::ClientCreated)
             .client(&client.id)
             .detail(serde_json::json!({ "name": client.name, "public": client.kind == ClientKind::Public })),
     );
@@ -400,7 +417,7 @@ pub async fn update(
     if let Some(uris) = changes.redirect_uris {
         client.redirect_uris = uris
             .iter()
-            .map(|u| RedirectUri::parse(u))
+            .map(|u| redirect_uri(u))
             .collect::<Result<_, _>>()?;
         changed.push("redirect_uris");
     }
@@ -456,7 +473,8 @@ pub async fn update(
         return Err(ClientRuleError::NotFound(id.to_owned()));
     }
     admin.audit.record(
-        AuditEvent::new(admin.clock.now(), AuditKind::ClientUpdated, admin.actor)
+        admin
+            .event(AuditKind::ClientUpdated)
             .client(&client.id)
             .detail(serde_json::json!({ "changed": changed })),
     );
@@ -485,9 +503,13 @@ pub async fn rotate_secret(
     };
     client.secrets.current = Some(SecretHash::of(secret.expose()));
     client.updated_at = now;
-    admin.store.update_client(&client).await?;
+    // Deleted meanwhile: the new secret would belong to nothing.
+    if !admin.store.update_client(&client).await? {
+        return Err(ClientRuleError::NotFound(id.to_owned()));
+    }
     admin.audit.record(
-        AuditEvent::new(now, AuditKind::ClientSecretRotated, admin.actor)
+        admin
+            .event(AuditKind::ClientSecretRotated)
             .client(&client.id)
             .detail(serde_json::json!({ "grace_seconds": grace.unwrap_or(0) })),
     );
@@ -503,8 +525,8 @@ pub async fn delete(admin: &super::Admin<'_>, id: &str) -> Result<(), ClientRule
     if !admin.store.delete_client(&client).await? {
         return Err(ClientRuleError::NotFound(id.to_owned()));
     }
-    admin.audit.record(
-        AuditEvent::new(admin.clock.now(), AuditKind::ClientDeleted, admin.actor).client(&client),
-    );
+    admin
+        .audit
+        .record(admin.event(AuditKind::ClientDeleted).client(&client));
     Ok(())
 }

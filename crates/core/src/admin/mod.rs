@@ -5,7 +5,7 @@ pub mod clients;
 pub mod users;
 pub mod views;
 
-use crate::audit::AuditSink;
+use crate::audit::{AuditEvent, AuditKind, AuditSink};
 use crate::random::SecretGenerator;
 use crate::scopes::ScopeRegistry;
 use crate::store::Store;
@@ -28,4 +28,14 @@ pub struct Admin<'a> {
     pub audit: &'a dyn AuditSink,
     /// Who acts: `cli`, or `client:<id>` for the admin API.
     pub actor: &'a str,
+    /// Where the request came from (the admin API's caller); `None` on the command line.
+    pub ip: Option<std::net::IpAddr>,
+}
+
+impl Admin<'_> {
+    /// A successful event of `kind` now, by this actor, from this address.
+    #[must_use]
+    pub fn event(&self, kind: AuditKind) -> AuditEvent {
+        AuditEvent::new(self.clock.now(), kind, self.actor).ip(self.ip.map(|ip| ip.to_string()))
+    }
 }

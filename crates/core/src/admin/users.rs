@@ -129,12 +129,9 @@ pub async fn register(
 ) -> Result<User, NewUserError> {
     let user = create(admin.store, admin.clock, admin.random, prepared).await?;
     admin.audit.record(
-        crate::audit::AuditEvent::new(
-            admin.clock.now(),
-            crate::audit::AuditKind::UserCreated,
-            admin.actor,
-        )
-        .user(&user.id),
+        admin
+            .event(crate::audit::AuditKind::UserCreated)
+            .user(&user.id),
     );
     Ok(user)
 }
@@ -156,7 +153,8 @@ pub async fn disable(
     admin.store.delete_sessions_of(&user.id).await?;
     let revoked = admin.store.revoke_grants_of(&user.id, None, now).await?;
     admin.audit.record(
-        crate::audit::AuditEvent::new(now, crate::audit::AuditKind::UserDisabled, admin.actor)
+        admin
+            .event(crate::audit::AuditKind::UserDisabled)
             .user(&user.id)
             .detail(serde_json::json!({ "grants_revoked": revoked })),
     );
@@ -193,7 +191,8 @@ pub async fn set_kyc(
     let now = admin.clock.now();
     admin.store.set_kyc(&profile.id, state, now).await?;
     admin.audit.record(
-        crate::audit::AuditEvent::new(now, crate::audit::AuditKind::KycChanged, admin.actor)
+        admin
+            .event(crate::audit::AuditKind::KycChanged)
             .user(&profile.user_id)
             .detail(serde_json::json!({ "profile": profile.id, "kyc": state.as_str() })),
     );

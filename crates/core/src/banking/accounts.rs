@@ -4,6 +4,7 @@
 use portcullis_proto::{ClientId, ProfileId, UserId};
 
 use super::iban::sandbox_iban;
+use super::kyc::{KycFormError, KycSubmission};
 use super::order::{self, NewOrder, Order, OrderRuleError, OrderState};
 use super::profile::{KycState, Profile, ProfileKind};
 use super::wallet::{self, Address, Chain, WalletError};
@@ -36,6 +37,12 @@ pub enum BankError {
     /// Empty or over-long profile name.
     #[error("enter a name of 1 to 100 characters")]
     Name,
+    /// A field of the KYC form is wrong.
+    #[error(transparent)]
+    Kyc(#[from] KycFormError),
+    /// KYC was submitted already (pending or decided).
+    #[error("this profile's verification was already submitted")]
+    KycSubmitted,
     /// The address or signature is wrong.
     #[error(transparent)]
     Wallet(#[from] WalletError),
@@ -112,6 +119,26 @@ pub async fn submit_kyc(
     };
     store.set_kyc(profile, state, clock.now()).await?;
     Ok(state)
+}
+
+/// Takes the KYC form of a profile whose KYC is absent: checks it and submits it (see
+/// [`submit_kyc`]). The answers themselves are not kept: the sandbox records the decision.
+///
+/// # Errors
+/// [`BankError::Kyc`] for a malformed form, [`BankError::KycSubmitted`] when the profile's KYC
+/// is not absent, storage failures.
+pub async fn submit_kyc_form(
+    store: &dyn BankStore,
+    clock: &dyn Clock,
+    settings: BankingSettings,
+    profile: &Profile,
+    form: KycSubmission,
+) -> Result<KycState, BankError> {
+    if profile.kyc != KycState::Absent {
+        return Err(BankError::KycSubmitted);
+    }
+    form.check(profile.kind, clock.now())?;
+    submit_kyc(store, clock, settings, &profile.id).await
 }
 
 /// Links a wallet after checking the owner's signature of the ownership message.

@@ -3,6 +3,7 @@
 
 pub mod accounts;
 pub mod iban;
+pub mod kyc;
 pub mod onboarding;
 pub mod order;
 pub mod profile;

@@ -2,9 +2,10 @@
 //! about money, and a wallet with an IBAN for scopes that read or move funds (the Monerium
 //! "getting started" steps 3–6).
 
-use portcullis_proto::ScopeSet;
+use portcullis_proto::{ScopeSet, UserId};
 
 use super::profile::{KycState, Profile};
+use crate::store::{BankStore, StoreError};
 
 /// Scopes that read or act on a profile.
 const PROFILE_SCOPES: &[&str] = &[
@@ -55,6 +56,12 @@ pub fn needs_profile(scope: &ScopeSet) -> bool {
     PROFILE_SCOPES.iter().any(|s| scope.contains(s))
 }
 
+/// Whether `scope` reads or moves funds, and so needs a wallet with an IBAN.
+#[must_use]
+pub fn needs_account(scope: &ScopeSet) -> bool {
+    ACCOUNT_SCOPES.iter().any(|s| scope.contains(s))
+}
+
 /// What the user has, for one profile.
 #[derive(Debug, Clone, Copy)]
 pub struct Progress<'a> {
@@ -88,6 +95,101 @@ pub fn next_step(scope: &ScopeSet, progress: Option<Progress<'_>>) -> Option<Ste
         }
     }
     None
+}
+
+/// Where a user stands for a scope: the profile the next step works on and that step, and the
+/// profiles that are ready (those an app asking for the scope may be bound to).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Assessment {
+    /// The profile furthest along (the oldest of equals); `None` before the first profile.
+    pub profile: Option<Profile>,
+    /// The first missing step for that profile; `None` when it is ready.
+    pub step: Option<Step>,
+    /// Every profile of the user that is ready for the scope, oldest first.
+    pub ready: Vec<Profile>,
+}
+
+/// How far along a profile is; the higher, the fewer steps remain. A rejected KYC ranks below an
+/// absent or pending one: it cannot move on.
+fn rank(profile: &Profile, step: Option<Step>) -> u8 {
+    match step {
+        None => 5,
+        Some(Step::Iban) => 4,
+        Some(Step::Wallet) => 3,
+        Some(Step::Kyc) if profile.kyc == KycState::Rejected => 1,
+        Some(Step::Kyc) => 2,
+        Some(Step::Profile) => 0,
+    }
+}
+
+/// The first missing step of one profile for `scope` (wallets and IBANs are only looked up
+/// when the scope needs them).
+///
+/// # Errors
+/// Storage failures.
+pub async fn step_of(
+    store: &dyn BankStore,
+    profile: &Profile,
+    scope: &ScopeSet,
+) -> Result<Option<Step>, StoreError> {
+    let (has_wallet, has_iban) = if needs_account(scope) && profile.kyc == KycState::Approved {
+        (
+            !store.wallets_of(&profile.id).await?.is_empty(),
+            !store.ibans_of(&profile.id).await?.is_empty(),
+        )
+    } else {
+        (false, false)
+    };
+    Ok(next_step(
+        scope,
+        Some(Progress {
+            profile,
+            has_wallet,
+            has_iban,
+        }),
+    ))
+}
+
+/// Where `user` stands for `scope` (see [`Assessment`]).
+///
+/// # Errors
+/// Storage failures.
+pub async fn assess(
+    store: &dyn BankStore,
+    user: &UserId,
+    scope: &ScopeSet,
+) -> Result<Assessment, StoreError> {
+    if !needs_profile(scope) {
+        return Ok(Assessment {
+            profile: None,
+            step: None,
+            ready: Vec::new(),
+        });
+    }
+    let mut best: Option<(u8, Profile, Option<Step>)> = None;
+    let mut ready = Vec::new();
+    for profile in store.profiles_of(user).await? {
+        let step = step_of(store, &profile, scope).await?;
+        let rank = rank(&profile, step);
+        if step.is_none() {
+            ready.push(profile.clone());
+        }
+        if best.as_ref().is_none_or(|(r, _, _)| rank > *r) {
+            best = Some((rank, profile, step));
+        }
+    }
+    Ok(match best {
+        Some((_, profile, step)) => Assessment {
+            profile: Some(profile),
+            step,
+            ready,
+        },
+        None => Assessment {
+            profile: None,
+            step: Some(Step::Profile),
+            ready,
+        },
+    })
 }
 
 #[cfg(test)]
@@ -151,5 +253,25 @@ mod tests {
             ),
             None
         );
+    }
+
+    #[test]
+    fn profiles_further_along_rank_higher_and_a_rejection_ranks_low() {
+        let absent = profile(KycState::Absent);
+        let rejected = profile(KycState::Rejected);
+        let approved = profile(KycState::Approved);
+        let order = [
+            rank(&absent, Some(Step::Profile)),
+            rank(&rejected, Some(Step::Kyc)),
+            rank(&absent, Some(Step::Kyc)),
+            rank(&approved, Some(Step::Wallet)),
+            rank(&approved, Some(Step::Iban)),
+            rank(&approved, None),
+        ];
+        assert!(order.windows(2).all(|w| w[0] < w[1]), "{order:?}");
+        let scope = ScopeSet::parse("orders:write openid").unwrap();
+        assert!(needs_profile(&scope) && needs_account(&scope));
+        let scope = ScopeSet::parse("users.profiles:read").unwrap();
+        assert!(needs_profile(&scope) && !needs_account(&scope));
     }
 }

@@ -64,6 +64,24 @@ impl Currency {
             Self::Eur | Self::Usd | Self::Gbp => 2,
         }
     }
+
+    /// `amount` minor units written with the currency's decimals (`1234` euro cents → `12.34`).
+    #[must_use]
+    pub fn format_amount(self, amount: i64) -> String {
+        let decimals = self.decimals();
+        if decimals == 0 {
+            return amount.to_string();
+        }
+        let unit = 10_u64.pow(decimals);
+        let sign = if amount < 0 { "-" } else { "" };
+        let magnitude = amount.unsigned_abs();
+        format!(
+            "{sign}{}.{:0width$}",
+            magnitude / unit,
+            magnitude % unit,
+            width = usize::try_from(decimals).unwrap_or(2)
+        )
+    }
 }
 
 /// An order.
@@ -241,6 +259,14 @@ mod tests {
             ok.counterpart_iban.as_deref(),
             Some("GB82WEST12345698765432")
         );
+    }
+
+    #[test]
+    fn amounts_are_written_with_the_currencys_decimals() {
+        assert_eq!(Currency::Eur.format_amount(1234), "12.34");
+        assert_eq!(Currency::Eur.format_amount(5), "0.05");
+        assert_eq!(Currency::Usd.format_amount(-250), "-2.50");
+        assert_eq!(Currency::Isk.format_amount(1234), "1234");
     }
 
     #[test]

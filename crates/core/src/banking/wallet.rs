@@ -8,6 +8,10 @@ use std::str::FromStr;
 use k256::ecdsa::{RecoveryId, Signature, VerifyingKey};
 use sha3::{Digest as _, Keccak256};
 
+/// The secp256k1 signing key of a wallet, as [`sign_ownership`] takes it (re-exported so that
+/// callers need no direct dependency on `k256`).
+pub use k256::ecdsa::SigningKey;
+
 /// The message a user signs to prove they own an address.
 pub const OWNERSHIP_MESSAGE: &str = "I hereby declare that I am the address owner.";
 

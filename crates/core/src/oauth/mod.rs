@@ -59,6 +59,8 @@ pub struct Context<'a> {
     pub settings: &'a OAuthSettings,
     /// The audit trail.
     pub audit: &'a dyn AuditSink,
+    /// Banking domain settings (whether authorization requests need onboarding).
+    pub banking: crate::banking::accounts::BankingSettings,
     /// The client's IP, when the operation serves a request (for the audit trail).
     pub client_ip: Option<std::net::IpAddr>,
 }
@@ -119,6 +121,7 @@ impl Services {
             keys,
             settings: &self.settings,
             audit: self.audit.as_ref(),
+            banking: self.banking,
             client_ip: None,
         }
     }

@@ -1,5 +1,5 @@
 use axum::Json;
-use axum::extract::{Query, State};
+use axum::extract::State;
 use portcullis_core::admin::views::audit_view;
 use portcullis_core::audit::{AuditFilter, AuditKind};
 use portcullis_core::time::UnixTime;
@@ -7,7 +7,7 @@ use portcullis_proto::admin::{AuditView, Page};
 use portcullis_proto::{ClientId, UserId};
 use serde::Deserialize;
 
-use super::AdminCaller;
+use super::{AdminCaller, AdminQuery};
 use crate::error::ApiError;
 use crate::state::AppState;
 
@@ -30,7 +30,7 @@ pub struct AuditQuery {
 pub async fn list(
     State(state): State<AppState>,
     _caller: AdminCaller,
-    Query(query): Query<AuditQuery>,
+    AdminQuery(query): AdminQuery<AuditQuery>,
 ) -> Result<Json<Page<AuditView>>, ApiError> {
     let kind = query
         .kind

@@ -1,6 +1,6 @@
 use axum::Json;
 use axum::body::Bytes;
-use axum::extract::{Path, Query, State};
+use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use portcullis_core::admin::clients::{self, ClientRuleError};
@@ -8,7 +8,7 @@ use portcullis_core::admin::views::{client_changes, client_view, new_client};
 use portcullis_proto::admin::{ClientView, CreateClient, Page, RotateSecret, UpdateClient};
 use portcullis_proto::{ClientId, ErrorCode};
 
-use super::{AdminCaller, PageQuery, json};
+use super::{AdminCaller, AdminQuery, PageQuery, json};
 use crate::error::ApiError;
 use crate::state::AppState;
 
@@ -29,7 +29,7 @@ pub fn rule_error(error: ClientRuleError) -> ApiError {
 pub async fn list(
     State(state): State<AppState>,
     _caller: AdminCaller,
-    Query(page): Query<PageQuery>,
+    AdminQuery(page): AdminQuery<PageQuery>,
 ) -> Result<Json<Page<ClientView>>, ApiError> {
     let page = state.services.store.list_clients(&page.request()).await?;
     Ok(Json(Page {

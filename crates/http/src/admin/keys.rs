@@ -92,13 +92,11 @@ pub async fn rotate(
         other => ApiError::internal(&other),
     })?;
     services.audit.record(
-        portcullis_core::audit::AuditEvent::new(
-            services.clock.now(),
-            portcullis_core::audit::AuditKind::KeysRotated,
-            &caller.actor,
-        )
-        .client(&caller.client)
-        .detail(json!({ "kids": made.iter().map(|k| k.kid.to_string()).collect::<Vec<_>>() })),
+        caller
+            .admin(&state)
+            .event(portcullis_core::audit::AuditKind::KeysRotated)
+            .client(&caller.client)
+            .detail(json!({ "kids": made.iter().map(|k| k.kid.to_string()).collect::<Vec<_>>() })),
     );
     let keys: Vec<Value> = made
         .iter()

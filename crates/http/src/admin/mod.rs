@@ -9,7 +9,6 @@ mod users;
 
 use axum::Router;
 use axum::extract::FromRequestParts;
-use axum::http::StatusCode;
 use axum::http::request::Parts;
 use axum::routing::{get, post};
 use portcullis_core::admin::Admin;
@@ -18,7 +17,8 @@ use portcullis_proto::{ClientId, ErrorCode};
 use serde::Deserialize;
 
 use crate::bearer::Bearer;
-use crate::error::ApiError;
+use crate::error::{ApiError, REALM};
+use crate::pages::session::ClientIp;
 use crate::state::AppState;
 
 /// The admin routes.
@@ -54,6 +54,8 @@ pub struct AdminCaller {
     pub client: ClientId,
     /// `client:<id>`, the audit actor.
     pub actor: String,
+    /// The caller's address, for the audit trail.
+    pub ip: Option<std::net::IpAddr>,
 }
 
 impl FromRequestParts<AppState> for AdminCaller {
@@ -65,15 +67,8 @@ impl FromRequestParts<AppState> for AdminCaller {
     ) -> Result<Self, Self::Rejection> {
         let token = Bearer::from_request_parts(parts, state).await?;
         token.require(ADMIN_SCOPE)?;
-        let forbidden = || {
-            ApiError::new(
-                StatusCode::FORBIDDEN,
-                ErrorCode::AccessDenied,
-                "the admin API needs an admin client's own token",
-            )
-        };
         if !token.0.is_client_token() {
-            return Err(forbidden());
+            return Err(not_an_admin_client());
         }
         let client = ClientId::new(token.0.client_id.clone());
         let is_admin = state
@@ -83,13 +78,26 @@ impl FromRequestParts<AppState> for AdminCaller {
             .await?
             .is_some_and(|c| c.admin && c.enabled);
         if !is_admin {
-            return Err(forbidden());
+            return Err(not_an_admin_client());
         }
+        let Ok(ClientIp(ip)) = ClientIp::from_request_parts(parts, state).await;
         Ok(Self {
             actor: format!("client:{client}"),
             client,
+            ip,
         })
     }
+}
+
+/// A live token with the `admin` scope, but not an admin client's own: RFC 6750 §3.1 calls a
+/// valid token without the privileges the resource needs `insufficient_scope` (403), whatever
+/// the reason it lacks them.
+fn not_an_admin_client() -> ApiError {
+    const WHY: &str = "the admin API needs the token of a client registered as admin";
+    ApiError::bearer(Some(ErrorCode::InsufficientScope), WHY).with_challenge(format!(
+        "Bearer realm=\"{REALM}\", error=\"insufficient_scope\", error_description=\"{WHY}\", \
+         scope=\"{ADMIN_SCOPE}\""
+    ))
 }
 
 impl AdminCaller {
@@ -105,6 +113,7 @@ impl AdminCaller {
             max_access_ttl: services.settings.max_access_token_ttl,
             audit: services.audit.as_ref(),
             actor: &self.actor,
+            ip: self.ip,
         }
     }
 }
@@ -126,6 +135,21 @@ impl PageQuery {
             after: self.cursor.clone(),
             limit,
         }
+    }
+}
+
+/// A query string, read like axum's `Query` but refused as every admin error is: a JSON
+/// `invalid_request` naming the problem.
+#[derive(Debug, Clone)]
+pub struct AdminQuery<T>(pub T);
+
+impl<T: serde::de::DeserializeOwned, S: Send + Sync> FromRequestParts<S> for AdminQuery<T> {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
+        serde_urlencoded::from_str(parts.uri.query().unwrap_or_default())
+            .map(Self)
+            .map_err(|e| ApiError::bad_request(format!("malformed query string: {e}")))
     }
 }
 

@@ -1,14 +1,14 @@
 use axum::Json;
 use axum::body::Bytes;
-use axum::extract::{Path, Query, State};
+use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use portcullis_core::admin::users::{self, NewUserError, UserOpError};
 use portcullis_core::admin::views::user_view;
-use portcullis_proto::ErrorCode;
 use portcullis_proto::admin::{CreateUser, Page, SetKyc, UserView};
+use portcullis_proto::{ErrorCode, ProfileId};
 
-use super::{AdminCaller, PageQuery, json};
+use super::{AdminCaller, AdminQuery, PageQuery, json};
 use crate::error::ApiError;
 use crate::state::AppState;
 
@@ -39,7 +39,7 @@ async fn view(state: &AppState, user: &portcullis_core::user::User) -> Result<Us
 pub async fn list(
     State(state): State<AppState>,
     _caller: AdminCaller,
-    Query(page): Query<PageQuery>,
+    AdminQuery(page): AdminQuery<PageQuery>,
 ) -> Result<Json<Page<UserView>>, ApiError> {
     let page = state.services.store.list_users(&page.request()).await?;
     let mut items = Vec::with_capacity(page.items.len());
@@ -114,12 +114,25 @@ pub async fn set_kyc(
     })?;
     let admin = caller.admin(&state);
     let user = users::find(&admin, &id).await.map_err(op_error)?;
-    let target = request.profile.unwrap_or_else(|| user.id.to_string());
-    let profile = users::set_kyc(&admin, &target, kyc)
+    let target = match request.profile {
+        // The profile must be this user's, checked before anything changes: the URL names
+        // the user, and another user's profile is not found under it.
+        Some(profile) => {
+            let owned = state
+                .services
+                .store
+                .profile(&ProfileId::new(profile.as_str()))
+                .await?
+                .is_some_and(|p| p.user_id == user.id);
+            if !owned {
+                return Err(ApiError::not_found());
+            }
+            profile
+        }
+        None => user.id.to_string(),
+    };
+    users::set_kyc(&admin, &target, kyc)
         .await
         .map_err(op_error)?;
-    if profile.user_id != user.id {
-        return Err(ApiError::not_found());
-    }
     Ok(Json(view(&state, &user).await?))
 }

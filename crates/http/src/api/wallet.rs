@@ -22,17 +22,7 @@ pub struct BalanceView {
 impl From<&Balance> for BalanceView {
     fn from(b: &Balance) -> Self {
         let decimals = b.currency.decimals();
-        let formatted = if decimals == 0 {
-            b.amount.to_string()
-        } else {
-            let unit = 10_i64.pow(decimals);
-            format!(
-                "{}.{:0width$}",
-                b.amount / unit,
-                b.amount % unit,
-                width = usize::try_from(decimals).unwrap_or(2)
-            )
-        };
+        let formatted = b.currency.format_amount(b.amount);
         Self {
             currency: b.currency.as_str(),
             amount: b.amount,

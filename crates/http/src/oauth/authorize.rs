@@ -72,6 +72,7 @@ pub fn respond(step: Step, request: &str) -> Response {
     match step {
         Step::Login { signup: false } => see_other(&with_request("/login", Some(request))),
         Step::Login { signup: true } => see_other(&with_request("/signup", Some(request))),
+        Step::Onboarding(step) => see_other(&with_request(step.path(), Some(request))),
         Step::Consent => see_other(&with_request("/consent", Some(request))),
         Step::Redirect(url) => see_other(&url),
     }

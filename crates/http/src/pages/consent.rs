@@ -1,10 +1,12 @@
-//! `GET/POST /consent`: the user reviews what the app asks for and may untick scopes.
+//! `GET/POST /consent`: the user reviews what the app asks for, may untick scopes, and (when
+//! the scope involves a profile) sees or chooses the profile the app will act for.
 
 use askama::Template;
 use axum::body::Bytes;
 use axum::extract::{Query, State};
 use axum::http::StatusCode;
 use axum::response::Response;
+use portcullis_core::banking::onboarding;
 use portcullis_core::oauth::authorize::{self, PageError, Step};
 use portcullis_core::oauth::consent::{self, ConsentAnswer};
 use serde::Deserialize;
@@ -19,6 +21,13 @@ struct ScopeItem {
     description: String,
 }
 
+struct ProfileChoice {
+    id: String,
+    name: String,
+    kind: &'static str,
+    checked: bool,
+}
+
 #[derive(Template)]
 #[template(path = "consent.html")]
 struct ConsentPage<'a> {
@@ -31,6 +40,8 @@ struct ConsentPage<'a> {
     user_name: &'a str,
     user_email: &'a str,
     scopes: Vec<ScopeItem>,
+    /// The profiles the app may act for: none when the scope needs none, else the ready ones.
+    profiles: Vec<ProfileChoice>,
 }
 
 /// The query of `GET /consent`. A missing `request` is an unknown request (an HTML error page,
@@ -54,9 +65,10 @@ pub async fn show(
     let ctx = state.context(&keys);
     let (client, request) =
         authorize::pending(&ctx, state.clients.as_ref(), &query.request).await?;
-    if let Some(login) = authorize::login_needed(&request, Some(logged_in), ctx.clock.now()) {
-        return Ok(respond(login, &request.id));
+    if let Some(step) = authorize::before_consent(&ctx, &request, logged_in).await? {
+        return Ok(respond(step, &request.id));
     }
+    let profiles = profile_choices(&ctx, &request, &client, logged_in).await?;
     let registry = &state.services.settings.scopes;
     let scopes = request
         .scope
@@ -79,8 +91,42 @@ pub async fn show(
         user_name: &logged_in.user.name,
         user_email: &logged_in.user.email,
         scopes,
+        profiles,
     };
     Ok(render(StatusCode::OK, &page))
+}
+
+/// The profiles to choose from: the user's profiles ready for the requested scope, the one an
+/// earlier consent to this app chose ticked (else the oldest).
+async fn profile_choices(
+    ctx: &portcullis_core::oauth::Context<'_>,
+    request: &portcullis_core::store::AuthRequestRecord,
+    client: &portcullis_core::client::Client,
+    logged_in: authorize::LoggedIn<'_>,
+) -> Result<Vec<ProfileChoice>, PageFailure> {
+    if !authorize::binds_profile(ctx, &request.scope) {
+        return Ok(Vec::new());
+    }
+    let user = &logged_in.user.id;
+    let ready = onboarding::assess(ctx.store, user, &request.scope)
+        .await?
+        .ready;
+    let previous = ctx
+        .store
+        .consent(user, &client.id)
+        .await?
+        .and_then(|c| c.profile_id)
+        .filter(|p| ready.iter().any(|r| r.id == *p));
+    let chosen = previous.or_else(|| ready.first().map(|p| p.id.clone()));
+    Ok(ready
+        .into_iter()
+        .map(|p| ProfileChoice {
+            checked: chosen.as_ref() == Some(&p.id),
+            id: p.id.to_string(),
+            name: p.name,
+            kind: p.kind.as_str(),
+        })
+        .collect())
 }
 
 /// The consent form as sent: single-valued fields, `scope` any number of times, and whether a
@@ -91,6 +137,7 @@ struct ConsentForm {
     request: Option<String>,
     client_id: Option<String>,
     decision: Option<String>,
+    profile: Option<String>,
     scopes: Vec<String>,
     repeated: bool,
 }
@@ -100,6 +147,7 @@ struct Answer {
     request: String,
     client_id: String,
     allow: bool,
+    profile: Option<String>,
     scopes: Vec<String>,
 }
 
@@ -116,6 +164,7 @@ impl ConsentForm {
                 "request" => &mut form.request,
                 "client_id" => &mut form.client_id,
                 "decision" => &mut form.decision,
+                "profile" => &mut form.profile,
                 _ => continue,
             };
             if slot.replace(value.into_owned()).is_some() {
@@ -139,6 +188,7 @@ impl ConsentForm {
             request: self.request?,
             client_id: self.client_id?,
             allow,
+            profile: self.profile,
             scopes: self.scopes,
         })
     }
@@ -178,6 +228,7 @@ pub async fn submit(
         allow: form.allow,
         scopes: form.scopes,
         client_id: form.client_id,
+        profile: form.profile,
     };
     let step = consent::answer(&ctx, &request, &client, logged_in, answer).await?;
     if matches!(step, Step::Redirect(_)) {

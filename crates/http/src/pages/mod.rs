@@ -1,4 +1,5 @@
-//! Server-rendered pages: login, sign-up, consent, logout, account, and the sandbox callback.
+//! Server-rendered pages: login, sign-up, onboarding, consent, logout, account, and the sandbox
+//! callback.
 //! Plain HTML forms (no JavaScript), each with the session's CSRF token; every POST that
 //! succeeds answers 303 (post/redirect/get).
 
@@ -6,6 +7,7 @@ pub mod account;
 pub mod consent;
 pub mod login;
 pub mod logout;
+pub mod onboarding;
 pub mod sandbox;
 pub mod session;
 pub mod signup;

@@ -49,6 +49,7 @@ impl Session {
                 .unwrap_or(i64::MAX),
             audit: &self.audit,
             actor: "cli",
+            ip: None,
         }
     }
 

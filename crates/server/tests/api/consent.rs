@@ -26,6 +26,8 @@ async fn at_consent(
         .login(&browser, EMAIL, PASSWORD, Some(&request_id))
         .await;
     let page = app.follow(&browser, response).await;
+    // Banking scopes lead a new user through onboarding first.
+    let page = app.onboard(&browser, page).await;
     assert_eq!(page.status(), 200);
     assert_eq!(page.url().path(), "/consent");
     let html = page.text().await.unwrap();

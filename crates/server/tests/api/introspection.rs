@@ -40,7 +40,10 @@ async fn introspection_reports_an_active_access_token_with_every_field() {
         body["token_type"], "Bearer",
         "RFC 7662 §2.2: the RFC 6749 §5.1 type"
     );
-    assert!(body.get("profile").is_none());
+    assert_eq!(
+        body["profile"], claims["profile"],
+        "the profile the token acts for"
+    );
 
     // With client_secret_post too, and a client credentials token.
     let own = client_credentials(&app, &client, &secret, Some("wallet:read")).await;

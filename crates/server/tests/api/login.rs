@@ -57,7 +57,10 @@ async fn login_continues_the_authorization_flow(app: TestApp) {
         .login(&browser, EMAIL, PASSWORD, Some(&request_id))
         .await;
     assert_eq!(response.status(), 303);
-    let consent = app.follow(&browser, response).await;
+    let page = app.follow(&browser, response).await;
+    // wallet:read leads a new user through onboarding first.
+    assert_eq!(page.url().path(), "/onboarding/profile");
+    let consent = app.onboard(&browser, page).await;
     assert_eq!(consent.url().path(), "/consent");
     let response = app
         .consent(&browser, &request_id, "allow", &["openid", "wallet:read"])

@@ -357,9 +357,16 @@ pub async fn check_access_token(app: &TestApp, token: &str, expect: &Expect<'_>)
         "iat {iat} is the server's now {now}"
     );
     assert!(claims["jti"].as_str().is_some_and(|j| j.len() >= 16), "jti");
-    assert!(
-        claims.get("profile").is_none(),
-        "no profile when none is bound"
+    // A user token acts for a profile exactly when its scope involves one (banking is on in
+    // these tests); a client's own token never does.
+    let binds = expect.user
+        && portcullis_core::banking::onboarding::needs_profile(
+            &portcullis_proto::ScopeSet::parse(expect.scope).unwrap(),
+        );
+    assert_eq!(
+        claims["profile"].as_str().is_some_and(|p| !p.is_empty()),
+        binds,
+        "a profile claim exactly when the scope involves a profile: {claims}"
     );
     if expect.user {
         assert!(claims["gid"].as_str().is_some_and(|g| !g.is_empty()), "gid");

@@ -78,7 +78,10 @@ async fn signup_creates_the_account_and_continues_the_flow(app: TestApp) {
     )
     .await;
     assert_eq!(response.status(), 303);
-    let consent = app.follow(&browser, response).await;
+    // wallet:read needs a profile with a wallet: the new user onboards first.
+    let onboarding = app.follow(&browser, response).await;
+    assert_eq!(onboarding.url().path(), "/onboarding/profile");
+    let consent = app.onboard(&browser, onboarding).await;
     assert_eq!(consent.url().path(), "/consent");
     let html = consent.text().await.unwrap();
     assert!(

@@ -6,7 +6,8 @@ use crate::callback_server;
 
 /// A new user signs up from the app's authorization request, unticks one of two scopes on
 /// the consent page, lands on the app's redirect URI with `code`, `state` and `iss`, and the
-/// code buys a token whose scope is the one left ticked.
+/// code buys a token whose scope is the one left ticked. (Scopes that need no banking
+/// onboarding; `onboarding_to_callback` covers those that do.)
 #[tokio::test]
 async fn new_user_signs_up_and_grants_one_of_two_scopes() {
     let Some(browser) =
@@ -29,7 +30,7 @@ async fn new_user_signs_up_and_grants_one_of_two_scopes() {
             ("response_type", "code"),
             ("client_id", client.id.as_str()),
             ("redirect_uri", redirect_uri.as_str()),
-            ("scope", "wallet:read profile:read"),
+            ("scope", "openid email"),
             ("state", state),
             ("code_challenge", pkce.challenge.as_str()),
             ("code_challenge_method", "S256"),
@@ -53,9 +54,7 @@ async fn new_user_signs_up_and_grants_one_of_two_scopes() {
         "{page}"
     );
     assert!(page.contains("Nora Newcomer"), "{page}");
-    browser
-        .click("input[name=scope][value='profile:read']")
-        .await;
+    browser.click("input[name=scope][value='email']").await;
     browser.click("button[name=decision][value=allow]").await;
 
     browser.wait_for_path("/cb").await;
@@ -79,5 +78,5 @@ async fn new_user_signs_up_and_grants_one_of_two_scopes() {
         )
         .await;
     assert_eq!(status, 200, "{token}");
-    assert_eq!(token["scope"], "wallet:read");
+    assert_eq!(token["scope"], "openid");
 }

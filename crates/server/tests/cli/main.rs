@@ -2,6 +2,12 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
+mod admin_audit;
+mod admin_cli;
+mod admin_clients;
+mod admin_rotation;
+mod admin_users;
+mod admin_validation;
 mod config;
 mod keys;
 mod serve;

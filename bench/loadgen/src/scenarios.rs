@@ -1,0 +1,380 @@
+//! The scenarios. Each worker owns one connection (and, for page flows, one cookie jar), sets
+//! itself up, then repeats its operation until told to stop, timing each one.
+
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::Instant;
+
+use anyhow::{Context as _, anyhow, bail};
+use base64::Engine as _;
+use base64::engine::general_purpose::STANDARD;
+use bytes::Bytes;
+use hyper::{Method, StatusCode};
+use portcullis_core::pkce::s256_challenge;
+use portcullis_core::random::{OsRandom, new_secret};
+use serde_json::Value;
+
+use crate::conn::{Conn, Reply};
+use crate::{Options, Tally};
+
+const FORM: &str = "application/x-www-form-urlencoded";
+
+fn form(pairs: &[(&str, &str)]) -> Bytes {
+    Bytes::from(
+        url::form_urlencoded::Serializer::new(String::new())
+            .extend_pairs(pairs)
+            .finish(),
+    )
+}
+
+fn basic(o: &Options) -> String {
+    format!(
+        "Basic {}",
+        STANDARD.encode(format!("{}:{}", o.client_id, o.client_secret))
+    )
+}
+
+fn json(reply: &Reply) -> anyhow::Result<Value> {
+    serde_json::from_slice(&reply.body).context("not JSON")
+}
+
+/// Runs the scenario for one worker.
+pub async fn run(
+    worker: usize,
+    o: &Options,
+    measuring: &AtomicBool,
+    stop: &AtomicBool,
+) -> anyhow::Result<Tally> {
+    let mut conn = Conn::open(&o.target).await?;
+    let mut state = setup(worker, o, &mut conn)
+        .await
+        .with_context(|| format!("set-up of {}", o.scenario))?;
+    let mut tally = Tally::default();
+    while !stop.load(Ordering::Relaxed) {
+        let started = Instant::now();
+        let result = step(o, &mut conn, &mut state).await;
+        let micros = u32::try_from(started.elapsed().as_micros()).unwrap_or(u32::MAX);
+        if !measuring.load(Ordering::Relaxed) {
+            continue;
+        }
+        match result {
+            Ok(()) => {
+                tally.done += 1;
+                tally.latencies.push(micros);
+            }
+            Err(error) => {
+                tally.errors += 1;
+                tally
+                    .first_error
+                    .get_or_insert_with(|| format!("{error:#}"));
+                // A broken connection is replaced; a refused request is simply counted.
+                if let Ok(fresh) = Conn::open(&o.target).await {
+                    conn = fresh;
+                }
+            }
+        }
+    }
+    Ok(tally)
+}
+
+/// Per-worker state.
+enum State {
+    None,
+    Token(String),
+    Refresh(String),
+}
+
+async fn setup(_worker: usize, o: &Options, conn: &mut Conn) -> anyhow::Result<State> {
+    Ok(match o.scenario.as_str() {
+        "client-credentials" | "oidc-client-credentials" | "code-flow" | "oidc-code-flow" => {
+            State::None
+        }
+        "introspect" => State::Token(client_credentials_token(o, conn).await?),
+        "resource" => {
+            let tokens = code_flow(o, conn, "none").await?;
+            State::Token(
+                tokens["access_token"]
+                    .as_str()
+                    .ok_or_else(|| anyhow!("no access token"))?
+                    .to_owned(),
+            )
+        }
+        "refresh" | "oidc-refresh" => {
+            let tokens = code_flow(o, conn, "consent").await?;
+            State::Refresh(
+                tokens["refresh_token"]
+                    .as_str()
+                    .ok_or_else(|| anyhow!("no refresh token: {tokens}"))?
+                    .to_owned(),
+            )
+        }
+        other => bail!("unknown scenario {other}"),
+    })
+}
+
+async fn step(o: &Options, conn: &mut Conn, state: &mut State) -> anyhow::Result<()> {
+    match (o.scenario.as_str(), state) {
+        ("client-credentials" | "oidc-client-credentials", _) => {
+            client_credentials_token(o, conn).await?;
+        }
+        ("introspect", State::Token(token)) => {
+            let auth = basic(o);
+            let reply = conn
+                .send(
+                    Method::POST,
+                    "/oauth/introspect",
+                    &[("authorization", &auth)],
+                    Some((FORM, form(&[("token", token)]))),
+                )
+                .await?;
+            if reply.status != StatusCode::OK || json(&reply)?["active"] != true {
+                bail!(
+                    "introspection: {} {}",
+                    reply.status,
+                    String::from_utf8_lossy(&reply.body)
+                );
+            }
+        }
+        ("resource", State::Token(token)) => {
+            let bearer = format!("Bearer {token}");
+            let reply = conn
+                .send(
+                    Method::GET,
+                    "/api/v1/wallet/me",
+                    &[("authorization", &bearer)],
+                    None,
+                )
+                .await?;
+            if reply.status != StatusCode::OK {
+                bail!(
+                    "resource: {} {}",
+                    reply.status,
+                    String::from_utf8_lossy(&reply.body)
+                );
+            }
+        }
+        ("refresh" | "oidc-refresh", State::Refresh(token)) => {
+            let auth = basic(o);
+            let reply = conn
+                .send(
+                    Method::POST,
+                    &o.token_path,
+                    &[("authorization", &auth)],
+                    Some((
+                        FORM,
+                        form(&[("grant_type", "refresh_token"), ("refresh_token", token)]),
+                    )),
+                )
+                .await?;
+            let body = json(&reply)?;
+            let next = body["refresh_token"]
+                .as_str()
+                .ok_or_else(|| anyhow!("refresh: {} {body}", reply.status))?;
+            *token = next.to_owned();
+        }
+        ("code-flow" | "oidc-code-flow", _) => {
+            conn.clear_cookies();
+            code_flow(o, conn, "consent").await?;
+        }
+        (other, _) => bail!("scenario {other} has no step"),
+    }
+    Ok(())
+}
+
+async fn client_credentials_token(o: &Options, conn: &mut Conn) -> anyhow::Result<String> {
+    let auth = basic(o);
+    let mut pairs = vec![("grant_type", "client_credentials")];
+    if !o.scope.is_empty() {
+        pairs.push(("scope", o.scope.as_str()));
+    }
+    let reply = conn
+        .send(
+            Method::POST,
+            &o.token_path,
+            &[("authorization", &auth)],
+            Some((FORM, form(&pairs))),
+        )
+        .await?;
+    if reply.status != StatusCode::OK {
+        bail!(
+            "token: {} {}",
+            reply.status,
+            String::from_utf8_lossy(&reply.body)
+        );
+    }
+    let body = json(&reply)?;
+    body["access_token"]
+        .as_str()
+        .map(str::to_owned)
+        .ok_or_else(|| anyhow!("no access_token"))
+}
+
+/// The whole authorization code flow as a browser without JavaScript does it: follow
+/// redirects, fill and submit each form (login fields, consent boxes left ticked, the first
+/// submit button), until the server redirects to the client; then exchange the code.
+async fn code_flow(o: &Options, conn: &mut Conn, prompt: &str) -> anyhow::Result<Value> {
+    let verifier = new_secret(&OsRandom)?.expose().to_owned();
+    let challenge = s256_challenge(&verifier);
+    let authorize = if o.scenario.starts_with("oidc") {
+        "/auth"
+    } else {
+        "/oauth/authorize"
+    };
+    let mut query = vec![
+        ("response_type", "code"),
+        ("client_id", o.client_id.as_str()),
+        ("redirect_uri", o.redirect_uri.as_str()),
+        ("scope", o.scope.as_str()),
+        ("state", "bench"),
+        ("code_challenge", challenge.as_str()),
+        ("code_challenge_method", "S256"),
+    ];
+    if prompt != "none" {
+        query.push(("prompt", prompt));
+    }
+    let mut next = format!(
+        "{authorize}?{}",
+        url::form_urlencoded::Serializer::new(String::new())
+            .extend_pairs(&query)
+            .finish()
+    );
+    let mut method = Method::GET;
+    let mut body: Option<Bytes> = None;
+    for _ in 0..16 {
+        let reply = conn
+            .send(method.clone(), &next, &[], body.take().map(|b| (FORM, b)))
+            .await?;
+        if reply.status.is_redirection() {
+            let location = reply
+                .location
+                .ok_or_else(|| anyhow!("redirect without Location"))?;
+            if location.starts_with(&o.redirect_uri) {
+                return exchange(o, conn, &location, &verifier).await;
+            }
+            next = location;
+            method = Method::GET;
+            continue;
+        }
+        if reply.status != StatusCode::OK {
+            bail!(
+                "{} at {next}: {}",
+                reply.status,
+                String::from_utf8_lossy(&reply.body)
+                    .chars()
+                    .take(300)
+                    .collect::<String>()
+            );
+        }
+        let html = String::from_utf8_lossy(&reply.body).into_owned();
+        let (action, fields) = fill_form(&html, o).ok_or_else(|| anyhow!("no form at {next}"))?;
+        next = conn.resolve(&action).map_or(action, |u| u.to_string());
+        method = Method::POST;
+        body = Some(Bytes::from(
+            url::form_urlencoded::Serializer::new(String::new())
+                .extend_pairs(&fields)
+                .finish(),
+        ));
+    }
+    bail!("the flow did not reach the client")
+}
+
+async fn exchange(
+    o: &Options,
+    conn: &mut Conn,
+    callback: &str,
+    verifier: &str,
+) -> anyhow::Result<Value> {
+    let url = url::Url::parse(callback)?;
+    let code = url
+        .query_pairs()
+        .find(|(k, _)| k == "code")
+        .map(|(_, v)| v.into_owned());
+    let code = code.ok_or_else(|| anyhow!("callback without code: {callback}"))?;
+    let auth = basic(o);
+    let reply = conn
+        .send(
+            Method::POST,
+            &o.token_path,
+            &[("authorization", &auth)],
+            Some((
+                FORM,
+                form(&[
+                    ("grant_type", "authorization_code"),
+                    ("code", &code),
+                    ("redirect_uri", &o.redirect_uri),
+                    ("code_verifier", verifier),
+                ]),
+            )),
+        )
+        .await?;
+    let body = json(&reply)?;
+    if reply.status != StatusCode::OK {
+        bail!("code exchange: {} {body}", reply.status);
+    }
+    Ok(body)
+}
+
+fn attribute(tag: &str, name: &str) -> Option<String> {
+    let marker = format!("{name}=\"");
+    let start = tag.find(&marker)? + marker.len();
+    let end = tag[start..].find('"')? + start;
+    Some(unescape(&tag[start..end]))
+}
+
+fn unescape(text: &str) -> String {
+    text.replace("&quot;", "\"")
+        .replace("&#x27;", "'")
+        .replace("&#39;", "'")
+        .replace("&#x2F;", "/")
+        .replace("&lt;", "<")
+        .replace("&gt;", ">")
+        .replace("&amp;", "&")
+}
+
+/// The first form of a page, filled as a user would: email/login and password typed, hidden
+/// fields and ticked boxes kept, the first submit button pressed.
+fn fill_form(html: &str, o: &Options) -> Option<(String, Vec<(String, String)>)> {
+    let start = html.find("<form")?;
+    let end = html[start..]
+        .find("</form>")
+        .map_or(html.len(), |e| start + e);
+    let form = &html[start..end];
+    let action = attribute(&form[..form.find('>')?], "action").unwrap_or_default();
+    let mut fields = Vec::new();
+    let mut pressed = false;
+    for (position, _) in form.match_indices('<') {
+        let tag_end = form[position..]
+            .find('>')
+            .map_or(form.len(), |e| position + e);
+        let tag = &form[position..tag_end];
+        let is_input = tag.starts_with("<input");
+        let is_button = tag.starts_with("<button");
+        if !is_input && !is_button {
+            continue;
+        }
+        let kind = attribute(tag, "type").unwrap_or_else(|| {
+            if is_button {
+                "submit".into()
+            } else {
+                "text".into()
+            }
+        });
+        let Some(name) = attribute(tag, "name") else {
+            continue;
+        };
+        let value = attribute(tag, "value").unwrap_or_default();
+        match kind.as_str() {
+            "submit" if !pressed => {
+                pressed = true;
+                fields.push((name, value));
+            }
+            "submit" => {}
+            "checkbox" | "radio" if tag.contains("checked") => fields.push((name, value)),
+            "checkbox" | "radio" => {}
+            "password" => fields.push((name, o.password.clone())),
+            "email" => fields.push((name, o.email.clone())),
+            _ if name == "email" || name == "login" => fields.push((name, o.email.clone())),
+            _ => fields.push((name, value)),
+        }
+    }
+    Some((action, fields))
+}

@@ -1,0 +1,295 @@
+#!/usr/bin/env python3
+"""The Portcullis benchmark suite: one command, one table.
+
+Builds Portcullis, the ceiling baseline and the load generator in release mode, installs the
+node-oidc-provider peer, starts each server on loopback with a fresh database, drives each
+scenario for a bounded time, and prints (and writes to bench/results/latest.md) requests per
+second, p50/p99 latency, server CPU time per request and peak RSS, plus the ratios the targets
+are stated in. Only 127.0.0.1 is ever loaded.
+
+    bench/run                          # SQLite, every scenario, 15 s each
+    bench/run --duration 5 --only cc   # quicker, client credentials only
+    bench/run --database-url postgres://postgres@127.0.0.1:5432/bench_db   # also PostgreSQL
+    bench/run --soak 300               # add the 5-minute RSS soak
+"""
+
+import argparse
+import json
+import os
+import re
+import shutil
+import signal
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+TARGET = ROOT / "target" / "release"
+PORTCULLIS = TARGET / "portcullis"
+LOADGEN = TARGET / "portcullis-loadgen"
+BASELINE = TARGET / "portcullis-bench-baseline"
+PEER = ROOT / "bench" / "peer"
+TICKS = os.sysconf("SC_CLK_TCK")
+PASSWORD = "bench password 1234"
+
+
+def log(message):
+    print(message, file=sys.stderr, flush=True)
+
+
+def build():
+    log("building release binaries (cargo build --release) ...")
+    subprocess.run(
+        ["cargo", "build", "--release", "--locked", "-p", "portcullis", "-p", "portcullis-loadgen",
+         "-p", "portcullis-bench-baseline"],
+        cwd=ROOT, check=True)
+    if not (PEER / "node_modules" / "oidc-provider").exists():
+        log("installing node-oidc-provider (npm ci) ...")
+        subprocess.run(["npm", "install", "--no-audit", "--no-fund", "--silent"], cwd=PEER, check=True)
+
+
+def cpu_seconds(pid):
+    """User + system CPU time of a process, seconds (from /proc/PID/stat)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / TICKS
+
+
+def rss_kib(pid, field="VmRSS"):
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith(field + ":"):
+            return int(line.split()[1])
+    return 0
+
+
+class Server:
+    """A server process whose ready line names its address."""
+
+    def __init__(self, name, argv, cwd, env=None, ready=r"ready on (\S+)"):
+        self.name = name
+        self.log = open(Path(cwd) / f"{name}.log", "w+")
+        started = time.monotonic()
+        self.process = subprocess.Popen(argv, cwd=cwd, env={**os.environ, **(env or {})},
+                                        stdout=self.log, stderr=subprocess.STDOUT, text=True)
+        pattern = re.compile(ready)
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            self.log.seek(0)
+            match = pattern.search(self.log.read())
+            if match:
+                self.address = match.group(1).strip('".,')
+                self.base = f"http://{self.address}"
+                self.startup = time.monotonic() - started
+                return
+            if self.process.poll() is not None:
+                break
+            time.sleep(0.01)
+        self.log.seek(0)
+        raise RuntimeError(f"{name} did not start:\n{self.log.read()[-2000:]}")
+
+    @property
+    def pid(self):
+        return self.process.pid
+
+    def stop(self):
+        self.process.send_signal(signal.SIGTERM)
+        try:
+            self.process.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+
+
+def cli(data, *args, stdin=None, extra_env=None):
+    env = {**os.environ, **(extra_env or {})}
+    out = subprocess.run([str(PORTCULLIS), *args], cwd=data, input=stdin, capture_output=True,
+                         text=True, env=env, check=True)
+    return out.stdout
+
+
+def loadgen(scenario, base, connections, duration, warmup, **options):
+    argv = [str(LOADGEN), "--scenario", scenario, "--target", base, "--connections", str(connections),
+            "--duration", str(duration), "--warmup", str(warmup)]
+    for key, value in options.items():
+        argv += ["--" + key.replace("_", "-"), str(value)]
+    out = subprocess.run(argv, capture_output=True, text=True, check=True)
+    return json.loads(out.stdout.strip().splitlines()[-1])
+
+
+def measure(server, scenario, connections, args, **options):
+    """Warms up, then measures one scenario; returns its row."""
+    loadgen(scenario, server.base, connections, args.warmup, 0, **options)
+    cpu_before = cpu_seconds(server.pid)
+    result = loadgen(scenario, server.base, connections, args.duration, 0, **options)
+    cpu = cpu_seconds(server.pid) - cpu_before
+    done = max(result["completed"], 1)
+    row = {
+        "server": server.name,
+        "scenario": scenario,
+        "connections": connections,
+        "per_second": result["per_second"],
+        "p50_ms": result["p50_us"] / 1000,
+        "p99_ms": result["p99_us"] / 1000,
+        "cpu_us": cpu * 1e6 / done,
+        "peak_rss_mib": rss_kib(server.pid, "VmHWM") / 1024,
+        "errors": result["errors"],
+        "first_error": result["first_error"],
+    }
+    log(f"  {server.name:<22} {scenario:<26} {row['per_second']:>9.0f}/s  p99 {row['p99_ms']:.2f} ms"
+        f"  cpu {row['cpu_us']:.0f} µs  errors {row['errors']}")
+    if result["errors"]:
+        log(f"    first error: {result['first_error']}")
+    return row
+
+
+def portcullis(data, name, alg, database_url=None, kek=None):
+    env = {"PORTCULLIS_LOG_LEVEL": "warn", "PORTCULLIS_ACCESS_TOKEN_ALG": alg,
+           # The code flow logs the same user in from 127.0.0.1 thousands of times.
+           "PORTCULLIS_LOGIN_ATTEMPTS_PER_IP": "100000000",
+           "PORTCULLIS_LOGIN_ATTEMPTS_PER_ACCOUNT": "100000000"}
+    if database_url:
+        env.update({"PORTCULLIS_DATABASE_URL": database_url, "PORTCULLIS_KEY_ENCRYPTION_KEY": kek})
+    created = json.loads(cli(data, "client", "create", "--name", "Bench", "--redirect-uri", "http://127.0.0.1/cb",
+                             "--grant-type", "authorization_code", "--grant-type", "refresh_token",
+                             "--grant-type", "client_credentials", "--scope", "openid wallet:read",
+                             "--json", extra_env=env))
+    cli(data, "user", "create", "--email", f"bench-{alg.lower()}@example.com", "--name", "Bench",
+        stdin=PASSWORD + "\n", extra_env=env)
+    server = Server(name, [str(PORTCULLIS), "serve", "--listen", "127.0.0.1:0", "--log-format", "json"],
+                    data, env)
+    server.client = (created["client_id"], created["client_secret"])
+    server.email = f"bench-{alg.lower()}@example.com"
+    return server
+
+
+def table(rows):
+    lines = ["| server | scenario | conns | req/s | p50 ms | p99 ms | server CPU µs/req | peak RSS MiB | errors |",
+             "|---|---|---:|---:|---:|---:|---:|---:|---:|"]
+    for r in rows:
+        lines.append(f"| {r['server']} | {r['scenario']} | {r['connections']} | {r['per_second']:.0f} | "
+                     f"{r['p50_ms']:.2f} | {r['p99_ms']:.2f} | {r['cpu_us']:.0f} | {r['peak_rss_mib']:.1f} | {r['errors']} |")
+    return "\n".join(lines)
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--duration", type=int, default=15, help="measured seconds per scenario")
+    parser.add_argument("--warmup", type=int, default=3, help="warm-up seconds per scenario")
+    parser.add_argument("--only", default="", help="comma list of groups: cc,refresh,flow,introspect,startup")
+    parser.add_argument("--database-url", default="", help="also run on this PostgreSQL database (dropped and recreated schema-wise)")
+    parser.add_argument("--soak", type=int, default=0, help="seconds of constant load to watch RSS over")
+    parser.add_argument("--no-build", action="store_true")
+    args = parser.parse_args()
+    groups = set(filter(None, args.only.split(","))) or {"cc", "refresh", "flow", "introspect", "startup"}
+    if not args.no_build:
+        build()
+    rows, notes = [], []
+    work = Path(tempfile.mkdtemp(prefix="portcullis-bench-"))
+    log(f"working directory {work}")
+    servers = []
+    try:
+        secret = "bench-secret-" + os.urandom(8).hex()
+        if "cc" in groups:
+            baseline = Server("ceiling baseline", [str(BASELINE), "0"], work, {"BASELINE_SECRET": secret})
+            servers.append(baseline)
+            rows.append(measure(baseline, "client-credentials", 64, args, client_id="bench",
+                                client_secret=secret, token_path="/token"))
+            baseline.stop()
+        peer = Server("node-oidc-provider", ["node", "server.mjs"], PEER, {"PEER_SECRET": secret})
+        servers.append(peer)
+        peer_options = dict(client_id="bench", client_secret=secret, token_path="/token",
+                            scope="openid offline_access wallet:read")
+        if "cc" in groups:
+            rows.append(measure(peer, "oidc-client-credentials", 64, args, **{**peer_options, "scope": ""}))
+        if "refresh" in groups:
+            rows.append(measure(peer, "oidc-refresh", 32, args, **peer_options))
+        if "flow" in groups:
+            rows.append(measure(peer, "oidc-code-flow", 16, args, **peer_options))
+        peer.stop()
+        for alg in (["ES256", "EdDSA"] if "cc" in groups else ["ES256"]):
+            data = work / f"sqlite-{alg}"
+            data.mkdir()
+            server = portcullis(data, f"portcullis SQLite {alg}", alg)
+            servers.append(server)
+            idle = rss_kib(server.pid)
+            notes.append(f"{server.name}: start-up to ready {server.startup * 1000:.0f} ms (first start, fresh database); idle RSS {idle / 1024:.1f} MiB")
+            client_id, client_secret = server.client
+            options = dict(client_id=client_id, client_secret=client_secret, email=server.email,
+                           password=PASSWORD, scope="openid wallet:read")
+            if "cc" in groups:
+                rows.append(measure(server, "client-credentials", 64, args, **{**options, "scope": ""}))
+            if alg == "ES256":
+                if "refresh" in groups:
+                    rows.append(measure(server, "refresh", 32, args, **options))
+                if "flow" in groups:
+                    rows.append(measure(server, "code-flow", 16, args, **options))
+                if "introspect" in groups:
+                    rows.append(measure(server, "introspect", 64, args, **options))
+                if args.soak:
+                    samples = []
+                    soak = subprocess.Popen([str(LOADGEN), "--scenario", "client-credentials", "--target", server.base,
+                                             "--client-id", client_id, "--client-secret", client_secret,
+                                             "--connections", "16", "--duration", str(args.soak), "--warmup", "0"],
+                                            stdout=subprocess.PIPE, text=True)
+                    while soak.poll() is None:
+                        samples.append(rss_kib(server.pid))
+                        time.sleep(10)
+                    notes.append(f"soak {args.soak} s at constant load: RSS samples (MiB) "
+                                 + " ".join(f"{s / 1024:.1f}" for s in samples))
+            server.stop()
+            if alg == "ES256" and "startup" in groups:
+                env = {"PORTCULLIS_LOG_LEVEL": "warn"}
+                times = []
+                for _ in range(7):
+                    s = Server("startup", [str(PORTCULLIS), "serve", "--listen", "127.0.0.1:0", "--log-format", "json"], data, env)
+                    times.append(s.startup)
+                    s.stop()
+                notes.append(f"start-up to ready on an existing SQLite database: median {statistics.median(times) * 1000:.0f} ms "
+                             f"(min {min(times) * 1000:.0f}, max {max(times) * 1000:.0f}, 7 runs; spawn until the 'ready' log line, which is logged after the listener is bound and keys are loaded)")
+        if args.database_url:
+            kek = subprocess.run([str(PORTCULLIS), "keys", "generate-kek"], capture_output=True, text=True, check=True).stdout.strip()
+            data = work / "postgres"
+            data.mkdir()
+            server = portcullis(data, "portcullis PostgreSQL ES256", "ES256", args.database_url, kek)
+            servers.append(server)
+            client_id, client_secret = server.client
+            options = dict(client_id=client_id, client_secret=client_secret, email=server.email,
+                           password=PASSWORD, scope="openid wallet:read")
+            rows.append(measure(server, "client-credentials", 64, args, **{**options, "scope": ""}))
+            rows.append(measure(server, "refresh", 32, args, **options))
+            rows.append(measure(server, "code-flow", 16, args, **options))
+            server.stop()
+    finally:
+        for server in servers:
+            if server.process.poll() is None:
+                server.stop()
+
+    def rate(server, scenario):
+        return next((r["per_second"] for r in rows if r["server"] == server and r["scenario"] == scenario), None)
+
+    ratios = []
+    ceiling, peer_cc = rate("ceiling baseline", "client-credentials"), rate("node-oidc-provider", "oidc-client-credentials")
+    ours_cc = rate("portcullis SQLite ES256", "client-credentials")
+    if ours_cc and ceiling:
+        ratios.append(f"client credentials ES256 / ceiling: {ours_cc / ceiling:.2f} (target ≥ 0.60)")
+    if ours_cc and peer_cc:
+        ratios.append(f"client credentials ES256 / node-oidc-provider: {ours_cc / peer_cc:.2f} (target ≥ 4)")
+    for ours, theirs, label in (("refresh", "oidc-refresh", "refresh grant"), ("code-flow", "oidc-code-flow", "whole code flow")):
+        a, b = rate("portcullis SQLite ES256", ours), rate("node-oidc-provider", theirs)
+        if a and b:
+            ratios.append(f"{label} / node-oidc-provider: {a / b:.2f} (target ≥ 3)")
+    cpu_count = os.cpu_count()
+    report = "\n".join([
+        f"# Benchmark results ({time.strftime('%Y-%m-%d %H:%M')}, {cpu_count} CPUs, loopback, load generator on the same machine)",
+        "", table(rows), "", "## Ratios", "", *[f"- {r}" for r in ratios], "", "## Notes", "", *[f"- {n}" for n in notes], ""])
+    print(report)
+    results = ROOT / "bench" / "results"
+    results.mkdir(exist_ok=True)
+    (results / "latest.md").write_text(report)
+    (results / "latest.json").write_text(json.dumps({"rows": rows, "ratios": ratios, "notes": notes}, indent=2))
+    shutil.rmtree(work, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()
