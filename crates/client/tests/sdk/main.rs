@@ -1,0 +1,10 @@
+//! The SDK's tests: against a mocked server (wiremock) for exact HTTP behaviour, and against
+//! the real server (`spawn_app`) for the whole flow.
+
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+mod mocked_api;
+mod mocked_oauth;
+mod server;
+mod support;
+mod verifier;
