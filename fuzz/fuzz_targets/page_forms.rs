@@ -1,0 +1,10 @@
+#![no_main]
+//! Fuzz target `page_forms`: see `portcullis_testkit::fuzz`.
+
+use libfuzzer_sys::fuzz_target;
+#[allow(unused_imports)]
+use portcullis_testkit::fuzz::{self, harness};
+
+fuzz_target!(|data: &[u8]| {
+    harness().page_forms(data);
+});
