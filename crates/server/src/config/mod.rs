@@ -7,174 +7,22 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use portcullis_core::keys::{KeyEncryptionKey, SigningAlg};
-use portcullis_core::scopes::{DEFAULT_SCOPES, ScopeRegistry};
+use portcullis_core::scopes::ScopeRegistry;
 use portcullis_proto::Secret;
 use portcullis_store::{Dialect, StoreOptions};
-use serde::Deserialize;
 
 use crate::duration;
+
+mod args;
+mod file;
+
+pub use args::{CommonArgs, ServerArgs};
+use file::{FileConfig, read_file, scope_registry};
 
 /// The database used when none is configured.
 pub const DEFAULT_DATABASE_URL: &str = "sqlite://./portcullis-data/portcullis.db";
 /// The address used when none is configured.
 pub const DEFAULT_LISTEN: &str = "127.0.0.1:8080";
-
-/// Options every command that touches the database takes.
-#[derive(Debug, Clone, Default, clap::Args)]
-pub struct CommonArgs {
-    /// TOML configuration file (see portcullis.example.toml). Flags and PORTCULLIS_* variables
-    /// override it.
-    #[arg(long, short = 'c', env = "PORTCULLIS_CONFIG", value_name = "FILE")]
-    pub config: Option<PathBuf>,
-    /// Database URL: sqlite://PATH or postgres://USER@HOST:PORT/DB
-    /// [default: sqlite://./portcullis-data/portcullis.db]
-    #[arg(
-        long,
-        env = "PORTCULLIS_DATABASE_URL",
-        value_name = "URL",
-        hide_env_values = true
-    )]
-    pub database_url: Option<String>,
-    /// File holding the database URL (for URLs with passwords).
-    #[arg(long, env = "PORTCULLIS_DATABASE_URL_FILE", value_name = "FILE")]
-    pub database_url_file: Option<PathBuf>,
-    /// Connection pool size (SQLite: read connections; writes use one) [default: 16].
-    #[arg(long, env = "PORTCULLIS_DATABASE_MAX_CONNECTIONS", value_name = "N")]
-    pub database_max_connections: Option<String>,
-    /// How long a request waits for a database connection before answering 503 [default: 3s].
-    #[arg(
-        long,
-        env = "PORTCULLIS_DATABASE_ACQUIRE_TIMEOUT",
-        value_name = "DURATION"
-    )]
-    pub database_acquire_timeout: Option<String>,
-    /// SQLite durability: `normal` survives a crash of the process, `full` also a power loss
-    /// (an fsync per commit) [default: normal].
-    #[arg(
-        long,
-        env = "PORTCULLIS_SQLITE_SYNCHRONOUS",
-        value_name = "normal|full"
-    )]
-    pub sqlite_synchronous: Option<String>,
-    /// Key-encryption key: 32 bytes, base64. Signing keys are stored encrypted under it.
-    /// Required with PostgreSQL (every node needs the same one); with SQLite a key is generated
-    /// beside the database file when none is given.
-    #[arg(
-        long,
-        env = "PORTCULLIS_KEY_ENCRYPTION_KEY",
-        value_name = "BASE64",
-        hide_env_values = true
-    )]
-    pub key_encryption_key: Option<String>,
-    /// File holding the key-encryption key.
-    #[arg(long, env = "PORTCULLIS_KEY_ENCRYPTION_KEY_FILE", value_name = "FILE")]
-    pub key_encryption_key_file: Option<PathBuf>,
-    /// Algorithm of access tokens: ES256, EdDSA, PS256 or RS256 [default: ES256].
-    #[arg(long, env = "PORTCULLIS_ACCESS_TOKEN_ALG", value_name = "ALG")]
-    pub access_token_alg: Option<String>,
-    /// Longest access-token lifetime a client may have; a superseded signing key stays
-    /// published this long [default: 24h].
-    #[arg(long, env = "PORTCULLIS_MAX_ACCESS_TOKEN_TTL", value_name = "DURATION")]
-    pub max_access_token_ttl: Option<String>,
-    /// Log format: `pretty` or `json` [default: pretty].
-    #[arg(long, env = "PORTCULLIS_LOG_FORMAT", value_name = "pretty|json")]
-    pub log_format: Option<String>,
-    /// Log filter, in tracing's EnvFilter syntax [default: info].
-    #[arg(long, env = "PORTCULLIS_LOG_LEVEL", value_name = "FILTER")]
-    pub log_level: Option<String>,
-}
-
-/// Options only the server takes.
-#[derive(Debug, Clone, Default, clap::Args)]
-pub struct ServerArgs {
-    /// Address to listen on [default: 127.0.0.1:8080].
-    #[arg(long, env = "PORTCULLIS_LISTEN", value_name = "ADDR")]
-    pub listen: Option<String>,
-    /// Issuer identifier: the public https URL of this server, as clients reach it
-    /// [default: http:// and the listen address].
-    #[arg(long, env = "PORTCULLIS_ISSUER", value_name = "URL")]
-    pub issuer: Option<String>,
-    /// Audience (`aud`) of access tokens: the identifier resource servers check
-    /// [default: the issuer].
-    #[arg(long, env = "PORTCULLIS_AUDIENCE", value_name = "URI")]
-    pub audience: Option<String>,
-    /// How long a node may use a cached client before re-reading it; changes made on another
-    /// node take at most this long to apply [default: 5s].
-    #[arg(long, env = "PORTCULLIS_CLIENT_CACHE_TTL", value_name = "DURATION")]
-    pub client_cache_ttl: Option<String>,
-    /// Serve the sandbox banking resource API (/api/v1) and require onboarding for banking
-    /// scopes; turn off when resource servers of your own serve those [default: true].
-    #[arg(long, env = "PORTCULLIS_BANKING", value_name = "BOOL", num_args = 0..=1, default_missing_value = "true")]
-    pub banking: Option<String>,
-    /// KYC decisions: `auto` approves on submission (the sandbox), `manual` leaves them pending
-    /// for `portcullis user set-kyc` or the admin API [default: auto].
-    #[arg(long, env = "PORTCULLIS_KYC", value_name = "auto|manual")]
-    pub kyc: Option<String>,
-    /// Seed a demo user and a demo app on first start, and print their credentials.
-    #[arg(long, env = "PORTCULLIS_SANDBOX", value_name = "BOOL", num_args = 0..=1, default_missing_value = "true")]
-    pub sandbox: Option<String>,
-    /// How long a rotated-in signing key is published before it signs [default: 10m].
-    #[arg(long, env = "PORTCULLIS_KEY_ACTIVATION_DELAY", value_name = "DURATION")]
-    pub key_activation_delay: Option<String>,
-    /// How often each node re-reads signing keys, to follow rotations [default: 30s].
-    #[arg(long, env = "PORTCULLIS_KEY_REFRESH_INTERVAL", value_name = "DURATION")]
-    pub key_refresh_interval: Option<String>,
-    /// How long a request may run before it is answered with 503 [default: 30s].
-    #[arg(long, env = "PORTCULLIS_REQUEST_TIMEOUT", value_name = "DURATION")]
-    pub request_timeout: Option<String>,
-    /// How long shutdown waits for in-flight requests after SIGTERM [default: 30s].
-    #[arg(long, env = "PORTCULLIS_SHUTDOWN_TIMEOUT", value_name = "DURATION")]
-    pub shutdown_timeout: Option<String>,
-}
-
-/// A TOML value that may be a number or text (`shutdown_timeout = 30` or `"30s"`).
-#[derive(Debug, Clone, Deserialize)]
-#[serde(untagged)]
-enum Scalar {
-    Integer(i64),
-    Bool(bool),
-    Text(String),
-}
-
-impl Scalar {
-    fn into_text(self) -> String {
-        match self {
-            Self::Integer(n) => n.to_string(),
-            Self::Bool(b) => b.to_string(),
-            Self::Text(s) => s,
-        }
-    }
-}
-
-/// The TOML file. Unknown keys are an error: a misspelt setting must not be silently ignored.
-#[derive(Debug, Default, Deserialize)]
-#[serde(deny_unknown_fields)]
-struct FileConfig {
-    listen: Option<String>,
-    issuer: Option<String>,
-    audience: Option<String>,
-    client_cache_ttl: Option<Scalar>,
-    banking: Option<Scalar>,
-    kyc: Option<String>,
-    sandbox: Option<Scalar>,
-    database_url: Option<String>,
-    database_url_file: Option<PathBuf>,
-    database_max_connections: Option<Scalar>,
-    database_acquire_timeout: Option<Scalar>,
-    sqlite_synchronous: Option<String>,
-    key_encryption_key: Option<String>,
-    key_encryption_key_file: Option<PathBuf>,
-    access_token_alg: Option<String>,
-    max_access_token_ttl: Option<Scalar>,
-    key_activation_delay: Option<Scalar>,
-    key_refresh_interval: Option<Scalar>,
-    request_timeout: Option<Scalar>,
-    shutdown_timeout: Option<Scalar>,
-    log_format: Option<String>,
-    log_level: Option<String>,
-    /// Extra scopes (or new descriptions for the default ones): `"name" = "description"`.
-    scopes: Option<std::collections::BTreeMap<String, String>>,
-}
 
 /// How logs are written.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -284,12 +132,6 @@ macro_rules! pick {
             }),
         }
     }};
-}
-
-impl From<Scalar> for String {
-    fn from(value: Scalar) -> Self {
-        value.into_text()
-    }
 }
 
 impl Layers<'_> {
@@ -643,49 +485,6 @@ impl Config {
     }
 }
 
-/// The default scopes, plus (or re-described by) the file's `[scopes]` table.
-fn scope_registry(
-    extra: Option<&std::collections::BTreeMap<String, String>>,
-    path: &Path,
-) -> Result<ScopeRegistry, ConfigError> {
-    let mut entries: std::collections::BTreeMap<String, String> = DEFAULT_SCOPES
-        .iter()
-        .map(|(s, d)| ((*s).to_owned(), (*d).to_owned()))
-        .collect();
-    for (name, description) in extra.into_iter().flatten() {
-        portcullis_proto::Scope::parse(name).map_err(|e| {
-            ConfigError(format!(
-                "invalid scope {name:?} in [scopes] of {}: {e}",
-                path.display()
-            ))
-        })?;
-        if description.trim().is_empty() {
-            return Err(ConfigError(format!(
-                "scope {name:?} in [scopes] of {} needs a description for the consent page",
-                path.display()
-            )));
-        }
-        entries.insert(name.clone(), description.clone());
-    }
-    Ok(ScopeRegistry::new(entries))
-}
-
-fn read_file(path: &Path) -> Result<FileConfig, ConfigError> {
-    let text = std::fs::read_to_string(path)
-        .map_err(|e| ConfigError(format!("cannot read config file {}: {e}", path.display())))?;
-    toml::from_str(&text).map_err(|e| {
-        let line = e
-            .span()
-            .map(|span| text[..span.start.min(text.len())].matches('\n').count() + 1)
-            .map_or_else(String::new, |n| format!(" line {n}:"));
-        ConfigError(format!(
-            "config file {}:{line} {}",
-            path.display(),
-            e.message().trim()
-        ))
-    })
-}
-
 /// The issuer must be an https URL without query or fragment (RFC 8414 §2); http is accepted
 /// only for loopback hosts, so that a development issuer can never reach production.
 fn validate_issuer(text: &str) -> Result<String, String> {
@@ -734,142 +533,4 @@ fn validate_database_url(url: &str) -> Result<(), String> {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn load_toml(toml: &str, common: CommonArgs) -> Result<Config, ConfigError> {
-        let dir = tempfile::tempdir().unwrap();
-        let path = dir.path().join("portcullis.toml");
-        std::fs::write(&path, toml).unwrap();
-        Config::load(
-            &CommonArgs {
-                config: Some(path),
-                ..common
-            },
-            Some(&ServerArgs::default()),
-        )
-    }
-
-    #[test]
-    fn defaults_without_any_setting() {
-        let config = Config::load(&CommonArgs::default(), None).unwrap();
-        assert_eq!(config.listen.to_string(), "127.0.0.1:8080");
-        assert_eq!(config.database.url, DEFAULT_DATABASE_URL);
-        assert_eq!(config.access_token_alg, SigningAlg::Es256);
-        assert!(!config.sandbox);
-        assert_eq!(config.issuer, None);
-    }
-
-    #[test]
-    fn flags_override_the_file() {
-        let config = load_toml(
-            "listen = \"127.0.0.1:9000\"\ndatabase_url = \"sqlite://a.db\"\nshutdown_timeout = 5\n",
-            CommonArgs {
-                database_url: Some("sqlite://b.db".into()),
-                ..CommonArgs::default()
-            },
-        )
-        .unwrap();
-        assert_eq!(config.database.url, "sqlite://b.db");
-        assert_eq!(config.listen.to_string(), "127.0.0.1:9000");
-        assert_eq!(config.shutdown_timeout, Duration::from_secs(5));
-    }
-
-    #[test]
-    fn unknown_keys_in_the_file_are_named() {
-        let err = load_toml(
-            "listen = \"127.0.0.1:1\"\nlisen = \"x\"\n",
-            CommonArgs::default(),
-        )
-        .unwrap_err();
-        assert!(err.0.contains("line 2"), "{err}");
-        assert!(err.0.contains("lisen"), "{err}");
-        assert!(!err.0.contains('\n'), "{err}");
-    }
-
-    #[test]
-    fn bad_values_name_their_origin() {
-        let err = Config::load(
-            &CommonArgs {
-                database_url: Some("mysql://x".into()),
-                ..CommonArgs::default()
-            },
-            None,
-        )
-        .unwrap_err();
-        assert!(
-            err.0.contains("--database-url or PORTCULLIS_DATABASE_URL"),
-            "{err}"
-        );
-        let err = load_toml("request_timeout = \"soon\"\n", CommonArgs::default()).unwrap_err();
-        assert!(err.0.contains("`request_timeout` in"), "{err}");
-    }
-
-    #[test]
-    fn scopes_extend_the_registry() {
-        let config = load_toml(
-            "[scopes]\n\"payments:write\" = \"Send payments for you\"\n\"wallet:read\" = \"Your wallets\"\n",
-            CommonArgs::default(),
-        )
-        .unwrap();
-        assert_eq!(
-            config.scopes.describe("payments:write"),
-            Some("Send payments for you")
-        );
-        assert_eq!(config.scopes.describe("wallet:read"), Some("Your wallets"));
-        assert!(config.scopes.describe("openid").is_some());
-        let err =
-            load_toml("[scopes]\n\"bad scope\" = \"x\"\n", CommonArgs::default()).unwrap_err();
-        assert!(err.0.contains("invalid scope"), "{err}");
-    }
-
-    #[test]
-    fn issuer_rules() {
-        assert_eq!(
-            validate_issuer("https://auth.example/").unwrap(),
-            "https://auth.example"
-        );
-        assert!(validate_issuer("http://127.0.0.1:8080").is_ok());
-        assert!(validate_issuer("http://auth.example").is_err());
-        assert!(validate_issuer("https://auth.example/?x=1").is_err());
-        assert!(validate_issuer("https://auth.example/tenant").is_err());
-        assert!(validate_issuer("not a url").is_err());
-    }
-
-    #[test]
-    fn postgres_requires_a_key_encryption_key() {
-        let common = CommonArgs {
-            database_url: Some("postgres://u@localhost/db".into()),
-            ..CommonArgs::default()
-        };
-        let err = Config::load(&common, None).unwrap_err();
-        assert!(err.0.contains("key_encryption_key"), "{err}");
-    }
-
-    #[test]
-    fn secrets_come_from_files() {
-        let dir = tempfile::tempdir().unwrap();
-        let path = dir.path().join("kek");
-        std::fs::write(&path, "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=\n").unwrap();
-        let common = CommonArgs {
-            key_encryption_key_file: Some(path),
-            ..CommonArgs::default()
-        };
-        let config = Config::load(&common, None).unwrap();
-        assert_eq!(
-            config.key_encryption_key.unwrap().expose(),
-            "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA="
-        );
-        let both = CommonArgs {
-            key_encryption_key: Some("x".into()),
-            key_encryption_key_file: Some(dir.path().join("kek")),
-            ..CommonArgs::default()
-        };
-        assert!(
-            Config::load(&both, None)
-                .unwrap_err()
-                .0
-                .contains("give one")
-        );
-    }
-}
+mod tests;

@@ -1,0 +1,111 @@
+//! Command-line options (each also a `PORTCULLIS_*` environment variable).
+
+use std::path::PathBuf;
+
+/// Options every command that touches the database takes.
+#[derive(Debug, Clone, Default, clap::Args)]
+pub struct CommonArgs {
+    /// TOML configuration file (see portcullis.example.toml). Flags and PORTCULLIS_* variables
+    /// override it.
+    #[arg(long, short = 'c', env = "PORTCULLIS_CONFIG", value_name = "FILE")]
+    pub config: Option<PathBuf>,
+    /// Database URL: sqlite://PATH or postgres://USER@HOST:PORT/DB
+    /// [default: sqlite://./portcullis-data/portcullis.db]
+    #[arg(
+        long,
+        env = "PORTCULLIS_DATABASE_URL",
+        value_name = "URL",
+        hide_env_values = true
+    )]
+    pub database_url: Option<String>,
+    /// File holding the database URL (for URLs with passwords).
+    #[arg(long, env = "PORTCULLIS_DATABASE_URL_FILE", value_name = "FILE")]
+    pub database_url_file: Option<PathBuf>,
+    /// Connection pool size (SQLite: read connections; writes use one) [default: 16].
+    #[arg(long, env = "PORTCULLIS_DATABASE_MAX_CONNECTIONS", value_name = "N")]
+    pub database_max_connections: Option<String>,
+    /// How long a request waits for a database connection before answering 503 [default: 3s].
+    #[arg(
+        long,
+        env = "PORTCULLIS_DATABASE_ACQUIRE_TIMEOUT",
+        value_name = "DURATION"
+    )]
+    pub database_acquire_timeout: Option<String>,
+    /// SQLite durability: `normal` survives a crash of the process, `full` also a power loss
+    /// (an fsync per commit) [default: normal].
+    #[arg(
+        long,
+        env = "PORTCULLIS_SQLITE_SYNCHRONOUS",
+        value_name = "normal|full"
+    )]
+    pub sqlite_synchronous: Option<String>,
+    /// Key-encryption key: 32 bytes, base64. Signing keys are stored encrypted under it.
+    /// Required with PostgreSQL (every node needs the same one); with SQLite a key is generated
+    /// beside the database file when none is given.
+    #[arg(
+        long,
+        env = "PORTCULLIS_KEY_ENCRYPTION_KEY",
+        value_name = "BASE64",
+        hide_env_values = true
+    )]
+    pub key_encryption_key: Option<String>,
+    /// File holding the key-encryption key.
+    #[arg(long, env = "PORTCULLIS_KEY_ENCRYPTION_KEY_FILE", value_name = "FILE")]
+    pub key_encryption_key_file: Option<PathBuf>,
+    /// Algorithm of access tokens: ES256, EdDSA, PS256 or RS256 [default: ES256].
+    #[arg(long, env = "PORTCULLIS_ACCESS_TOKEN_ALG", value_name = "ALG")]
+    pub access_token_alg: Option<String>,
+    /// Longest access-token lifetime a client may have; a superseded signing key stays
+    /// published this long [default: 24h].
+    #[arg(long, env = "PORTCULLIS_MAX_ACCESS_TOKEN_TTL", value_name = "DURATION")]
+    pub max_access_token_ttl: Option<String>,
+    /// Log format: `pretty` or `json` [default: pretty].
+    #[arg(long, env = "PORTCULLIS_LOG_FORMAT", value_name = "pretty|json")]
+    pub log_format: Option<String>,
+    /// Log filter, in tracing's EnvFilter syntax [default: info].
+    #[arg(long, env = "PORTCULLIS_LOG_LEVEL", value_name = "FILTER")]
+    pub log_level: Option<String>,
+}
+
+/// Options only the server takes.
+#[derive(Debug, Clone, Default, clap::Args)]
+pub struct ServerArgs {
+    /// Address to listen on [default: 127.0.0.1:8080].
+    #[arg(long, env = "PORTCULLIS_LISTEN", value_name = "ADDR")]
+    pub listen: Option<String>,
+    /// Issuer identifier: the public https URL of this server, as clients reach it
+    /// [default: http:// and the listen address].
+    #[arg(long, env = "PORTCULLIS_ISSUER", value_name = "URL")]
+    pub issuer: Option<String>,
+    /// Audience (`aud`) of access tokens: the identifier resource servers check
+    /// [default: the issuer].
+    #[arg(long, env = "PORTCULLIS_AUDIENCE", value_name = "URI")]
+    pub audience: Option<String>,
+    /// How long a node may use a cached client before re-reading it; changes made on another
+    /// node take at most this long to apply [default: 5s].
+    #[arg(long, env = "PORTCULLIS_CLIENT_CACHE_TTL", value_name = "DURATION")]
+    pub client_cache_ttl: Option<String>,
+    /// Serve the sandbox banking resource API (/api/v1) and require onboarding for banking
+    /// scopes; turn off when resource servers of your own serve those [default: true].
+    #[arg(long, env = "PORTCULLIS_BANKING", value_name = "BOOL", num_args = 0..=1, default_missing_value = "true")]
+    pub banking: Option<String>,
+    /// KYC decisions: `auto` approves on submission (the sandbox), `manual` leaves them pending
+    /// for `portcullis user set-kyc` or the admin API [default: auto].
+    #[arg(long, env = "PORTCULLIS_KYC", value_name = "auto|manual")]
+    pub kyc: Option<String>,
+    /// Seed a demo user and a demo app on first start, and print their credentials.
+    #[arg(long, env = "PORTCULLIS_SANDBOX", value_name = "BOOL", num_args = 0..=1, default_missing_value = "true")]
+    pub sandbox: Option<String>,
+    /// How long a rotated-in signing key is published before it signs [default: 10m].
+    #[arg(long, env = "PORTCULLIS_KEY_ACTIVATION_DELAY", value_name = "DURATION")]
+    pub key_activation_delay: Option<String>,
+    /// How often each node re-reads signing keys, to follow rotations [default: 30s].
+    #[arg(long, env = "PORTCULLIS_KEY_REFRESH_INTERVAL", value_name = "DURATION")]
+    pub key_refresh_interval: Option<String>,
+    /// How long a request may run before it is answered with 503 [default: 30s].
+    #[arg(long, env = "PORTCULLIS_REQUEST_TIMEOUT", value_name = "DURATION")]
+    pub request_timeout: Option<String>,
+    /// How long shutdown waits for in-flight requests after SIGTERM [default: 30s].
+    #[arg(long, env = "PORTCULLIS_SHUTDOWN_TIMEOUT", value_name = "DURATION")]
+    pub shutdown_timeout: Option<String>,
+}
