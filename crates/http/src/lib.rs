@@ -6,6 +6,7 @@
 pub mod admin;
 pub mod api;
 pub mod bearer;
+pub mod compat;
 pub mod error;
 mod jwks;
 pub mod metrics;
@@ -48,7 +49,10 @@ pub fn router(state: AppState) -> Router {
             "/.well-known/openid-configuration",
             get(oauth::discovery::discovery),
         );
-    let machine = machine.merge(admin::routes());
+    let machine = machine.merge(admin::routes()).merge(compat::machine(
+        &state.settings.compat,
+        state.services.banking.enabled,
+    ));
     let machine = if state.services.banking.enabled {
         machine.merge(api::routes())
     } else {
@@ -63,7 +67,8 @@ pub fn router(state: AppState) -> Router {
             "/oauth/authorize",
             get(oauth::authorize::get).post(oauth::authorize::post),
         )
-        .route("/oauth/authorize/resume", get(oauth::authorize::resume));
+        .route("/oauth/authorize/resume", get(oauth::authorize::resume))
+        .merge(compat::pages(&state.settings.compat));
     let mut pages = Router::new()
         .route("/login", get(pages::login::show).post(pages::login::submit))
         .route(

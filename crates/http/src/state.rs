@@ -22,6 +22,8 @@ pub struct HttpSettings {
     pub sandbox: bool,
     /// How long a key rotated in through the admin API is published before it signs, seconds.
     pub key_activation_delay: i64,
+    /// The compatibility profiles served.
+    pub compat: crate::compat::CompatSettings,
 }
 
 /// Shared application state; cheap to clone.

@@ -141,6 +141,7 @@ impl Application {
             sandbox: config.sandbox,
             key_activation_delay: i64::try_from(config.key_activation_delay.as_secs())
                 .unwrap_or(i64::MAX),
+            compat: config.compat.clone(),
         };
         let state = AppState::new(
             services,

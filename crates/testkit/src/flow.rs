@@ -371,6 +371,30 @@ impl TestApp {
         scopes: Option<&[&str]>,
     ) -> Callback {
         let response = self.authorize(browser, params).await;
+        self.approve(browser, response, email, scopes).await
+    }
+
+    /// What a user does in the browser after an app sent them to an authorization URL: opens
+    /// it, logs in as `email`, completes onboarding, allows every requested scope (or
+    /// `scopes`), and is sent back to the app. For guides that use their own paths.
+    pub async fn user_approves(
+        &self,
+        browser: &reqwest::Client,
+        url: &str,
+        email: &str,
+        scopes: Option<&[&str]>,
+    ) -> Callback {
+        let response = browser.get(url).send().await.expect("authorization URL");
+        self.approve(browser, response, email, scopes).await
+    }
+
+    async fn approve(
+        &self,
+        browser: &reqwest::Client,
+        response: reqwest::Response,
+        email: &str,
+        scopes: Option<&[&str]>,
+    ) -> Callback {
         let mut response = self.follow(browser, response).await;
         let mut here = response.url().clone();
         if here.path() == "/login" {

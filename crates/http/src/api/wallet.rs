@@ -54,8 +54,14 @@ pub struct WalletMe {
 pub async fn wallet_me(
     State(state): State<AppState>,
     token: Bearer,
-) -> Result<Json<WalletMe>, ApiError> {
-    Ok(Json(wallet_of(&state, &token).await?))
+) -> Result<Json<serde_json::Value>, ApiError> {
+    let answer = serde_json::to_value(wallet_of(&state, &token).await?)
+        .map_err(|e| ApiError::internal(&e))?;
+    // The Monei Connect guide reads this answer as `{ "data": … }`.
+    if state.settings.compat.has(crate::compat::Profile::Monei) {
+        return Ok(Json(crate::compat::with_data_member(answer)));
+    }
+    Ok(Json(answer))
 }
 
 /// The body of `GET /api/v1/wallet/me`, for compatibility profiles that wrap it.

@@ -12,7 +12,9 @@ use crate::pages::session::Browser;
 use crate::pages::{PageFailure, error_page, see_other, with_request};
 use crate::state::AppState;
 
-fn pairs(bytes: &[u8]) -> Vec<(String, String)> {
+/// The parameters of a query string or form body, in order (repeats kept, so that the core
+/// can refuse them).
+pub fn pairs(bytes: &[u8]) -> Vec<(String, String)> {
     url::form_urlencoded::parse(bytes)
         .map(|(k, v)| (k.into_owned(), v.into_owned()))
         .collect()
@@ -41,7 +43,11 @@ pub async fn post(
     start(&state, &browser, &pairs(&body)).await
 }
 
-async fn start(
+/// Validates an authorization request and sends the browser to its next step.
+///
+/// # Errors
+/// An error page when the client or redirect URI cannot be trusted, or storage fails.
+pub async fn start(
     state: &AppState,
     browser: &Browser,
     params: &[(String, String)],

@@ -93,6 +93,11 @@ pub struct ServerArgs {
     /// for `portcullis user set-kyc` or the admin API [default: auto].
     #[arg(long, env = "PORTCULLIS_KYC", value_name = "auto|manual")]
     pub kyc: Option<String>,
+    /// Compatibility profiles to serve, comma-separated: monerium, monei, tropipay, moneybutton
+    /// (the paths and response fields of those platforms' integration guides)
+    /// [default: none; all with --sandbox].
+    #[arg(long, env = "PORTCULLIS_COMPAT", value_name = "LIST")]
+    pub compat: Option<String>,
     /// Seed a demo user and a demo app on first start, and print their credentials.
     #[arg(long, env = "PORTCULLIS_SANDBOX", value_name = "BOOL", num_args = 0..=1, default_missing_value = "true")]
     pub sandbox: Option<String>,

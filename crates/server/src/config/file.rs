@@ -55,6 +55,10 @@ pub(super) struct FileConfig {
     pub(super) log_level: Option<String>,
     /// Extra scopes (or new descriptions for the default ones): `"name" = "description"`.
     pub(super) scopes: Option<std::collections::BTreeMap<String, String>>,
+    /// Compatibility profiles: `compat = ["monerium", "monei"]`.
+    pub(super) compat: Option<Vec<String>>,
+    /// Monerium partner links: `[partners]` with `slug = "client id"`.
+    pub(super) partners: Option<std::collections::BTreeMap<String, String>>,
 }
 
 impl From<Scalar> for String {

@@ -8,6 +8,7 @@ use std::time::Duration;
 
 use portcullis_core::keys::{KeyEncryptionKey, SigningAlg};
 use portcullis_core::scopes::ScopeRegistry;
+use portcullis_http::compat::{CompatSettings, Profile};
 use portcullis_proto::Secret;
 use portcullis_store::{Dialect, StoreOptions};
 
@@ -72,6 +73,8 @@ pub struct Config {
     pub log_level: String,
     /// The scopes that exist, with the descriptions the consent page shows.
     pub scopes: ScopeRegistry,
+    /// The compatibility profiles and partner links.
+    pub compat: CompatSettings,
 }
 
 /// A configuration problem, in one line.
@@ -163,6 +166,58 @@ fn parse_duration(
             )
         }),
     }
+}
+
+/// The profiles from `--compat`/`PORTCULLIS_COMPAT` (comma-separated) or the file's `compat`
+/// list; all of them in the sandbox unless set. Partner links come from the file's `[partners]`
+/// table; the sandbox adds `demo` for its demo app.
+fn compat_settings(l: &Layers<'_>, sandbox: bool) -> Result<CompatSettings, ConfigError> {
+    let cli = l.server.and_then(|a| a.compat.clone());
+    let (names, origin): (Option<Vec<String>>, String) = match (cli, &l.file.compat) {
+        (Some(text), _) => (
+            Some(
+                text.split(',')
+                    .map(|s| s.trim().to_owned())
+                    .filter(|s| !s.is_empty())
+                    .collect(),
+            ),
+            "from --compat or PORTCULLIS_COMPAT".to_owned(),
+        ),
+        (None, Some(list)) => (
+            Some(list.clone()),
+            format!("from `compat` in {}", l.path.display()),
+        ),
+        (None, None) => (None, String::new()),
+    };
+    let profiles = match names {
+        Some(names) => names
+            .iter()
+            .map(|n| {
+                n.parse::<Profile>()
+                    .map_err(|e| ConfigError(format!("invalid compat ({origin}): {e}")))
+            })
+            .collect::<Result<_, _>>()?,
+        None if sandbox => Profile::ALL.into_iter().collect(),
+        None => std::collections::BTreeSet::new(),
+    };
+    let mut partners: std::collections::BTreeMap<String, portcullis_proto::ClientId> = l
+        .file
+        .partners
+        .iter()
+        .flatten()
+        .map(|(slug, client)| {
+            (
+                slug.clone(),
+                portcullis_proto::ClientId::new(client.clone()),
+            )
+        })
+        .collect();
+    if sandbox {
+        partners
+            .entry("demo".to_owned())
+            .or_insert_with(|| portcullis_proto::ClientId::new("demo-app"));
+    }
+    Ok(CompatSettings { profiles, partners })
 }
 
 fn parse_bool(
@@ -421,6 +476,7 @@ impl Config {
             Duration::from_secs(86_400),
         )?;
         let scopes = scope_registry(l.file.scopes.as_ref(), &l.path)?;
+        let compat = compat_settings(l, sandbox)?;
         Ok(Self {
             listen,
             issuer,
@@ -466,6 +522,7 @@ impl Config {
             log_format,
             log_level,
             scopes,
+            compat,
         })
     }
 

@@ -1,6 +1,7 @@
 //! Configuration layering and validation.
 
 use super::*;
+use portcullis_http::compat::Profile;
 
 fn load_toml(toml: &str, common: CommonArgs) -> Result<Config, ConfigError> {
     let dir = tempfile::tempdir().unwrap();
@@ -85,6 +86,49 @@ fn scopes_extend_the_registry() {
     assert!(config.scopes.describe("openid").is_some());
     let err = load_toml("[scopes]\n\"bad scope\" = \"x\"\n", CommonArgs::default()).unwrap_err();
     assert!(err.0.contains("invalid scope"), "{err}");
+}
+
+#[test]
+fn compat_profiles_from_flags_file_or_sandbox() {
+    let config = Config::load(
+        &CommonArgs::default(),
+        Some(&ServerArgs {
+            compat: Some("monerium, moneybutton".into()),
+            ..ServerArgs::default()
+        }),
+    )
+    .unwrap();
+    assert!(config.compat.has(Profile::Monerium) && config.compat.has(Profile::MoneyButton));
+    assert!(!config.compat.has(Profile::Monei));
+    let config = load_toml(
+        "compat = [\"monei\"]\n[partners]\npiedpiper = \"client-1\"\n",
+        CommonArgs::default(),
+    )
+    .unwrap();
+    assert!(config.compat.has(Profile::Monei));
+    assert_eq!(config.compat.partners["piedpiper"].as_str(), "client-1");
+    let sandbox = Config::load(
+        &CommonArgs::default(),
+        Some(&ServerArgs {
+            sandbox: Some("true".into()),
+            ..ServerArgs::default()
+        }),
+    )
+    .unwrap();
+    assert_eq!(sandbox.compat.profiles.len(), 4);
+    assert_eq!(sandbox.compat.partners["demo"].as_str(), "demo-app");
+    let err = Config::load(
+        &CommonArgs::default(),
+        Some(&ServerArgs {
+            compat: Some("paypal".into()),
+            ..ServerArgs::default()
+        }),
+    )
+    .unwrap_err();
+    assert!(
+        err.0.contains("unknown compatibility profile \"paypal\""),
+        "{err}"
+    );
 }
 
 #[test]

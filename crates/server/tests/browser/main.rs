@@ -2,6 +2,7 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
+mod compat_monei;
 mod onboarding_to_callback;
 mod signup_partial_consent;
 

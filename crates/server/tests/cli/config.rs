@@ -180,3 +180,21 @@ fn help_explains_every_option() {
         );
     }
 }
+
+/// The documented example configuration stays valid.
+#[test]
+fn the_example_configuration_file_is_valid() {
+    let dir = tempfile::tempdir().unwrap();
+    let example =
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../portcullis.example.toml");
+    std::fs::copy(&example, dir.path().join("portcullis.toml")).unwrap();
+    let (status, stdout, stderr) = run(
+        &binary(),
+        dir.path(),
+        &["check-config", "--config", "portcullis.toml"],
+        &[],
+    )
+    .unwrap();
+    assert!(status.success(), "{stderr}");
+    assert!(stdout.contains("configuration OK"), "{stdout}");
+}

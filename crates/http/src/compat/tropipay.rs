@@ -1,0 +1,30 @@
+//! TropiPay (seed 003): client credentials at `POST /api/v2/access/token`; the access token is
+//! a JWT that services verify locally with the published key (`/oauth/jwks`).
+
+use axum::Router;
+use axum::extract::State;
+use axum::http::HeaderMap;
+use axum::response::Response;
+use axum::routing::post;
+use portcullis_proto::token::TokenRequest;
+use serde_json::Map;
+
+use super::token_with;
+use crate::error::ApiError;
+use crate::oauth::body::Body;
+use crate::pages::session::ClientIp;
+use crate::state::AppState;
+
+pub(super) fn machine() -> Router<AppState> {
+    Router::new().route("/api/v2/access/token", post(token))
+}
+
+/// The token endpoint as TropiPay names it (form or JSON, secret in the body or Basic).
+async fn token(
+    State(state): State<AppState>,
+    ClientIp(ip): ClientIp,
+    headers: HeaderMap,
+    Body(request): Body<TokenRequest>,
+) -> Result<Response, ApiError> {
+    token_with(&state, ip, &headers, request, |_| Map::new()).await
+}
