@@ -147,7 +147,10 @@ def portcullis(data, name, alg, database_url=None, kek=None):
     env = {"PORTCULLIS_LOG_LEVEL": "warn", "PORTCULLIS_ACCESS_TOKEN_ALG": alg,
            # The code flow logs the same user in from 127.0.0.1 thousands of times.
            "PORTCULLIS_LOGIN_ATTEMPTS_PER_IP": "100000000",
-           "PORTCULLIS_LOGIN_ATTEMPTS_PER_ACCOUNT": "100000000"}
+           "PORTCULLIS_LOGIN_ATTEMPTS_PER_ACCOUNT": "100000000",
+           # One client from one address at tens of thousands of grants a second.
+           "PORTCULLIS_TOKEN_REQUESTS_PER_CLIENT": "1000000000",
+           "PORTCULLIS_TOKEN_REQUESTS_PER_IP": "1000000000"}
     if database_url:
         env.update({"PORTCULLIS_DATABASE_URL": database_url, "PORTCULLIS_KEY_ENCRYPTION_KEY": kek})
     created = json.loads(cli(data, "client", "create", "--name", "Bench", "--redirect-uri", "http://127.0.0.1/cb",

@@ -383,6 +383,22 @@ pub trait RateLimitStore: Send + Sync {
     async fn hit(&self, key: &str, window_start: UnixTime) -> Result<u64, StoreError>;
     /// Forgets `key` (after a successful login, say).
     async fn reset(&self, key: &str) -> Result<(), StoreError>;
+    /// Adds each delta to its key's counter in one round trip, and returns each key's count in
+    /// the delta's window afterwards, in the order given (other nodes' events included). A
+    /// counter of an older window restarts at the delta; one already in a newer window (a node
+    /// whose clock is ahead moved it on) is left alone and reported as 0.
+    async fn add(&self, deltas: &[CounterDelta]) -> Result<Vec<u64>, StoreError>;
+}
+
+/// Events one node counted for one key since its last sync (`throttle::SharedCounters`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CounterDelta {
+    /// The counter.
+    pub key: String,
+    /// The start of the fixed window the events fall in.
+    pub window_start: UnixTime,
+    /// How many events.
+    pub count: u64,
 }
 
 /// Housekeeping.

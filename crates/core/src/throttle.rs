@@ -1,9 +1,24 @@
-//! Rate limits shared by every node (fixed windows counted in the database): failed-login
-//! throttling per account and per client IP, sign-ups per IP. A limit delays; it never locks an
-//! account for good.
+//! Rate limits shared by every node, in fixed windows.
+//!
+//! Two ways of counting, chosen by what the endpoint can afford:
+//!
+//! - [`hit`] counts in the database on every event: exact across nodes, one write per event.
+//!   Login (per account, per client IP) and sign-up (per IP) use it: they write anyway.
+//! - [`SharedCounters`] counts in memory and adds each node's local counts to the same database
+//!   counters in the background ([`SharedCounters::sync`], every few hundred milliseconds). The
+//!   token endpoint uses it: its hot path writes nothing to the database. A node refuses when
+//!   the last count it read from the database plus what it counted since exceeds the limit, so
+//!   the limit holds across nodes to within what the other nodes counted during one sync
+//!   interval.
+//!
+//! A limit delays; it never locks an account or a client for good.
 
-use crate::store::{RateLimitStore, StoreError};
-use crate::time::Clock;
+use std::collections::HashMap;
+use std::net::IpAddr;
+use std::sync::{Arc, Mutex, PoisonError};
+
+use crate::store::{CounterDelta, RateLimitStore, StoreError};
+use crate::time::{Clock, UnixTime};
 
 /// At most `max` events per `window` seconds.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -12,6 +27,21 @@ pub struct Limit {
     pub max: u64,
     /// Window length, seconds.
     pub window: i64,
+}
+
+impl Limit {
+    /// The start of the window `now` falls in.
+    #[must_use]
+    pub fn window_start(self, now: UnixTime) -> UnixTime {
+        let window = self.window.max(1);
+        UnixTime(now.0 - now.0.rem_euclid(window))
+    }
+
+    /// Seconds from `now` until the window that started at `start` ends (at least 1).
+    #[must_use]
+    pub fn retry_after(self, start: UnixTime, now: UnixTime) -> i64 {
+        (start.0 + self.window.max(1) - now.0).max(1)
+    }
 }
 
 /// Login attempts per account: a password guesser gets five tries per quarter hour.
@@ -29,6 +59,54 @@ pub const SIGNUP_PER_IP: Limit = Limit {
     max: 20,
     window: 3600,
 };
+/// Token requests per authenticated client, across nodes: 10 000 a second on average, far
+/// above what an integration needs (a client-credentials token lives an hour), low enough that
+/// one runaway client cannot take a cluster's whole capacity.
+pub const TOKEN_PER_CLIENT: Limit = Limit {
+    max: 600_000,
+    window: 60,
+};
+/// Token requests per client IP, whatever the client: 2 000 a second on average.
+pub const TOKEN_PER_IP: Limit = Limit {
+    max: 120_000,
+    window: 60,
+};
+/// Failed client authentications (token, introspection and revocation endpoints) per client
+/// IP: a working client does not fail, so this is much tighter than the request limits.
+pub const CLIENT_AUTH_FAILURES_PER_IP: Limit = Limit {
+    max: 300,
+    window: 300,
+};
+
+/// Every configurable limit.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RateLimits {
+    /// Login attempts per account ([`hit`]).
+    pub login_per_account: Limit,
+    /// Login attempts per client IP ([`hit`]).
+    pub login_per_ip: Limit,
+    /// Sign-ups per client IP ([`hit`]).
+    pub signup_per_ip: Limit,
+    /// Token requests per authenticated client ([`SharedCounters`]).
+    pub token_per_client: Limit,
+    /// Token requests per client IP ([`SharedCounters`]).
+    pub token_per_ip: Limit,
+    /// Failed client authentications per client IP ([`SharedCounters`]).
+    pub client_auth_failures_per_ip: Limit,
+}
+
+impl Default for RateLimits {
+    fn default() -> Self {
+        Self {
+            login_per_account: LOGIN_PER_ACCOUNT,
+            login_per_ip: LOGIN_PER_IP,
+            signup_per_ip: SIGNUP_PER_IP,
+            token_per_client: TOKEN_PER_CLIENT,
+            token_per_ip: TOKEN_PER_IP,
+            client_auth_failures_per_ip: CLIENT_AUTH_FAILURES_PER_IP,
+        }
+    }
+}
 
 /// The request was over a limit; retry after this many seconds.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -37,7 +115,7 @@ pub struct Throttled {
     pub retry_after: i64,
 }
 
-/// Counts one event for `key` against `limit`.
+/// Counts one event for `key` against `limit`, in the database.
 ///
 /// # Errors
 /// `Ok(Err(Throttled))` when over the limit; `Err` on storage failure (callers refuse the
@@ -49,13 +127,386 @@ pub async fn hit(
     limit: Limit,
 ) -> Result<Result<(), Throttled>, StoreError> {
     let now = clock.now();
-    let start = now.0 - now.0.rem_euclid(limit.window);
-    let count = store.hit(key, crate::time::UnixTime(start)).await?;
+    let start = limit.window_start(now);
+    let count = store.hit(key, start).await?;
     if count > limit.max {
         Ok(Err(Throttled {
-            retry_after: (start + limit.window - now.0).max(1),
+            retry_after: limit.retry_after(start, now),
         }))
     } else {
         Ok(Ok(()))
+    }
+}
+
+/// The part of a rate-limit key that names a client address. An IPv6 client is counted by its
+/// /64 network: one subscriber usually holds a whole /64, and counting single addresses would
+/// give them 2^64 separate allowances. IPv4-mapped IPv6 addresses count as IPv4.
+#[must_use]
+pub fn ip_key(ip: Option<IpAddr>) -> String {
+    match ip.map(|ip| ip.to_canonical()) {
+        None => "unknown".to_owned(),
+        Some(IpAddr::V4(v4)) => v4.to_string(),
+        Some(IpAddr::V6(v6)) => {
+            let s = v6.segments();
+            format!("{:x}:{:x}:{:x}:{:x}::/64", s[0], s[1], s[2], s[3])
+        }
+    }
+}
+
+/// The most keys a node tracks; past it, keys whose counts are all in the database are
+/// forgotten (and re-learned at their next sync), bounding memory against floods of distinct
+/// keys.
+const MAX_KEYS: usize = 100_000;
+
+/// One key's counts on this node.
+#[derive(Debug, Clone, Copy)]
+struct Counter {
+    /// The window these counts belong to.
+    start: UnixTime,
+    /// The count in the database when this node last synced (its own synced events included).
+    shared: u64,
+    /// Counted here and being added to the database right now.
+    syncing: u64,
+    /// Counted here since the last sync began.
+    pending: u64,
+    /// Whether a refusal was already reported in this window (to log once, not per request).
+    refused: bool,
+}
+
+impl Counter {
+    fn new(start: UnixTime) -> Self {
+        Self {
+            start,
+            shared: 0,
+            syncing: 0,
+            pending: 0,
+            refused: false,
+        }
+    }
+
+    fn total(&self) -> u64 {
+        self.shared
+            .saturating_add(self.syncing)
+            .saturating_add(self.pending)
+    }
+}
+
+/// A refusal from [`SharedCounters`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Refused {
+    /// When to retry.
+    pub throttled: Throttled,
+    /// Whether this is the first refusal for the key in this window on this node: callers log
+    /// and audit that one, not every refused request of a flood.
+    pub first: bool,
+}
+
+/// Counters kept in memory and shared through the database in the background (see the module
+/// documentation). Cheap to call on every request: one short lock, no I/O.
+#[derive(Debug)]
+pub struct SharedCounters {
+    clock: Arc<dyn Clock>,
+    counters: Mutex<HashMap<String, Counter>>,
+}
+
+impl SharedCounters {
+    /// Counters on `clock`, starting empty.
+    #[must_use]
+    pub fn new(clock: Arc<dyn Clock>) -> Self {
+        Self {
+            clock,
+            counters: Mutex::new(HashMap::new()),
+        }
+    }
+
+    /// Runs `f` on the current-window counter of `key` (made if missing).
+    fn with<T>(&self, key: &str, limit: Limit, f: impl FnOnce(&mut Counter, UnixTime) -> T) -> T {
+        let now = self.clock.now();
+        let start = limit.window_start(now);
+        // A panic elsewhere while holding the lock leaves only counts behind: keep using them.
+        let mut counters = self.counters.lock().unwrap_or_else(PoisonError::into_inner);
+        if counters.len() >= MAX_KEYS && !counters.contains_key(key) {
+            counters.retain(|_, c| c.pending > 0 || c.syncing > 0);
+        }
+        if !counters.contains_key(key) {
+            counters.insert(key.to_owned(), Counter::new(start));
+        }
+        let Some(counter) = counters.get_mut(key) else {
+            return f(&mut Counter::new(start), now);
+        };
+        if counter.start != start {
+            // A new window: what was not yet synced of the old one no longer matters.
+            *counter = Counter::new(start);
+        }
+        f(counter, now)
+    }
+
+    /// Counts one event for `key` unless that would exceed `limit`.
+    ///
+    /// # Errors
+    /// [`Refused`] when the window is full; the refused event is not counted.
+    pub fn hit(&self, key: &str, limit: Limit) -> Result<(), Refused> {
+        self.with(key, limit, |counter, now| {
+            if counter.total() >= limit.max {
+                return Err(refuse(counter, limit, now));
+            }
+            counter.pending += 1;
+            Ok(())
+        })
+    }
+
+    /// Whether `key` is already at `limit`, without counting anything.
+    ///
+    /// # Errors
+    /// [`Refused`] when the window is full.
+    pub fn check(&self, key: &str, limit: Limit) -> Result<(), Refused> {
+        self.with(key, limit, |counter, now| {
+            if counter.total() >= limit.max {
+                Err(refuse(counter, limit, now))
+            } else {
+                Ok(())
+            }
+        })
+    }
+
+    /// Counts one event for `key` without checking (a failure, say, checked by
+    /// [`SharedCounters::check`] before the next attempt).
+    pub fn count(&self, key: &str, limit: Limit) {
+        self.with(key, limit, |counter, _| counter.pending += 1);
+    }
+
+    /// Adds what this node counted since the last sync to the database counters, in one round
+    /// trip, and learns the totals (other nodes' counts included). Forgets counters of windows
+    /// that are over. Returns how many keys were written.
+    ///
+    /// # Errors
+    /// Storage failures; the counts are then kept for the next sync.
+    pub async fn sync(&self, store: &dyn RateLimitStore) -> Result<usize, StoreError> {
+        let deltas = self.take_pending();
+        if deltas.is_empty() {
+            return Ok(0);
+        }
+        let result = store.add(&deltas).await;
+        let mut counters = self.counters.lock().unwrap_or_else(PoisonError::into_inner);
+        for (index, delta) in deltas.iter().enumerate() {
+            let Some(counter) = counters
+                .get_mut(&delta.key)
+                .filter(|c| c.start == delta.window_start)
+            else {
+                continue;
+            };
+            match &result {
+                Ok(totals) => {
+                    let total = totals.get(index).copied().unwrap_or_default();
+                    counter.shared = counter.shared.max(total);
+                }
+                Err(_) => counter.pending += delta.count,
+            }
+            counter.syncing = 0;
+        }
+        result.map(|_| deltas.len())
+    }
+
+    /// Moves every pending count to `syncing` and returns them, sorted by key (so that nodes
+    /// writing the same keys lock them in the same order); drops finished windows.
+    fn take_pending(&self) -> Vec<CounterDelta> {
+        let now = self.clock.now();
+        let mut counters = self.counters.lock().unwrap_or_else(PoisonError::into_inner);
+        counters.retain(|_, c| now.0 < c.start.0.saturating_add(WINDOW_RETENTION) || c.pending > 0);
+        let mut deltas: Vec<CounterDelta> = counters
+            .iter_mut()
+            .filter(|(_, c)| c.pending > 0)
+            .map(|(key, c)| {
+                c.syncing = c.pending;
+                c.pending = 0;
+                CounterDelta {
+                    key: key.clone(),
+                    window_start: c.start,
+                    count: c.syncing,
+                }
+            })
+            .collect();
+        deltas.sort_by(|a, b| a.key.cmp(&b.key));
+        deltas
+    }
+}
+
+/// How long a counter is kept after its window started: the longest window a limit has is
+/// much shorter than a day; a counter of an older window is reset on its next use anyway.
+const WINDOW_RETENTION: i64 = 86_400;
+
+fn refuse(counter: &mut Counter, limit: Limit, now: UnixTime) -> Refused {
+    let first = !counter.refused;
+    counter.refused = true;
+    Refused {
+        throttled: Throttled {
+            retry_after: limit.retry_after(counter.start, now),
+        },
+        first,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+
+    use super::*;
+    use crate::time::ManualClock;
+    use async_trait::async_trait;
+
+    /// The database's counters, as the SQL stores keep them.
+    #[derive(Debug, Default)]
+    struct Db(Mutex<HashMap<String, (UnixTime, u64)>>);
+
+    #[async_trait]
+    impl RateLimitStore for Db {
+        async fn hit(&self, key: &str, window_start: UnixTime) -> Result<u64, StoreError> {
+            let totals = self
+                .add(&[CounterDelta {
+                    key: key.to_owned(),
+                    window_start,
+                    count: 1,
+                }])
+                .await?;
+            Ok(totals[0])
+        }
+
+        async fn reset(&self, key: &str) -> Result<(), StoreError> {
+            self.0.lock().unwrap().remove(key);
+            Ok(())
+        }
+
+        async fn add(&self, deltas: &[CounterDelta]) -> Result<Vec<u64>, StoreError> {
+            let mut rows = self.0.lock().unwrap();
+            Ok(deltas
+                .iter()
+                .map(|d| {
+                    let row = rows.entry(d.key.clone()).or_insert((d.window_start, 0));
+                    if row.0 < d.window_start {
+                        *row = (d.window_start, 0);
+                    }
+                    if row.0 == d.window_start {
+                        row.1 += d.count;
+                        row.1
+                    } else {
+                        0
+                    }
+                })
+                .collect())
+        }
+    }
+
+    const LIMIT: Limit = Limit { max: 5, window: 60 };
+
+    fn clock() -> Arc<ManualClock> {
+        Arc::new(ManualClock::new(UnixTime(6_000)))
+    }
+
+    #[test]
+    fn a_node_refuses_past_the_limit_and_says_when_to_retry() {
+        let clock = clock();
+        clock.advance(15);
+        let counters = SharedCounters::new(clock.clone());
+        for _ in 0..LIMIT.max {
+            counters.hit("k", LIMIT).unwrap();
+        }
+        let refused = counters.hit("k", LIMIT).unwrap_err();
+        assert_eq!(refused.throttled.retry_after, 45);
+        assert!(refused.first);
+        assert!(
+            !counters.hit("k", LIMIT).unwrap_err().first,
+            "reported once"
+        );
+        assert!(counters.hit("other", LIMIT).is_ok(), "keys count apart");
+        clock.advance(45);
+        assert!(
+            counters.hit("k", LIMIT).is_ok(),
+            "a new window starts afresh"
+        );
+    }
+
+    #[test]
+    fn check_does_not_count_and_count_does_not_check() {
+        let counters = SharedCounters::new(clock());
+        for _ in 0..LIMIT.max {
+            assert!(counters.check("k", LIMIT).is_ok());
+            counters.count("k", LIMIT);
+        }
+        assert!(counters.check("k", LIMIT).is_err());
+        counters.count("k", LIMIT);
+    }
+
+    #[tokio::test]
+    async fn nodes_share_counts_through_the_database() {
+        let (db, clock) = (Db::default(), clock());
+        let one = SharedCounters::new(clock.clone());
+        let two = SharedCounters::new(clock.clone());
+        for _ in 0..3 {
+            one.hit("k", LIMIT).unwrap();
+        }
+        assert_eq!(one.sync(&db).await.unwrap(), 1);
+        two.hit("k", LIMIT).unwrap();
+        assert_eq!(two.sync(&db).await.unwrap(), 1);
+        // Node two now knows of node one's three: one more fits, then it refuses.
+        two.hit("k", LIMIT).unwrap();
+        assert!(two.hit("k", LIMIT).is_err());
+        // Node one learns of node two's events at its next sync.
+        one.hit("k", LIMIT).unwrap();
+        one.sync(&db).await.unwrap();
+        two.sync(&db).await.unwrap();
+        assert!(one.hit("k", LIMIT).is_err());
+        assert_eq!(
+            db.0.lock().unwrap()["k"].1,
+            LIMIT.max + 1,
+            "at most one over"
+        );
+    }
+
+    #[tokio::test]
+    async fn counts_survive_a_failed_sync() {
+        #[derive(Debug)]
+        struct Down;
+        #[async_trait]
+        impl RateLimitStore for Down {
+            async fn hit(&self, _: &str, _: UnixTime) -> Result<u64, StoreError> {
+                Err(StoreError::Unavailable("down".into()))
+            }
+            async fn reset(&self, _: &str) -> Result<(), StoreError> {
+                Err(StoreError::Unavailable("down".into()))
+            }
+            async fn add(&self, _: &[CounterDelta]) -> Result<Vec<u64>, StoreError> {
+                Err(StoreError::Unavailable("down".into()))
+            }
+        }
+        let (db, clock) = (Db::default(), clock());
+        let counters = SharedCounters::new(clock);
+        counters.hit("k", LIMIT).unwrap();
+        counters.hit("k", LIMIT).unwrap();
+        assert!(counters.sync(&Down).await.is_err());
+        counters.sync(&db).await.unwrap();
+        assert_eq!(db.0.lock().unwrap()["k"].1, 2, "nothing lost");
+    }
+
+    #[tokio::test]
+    async fn finished_windows_are_forgotten() {
+        let (db, clock) = (Db::default(), clock());
+        let counters = SharedCounters::new(clock.clone());
+        counters.hit("k", LIMIT).unwrap();
+        counters.sync(&db).await.unwrap();
+        clock.advance(WINDOW_RETENTION + 60);
+        assert_eq!(counters.sync(&db).await.unwrap(), 0);
+        assert!(counters.counters.lock().unwrap().is_empty());
+    }
+
+    #[test]
+    fn ipv6_clients_count_by_their_64() {
+        let a: IpAddr = "2001:db8:1:2:aaaa::1".parse().unwrap();
+        let b: IpAddr = "2001:db8:1:2:bbbb::9".parse().unwrap();
+        let c: IpAddr = "2001:db8:1:3::1".parse().unwrap();
+        assert_eq!(ip_key(Some(a)), ip_key(Some(b)));
+        assert_ne!(ip_key(Some(a)), ip_key(Some(c)));
+        let mapped: IpAddr = "::ffff:192.0.2.7".parse().unwrap();
+        assert_eq!(ip_key(Some(mapped)), "192.0.2.7");
+        assert_eq!(ip_key(None), "unknown");
     }
 }

@@ -10,6 +10,7 @@ use axum::response::{IntoResponse, Response};
 use portcullis_core::oauth::TokenError;
 use portcullis_core::oauth::access::AccessError;
 use portcullis_core::store::StoreError;
+use portcullis_core::throttle::Throttled;
 use portcullis_proto::{ErrorCode, ErrorResponse};
 
 /// The realm of every challenge.
@@ -81,6 +82,18 @@ impl ApiError {
             "the service is temporarily unavailable; retry shortly",
         )
         .with_retry_after(2)
+    }
+
+    /// 429 `rate_limited` with `Retry-After` (RFC 6585 §4): the request was not processed.
+    #[must_use]
+    pub fn too_many_requests(throttled: Throttled, description: impl Into<String>) -> Self {
+        let seconds = u32::try_from(throttled.retry_after.max(1)).unwrap_or(u32::MAX);
+        Self::new(
+            StatusCode::TOO_MANY_REQUESTS,
+            ErrorCode::RateLimited,
+            description,
+        )
+        .with_retry_after(seconds)
     }
 
     /// An unexpected failure: logged with its cause, answered as a bare `server_error`.

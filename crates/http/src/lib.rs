@@ -6,6 +6,7 @@
 pub mod admin;
 pub mod api;
 pub mod bearer;
+pub mod client_ip;
 pub mod compat;
 pub mod error;
 mod jwks;

@@ -8,6 +8,7 @@ use arc_swap::ArcSwap;
 use portcullis_core::client_cache::ClientCache;
 use portcullis_core::keys::{KeyEncryptionKey, KeyRing};
 use portcullis_core::oauth::{Context, Services};
+use portcullis_core::throttle::SharedCounters;
 
 use crate::metrics::Metrics;
 
@@ -24,6 +25,12 @@ pub struct HttpSettings {
     pub key_activation_delay: i64,
     /// The compatibility profiles served.
     pub compat: crate::compat::CompatSettings,
+    /// Requests served at once; past it, new ones are answered 503 at once (load shedding).
+    pub max_in_flight: usize,
+    /// The proxies whose forwarding headers name the client.
+    pub trusted_proxies: crate::client_ip::TrustedProxies,
+    /// Rate limits of login, sign-up and the token endpoint.
+    pub rate_limits: portcullis_core::throttle::RateLimits,
 }
 
 /// Shared application state; cheap to clone.
@@ -45,6 +52,9 @@ pub struct Inner {
     pub settings: HttpSettings,
     /// Request metrics.
     pub metrics: Metrics,
+    /// The token endpoint's rate-limit counters, shared with other nodes by a background
+    /// sync (`SharedCounters::sync`).
+    pub counters: Arc<SharedCounters>,
 }
 
 impl AppState {
@@ -57,7 +67,9 @@ impl AppState {
         kek: Option<Arc<KeyEncryptionKey>>,
         settings: HttpSettings,
     ) -> Self {
+        let counters = Arc::new(SharedCounters::new(Arc::clone(&services.clock)));
         Self(Arc::new(Inner {
+            counters,
             services,
             clients,
             keys,

@@ -1,6 +1,6 @@
 //! Start-up, serving and graceful shutdown.
 
-use std::future::{Future, IntoFuture as _};
+use std::future::Future;
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -48,6 +48,12 @@ const AUTH_REQUEST_TTL: i64 = 3600;
 
 /// How often expired codes, sessions and counters are deleted.
 const HOUSEKEEPING_INTERVAL: Duration = Duration::from_secs(600);
+
+/// How long, once shutdown begins, a connection is kept open for a request its client may
+/// already have sent: a connection accepted but not yet read from, or an idle keep-alive one.
+/// Closing them at once would cut such requests off unanswered (the client cannot tell whether
+/// a token request took effect). Requests served meanwhile are answered `Connection: close`.
+const DRAIN_GRACE: Duration = Duration::from_millis(500);
 
 /// Opens the configured database and brings its schema up to date.
 ///
@@ -142,6 +148,9 @@ impl Application {
             key_activation_delay: i64::try_from(config.key_activation_delay.as_secs())
                 .unwrap_or(i64::MAX),
             compat: config.compat.clone(),
+            max_in_flight: config.limits.max_concurrent_requests,
+            trusted_proxies: config.limits.trusted_proxies.clone(),
+            rate_limits: config.limits.rate_limits,
         };
         let state = AppState::new(
             services,
@@ -163,6 +172,11 @@ impl Application {
                 config.key_refresh_interval,
             ),
             spawn_housekeeping(store.clone(), Arc::clone(&runtime.clock)),
+            spawn_rate_limit_sync(
+                Arc::clone(&state.counters),
+                store.clone(),
+                config.limits.rate_limit_sync_interval,
+            ),
         ];
         tracing::info!(
             database = %redact_url(&config.database.url),
@@ -226,15 +240,11 @@ impl Application {
         let router = portcullis_http::router(self.state.clone());
         let stopping = Arc::new(tokio::sync::Notify::new());
         let signal = Arc::clone(&stopping);
-        let serve = axum::serve(
-            self.listener,
-            router.into_make_service_with_connect_info::<SocketAddr>(),
-        )
-        .with_graceful_shutdown(async move {
+        let serve = serve(self.listener, router, async move {
             shutdown.await;
             signal.notify_one();
         });
-        let mut server = tokio::spawn(serve.into_future());
+        let mut server = tokio::spawn(serve);
         let result = tokio::select! {
             finished = &mut server => finished.context("server task failed")?.context("server failed"),
             () = stopping.notified() => {
@@ -335,4 +345,142 @@ fn spawn_housekeeping(store: SqlStore, clock: Arc<dyn Clock>) -> JoinHandle<()> 
             }
         }
     })
+}
+
+/// Adds this node's token-endpoint counts to the shared counters (docs/security.md).
+fn spawn_rate_limit_sync(
+    counters: Arc<portcullis_core::throttle::SharedCounters>,
+    store: SqlStore,
+    every: Duration,
+) -> JoinHandle<()> {
+    tokio::spawn(async move {
+        let mut interval = tokio::time::interval(every);
+        interval.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        // Logged when it starts and stops failing, not four times a second during an outage.
+        let mut failing = false;
+        loop {
+            interval.tick().await;
+            match counters.sync(&store).await {
+                Err(error) if !failing => {
+                    failing = true;
+                    tracing::warn!(%error, "could not share rate-limit counts; will retry");
+                }
+                Ok(_) if failing => {
+                    failing = false;
+                    tracing::info!("rate-limit counts shared again");
+                }
+                _ => {}
+            }
+        }
+    })
+}
+
+/// Serves `router` on `listener` until `shutdown` completes. Then: every connection the kernel
+/// has already completed is taken from the queue (closing the listener would reset them), the
+/// listener is closed (new connections are refused, so a load balancer tries another node), and
+/// every connection is served through [`DRAIN_GRACE`] before it is closed once idle. Returns
+/// when the last connection is done.
+async fn serve(
+    listener: TcpListener,
+    router: axum::Router,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
+    let (draining, drain) = tokio::sync::watch::channel(false);
+    let mut connections = tokio::task::JoinSet::new();
+    let mut shutdown = std::pin::pin!(shutdown);
+    loop {
+        tokio::select! {
+            accepted = listener.accept() => match accepted {
+                Ok((stream, peer)) => {
+                    connections.spawn(serve_connection(stream, peer, router.clone(), drain.clone()));
+                }
+                Err(error) => accept_failed(&error).await,
+            },
+            Some(_) = connections.join_next(), if !connections.is_empty() => {}
+            () = &mut shutdown => break,
+        }
+    }
+    let _ = draining.send(true);
+    let listener = listener.into_std()?;
+    loop {
+        match listener.accept() {
+            Ok((stream, peer)) => {
+                stream.set_nonblocking(true)?;
+                let stream = tokio::net::TcpStream::from_std(stream)?;
+                connections.spawn(serve_connection(
+                    stream,
+                    peer,
+                    router.clone(),
+                    drain.clone(),
+                ));
+            }
+            Err(error) if error.kind() == std::io::ErrorKind::WouldBlock => break,
+            Err(error) => {
+                tracing::warn!(%error, "could not take a queued connection while stopping");
+                break;
+            }
+        }
+    }
+    drop(listener);
+    while connections.join_next().await.is_some() {}
+    Ok(())
+}
+
+/// An accept error: a failed connection is skipped; anything else (out of file descriptors)
+/// is logged and retried after a pause, as axum does.
+async fn accept_failed(error: &std::io::Error) {
+    use std::io::ErrorKind::{ConnectionAborted, ConnectionRefused, ConnectionReset};
+    if !matches!(
+        error.kind(),
+        ConnectionAborted | ConnectionRefused | ConnectionReset
+    ) {
+        tracing::error!(%error, "cannot accept connections");
+        tokio::time::sleep(Duration::from_secs(1)).await;
+    }
+}
+
+/// Serves one connection (HTTP/1.1 or HTTP/2). Once `drain` turns true, each request is
+/// answered with `Connection: close` (HTTP/1) and, after [`DRAIN_GRACE`], the connection is
+/// closed as soon as it has no request in progress.
+async fn serve_connection(
+    stream: tokio::net::TcpStream,
+    peer: SocketAddr,
+    router: axum::Router,
+    mut drain: tokio::sync::watch::Receiver<bool>,
+) {
+    let draining = drain.clone();
+    let service =
+        hyper::service::service_fn(move |mut request: hyper::Request<hyper::body::Incoming>| {
+            request
+                .extensions_mut()
+                .insert(axum::extract::ConnectInfo(peer));
+            let closing = *draining.borrow() && request.version() <= axum::http::Version::HTTP_11;
+            let router = router.clone();
+            async move {
+                use tower::ServiceExt as _;
+                let mut response = router.oneshot(request.map(axum::body::Body::new)).await?;
+                if closing {
+                    response.headers_mut().insert(
+                        axum::http::header::CONNECTION,
+                        axum::http::HeaderValue::from_static("close"),
+                    );
+                }
+                Ok::<_, std::convert::Infallible>(response)
+            }
+        });
+    let builder =
+        hyper_util::server::conn::auto::Builder::new(hyper_util::rt::TokioExecutor::new());
+    let connection =
+        builder.serve_connection_with_upgrades(hyper_util::rt::TokioIo::new(stream), service);
+    let mut connection = std::pin::pin!(connection);
+    tokio::select! {
+        _ = connection.as_mut() => return,
+        _ = drain.wait_for(|draining| *draining) => {}
+    }
+    tokio::select! {
+        _ = connection.as_mut() => return,
+        () = tokio::time::sleep(DRAIN_GRACE) => {}
+    }
+    connection.as_mut().graceful_shutdown();
+    let _ = connection.await;
 }

@@ -1,8 +1,10 @@
 use async_trait::async_trait;
-use portcullis_core::store::{MaintenanceStore, RateLimitStore, RevocationStore, StoreError};
+use portcullis_core::store::{
+    CounterDelta, MaintenanceStore, RateLimitStore, RevocationStore, StoreError,
+};
 use portcullis_core::time::UnixTime;
 
-use crate::{SqlStore, db_error, execute, on_reader};
+use crate::{Backend, SqlStore, db_error, execute, on_reader};
 
 /// How long a redeemed or expired code is kept, so that a late replay is still recognised as
 /// reuse and revokes what the first redemption issued.
@@ -54,6 +56,90 @@ impl RateLimitStore for SqlStore {
         execute!(self, sqlx::query(SQL).bind(key))?;
         Ok(())
     }
+
+    async fn add(&self, deltas: &[CounterDelta]) -> Result<Vec<u64>, StoreError> {
+        if deltas.is_empty() {
+            return Ok(Vec::new());
+        }
+        let rows = match &self.backend {
+            Backend::Postgres(pool) => add_postgres(pool, deltas).await,
+            Backend::Sqlite { write, .. } => add_sqlite(write, deltas).await,
+        }
+        .map_err(db_error)?;
+        // Each key's count, if its row is still in the delta's window.
+        let totals = deltas
+            .iter()
+            .map(|d| {
+                rows.iter()
+                    .find(|(key, start, _)| *key == d.key && *start == d.window_start.0)
+                    .map_or(0, |(_, _, count)| u64::try_from(*count).unwrap_or_default())
+            })
+            .collect();
+        Ok(totals)
+    }
+}
+
+/// The upsert both dialects share: the same window adds up, a newer window restarts the
+/// count, an older one (from a node whose clock is behind) changes nothing.
+const ADD_CONFLICT: &str = "ON CONFLICT (key) DO UPDATE SET \
+    count = CASE WHEN rate_limits.window_start = excluded.window_start \
+                 THEN rate_limits.count + excluded.count \
+                 WHEN rate_limits.window_start < excluded.window_start \
+                 THEN excluded.count ELSE rate_limits.count END, \
+    window_start = CASE WHEN rate_limits.window_start < excluded.window_start \
+                        THEN excluded.window_start ELSE rate_limits.window_start END \
+    RETURNING key, window_start, count";
+
+fn saturating_i64(n: u64) -> i64 {
+    i64::try_from(n).unwrap_or(i64::MAX)
+}
+
+/// One statement for the whole batch; rows are written in key order, so two nodes adding to
+/// the same keys take the row locks in the same order and cannot deadlock.
+async fn add_postgres(
+    pool: &sqlx::PgPool,
+    deltas: &[CounterDelta],
+) -> Result<Vec<(String, i64, i64)>, sqlx::Error> {
+    let mut sorted: Vec<&CounterDelta> = deltas.iter().collect();
+    sorted.sort_by(|a, b| a.key.cmp(&b.key));
+    let keys: Vec<String> = sorted.iter().map(|d| d.key.clone()).collect();
+    let starts: Vec<i64> = sorted.iter().map(|d| d.window_start.0).collect();
+    let counts: Vec<i64> = sorted.iter().map(|d| saturating_i64(d.count)).collect();
+    let sql = format!(
+        "INSERT INTO rate_limits (key, window_start, count) \
+         SELECT d.key, d.window_start, d.count \
+         FROM UNNEST($1::text[], $2::bigint[], $3::bigint[]) AS d(key, window_start, count) \
+         ORDER BY d.key {ADD_CONFLICT}"
+    );
+    sqlx::query_as(sqlx::AssertSqlSafe(sql))
+        .bind(keys)
+        .bind(starts)
+        .bind(counts)
+        .fetch_all(pool)
+        .await
+}
+
+/// SQLite has one writer: a transaction of single-row upserts is one local call each.
+async fn add_sqlite(
+    pool: &sqlx::SqlitePool,
+    deltas: &[CounterDelta],
+) -> Result<Vec<(String, i64, i64)>, sqlx::Error> {
+    let sql = format!(
+        "INSERT INTO rate_limits (key, window_start, count) VALUES ($1, $2, $3) {ADD_CONFLICT}"
+    );
+    let mut tx = pool.begin().await?;
+    let mut rows = Vec::with_capacity(deltas.len());
+    for delta in deltas {
+        let row: (String, i64, i64) = sqlx::query_as(sqlx::AssertSqlSafe(sql.clone()))
+            .bind(&delta.key)
+            .bind(delta.window_start.0)
+            .bind(saturating_i64(delta.count))
+            .fetch_one(&mut *tx)
+            .await?;
+        rows.push(row);
+    }
+    tx.commit().await?;
+    Ok(rows)
 }
 
 #[async_trait]

@@ -3,8 +3,10 @@
 //! [`ManualClock`] the test can move.
 
 pub mod browser;
+pub mod cluster;
 pub mod flow;
 pub mod fuzz;
+pub mod postgres;
 pub mod process;
 
 use std::net::SocketAddr;
@@ -36,8 +38,12 @@ pub enum Backend {
 pub struct TestApp {
     /// The bound address.
     pub address: SocketAddr,
-    /// The issuer, `http://127.0.0.1:PORT`; every URL starts with it.
+    /// Where this server is reached, `http://127.0.0.1:PORT`; every URL starts with it. It is
+    /// also the issuer unless the configuration names one (as every node of a deployment
+    /// started with [`TestApp::spawn_node`] does: they share the first node's issuer).
     pub base: String,
+    /// The issuer identifier the server puts in tokens and metadata.
+    pub issuer: String,
     /// An HTTP client that does not follow redirects and keeps cookies.
     pub http: reqwest::Client,
     /// The server's clock.
@@ -50,7 +56,25 @@ pub struct TestApp {
     pub audit: portcullis::audit::AuditWriter,
     shutdown: Option<oneshot::Sender<()>>,
     server: Option<JoinHandle<anyhow::Result<()>>>,
-    database: Arc<TestDatabase>,
+    database: Arc<Database>,
+}
+
+/// The database a test app runs on.
+#[derive(Debug)]
+enum Database {
+    /// Made for the test, removed afterwards.
+    Fresh(TestDatabase),
+    /// Given by the test (see [`spawn_app_on`]), left as it is.
+    Given(String),
+}
+
+impl Database {
+    fn url(&self) -> &str {
+        match self {
+            Self::Fresh(database) => database.url(),
+            Self::Given(url) => url,
+        }
+    }
 }
 
 /// Options for [`spawn_app_with`].
@@ -118,6 +142,22 @@ pub async fn spawn_app_with(options: AppOptions) -> Option<TestApp> {
                 .expect("test PostgreSQL reachable")?
         }
     };
+    Some(spawn_on(Database::Fresh(database), &options).await)
+}
+
+/// Starts the server with `options` on the existing database at `url` (its `backend` is
+/// ignored), which is migrated and otherwise left as it is: for tests that run their own
+/// database server (see [`postgres::Server`]).
+///
+/// # Panics
+/// When the server cannot start.
+pub async fn spawn_app_on(url: &str, options: AppOptions) -> TestApp {
+    init_logs();
+    spawn_on(Database::Given(url.to_owned()), &options).await
+}
+
+#[allow(clippy::expect_used)] // Test set-up: failing loudly is the point.
+async fn spawn_on(database: Database, options: &AppOptions) -> TestApp {
     let mut config = Config::load(&CommonArgs::default(), None).expect("default configuration");
     config.listen = "127.0.0.1:0".parse().expect("loopback address");
     config.database.url = database.url().to_owned();
@@ -130,21 +170,29 @@ pub async fn spawn_app_with(options: AppOptions) -> Option<TestApp> {
     config.sandbox = options.sandbox;
     (options.configure)(&mut config);
     let clock = Arc::new(ManualClock::new(SystemClock.now()));
-    Some(start(config, clock, Arc::new(database)).await)
+    start(config, clock, Arc::new(database))
+        .await
+        .expect("server starts")
 }
 
 /// Starts the server with `config` on `database`.
-#[allow(clippy::expect_used)] // Test set-up: failing loudly is the point.
-async fn start(config: Config, clock: Arc<ManualClock>, database: Arc<TestDatabase>) -> TestApp {
+async fn start(
+    config: Config,
+    clock: Arc<ManualClock>,
+    database: Arc<Database>,
+) -> anyhow::Result<TestApp> {
     let runtime = Runtime {
         clock: clock.clone(),
         random: Arc::new(OsRandom),
     };
-    let app = Application::build(config.clone(), runtime)
-        .await
-        .expect("server starts");
+    let app = Application::build(config.clone(), runtime).await?;
     let address = app.local_addr();
-    let base = app.issuer().to_owned();
+    let issuer = app.issuer().to_owned();
+    let base = if config.issuer.is_some() {
+        format!("http://{address}")
+    } else {
+        issuer.clone()
+    };
     let store = app.store().clone();
     let audit = app.audit();
     let (shutdown, stop) = oneshot::channel();
@@ -154,11 +202,11 @@ async fn start(config: Config, clock: Arc<ManualClock>, database: Arc<TestDataba
     let http = reqwest::Client::builder()
         .redirect(reqwest::redirect::Policy::none())
         .cookie_store(true)
-        .build()
-        .expect("HTTP client");
-    TestApp {
+        .build()?;
+    Ok(TestApp {
         address,
         base,
+        issuer,
         http,
         clock,
         store,
@@ -167,7 +215,7 @@ async fn start(config: Config, clock: Arc<ManualClock>, database: Arc<TestDataba
         shutdown: Some(shutdown),
         server: Some(server),
         database,
-    }
+    })
 }
 
 impl TestApp {
@@ -181,14 +229,51 @@ impl TestApp {
     ///
     /// # Errors
     /// When the server reported an error while stopping.
-    pub async fn stop(mut self) -> anyhow::Result<()> {
+    pub async fn stop(self) -> anyhow::Result<()> {
+        self.shut_down().await.map(drop)
+    }
+
+    /// Stops the server as SIGTERM would (it stops accepting connections, finishes the
+    /// requests in flight, closes its database pool) and waits for it to finish; returns what
+    /// it takes to start it again.
+    ///
+    /// # Errors
+    /// When the server reported an error while stopping.
+    pub async fn shut_down(mut self) -> anyhow::Result<StoppedApp> {
         if let Some(shutdown) = self.shutdown.take() {
             let _ = shutdown.send(());
         }
-        match self.server.take() {
-            Some(server) => server.await?,
-            None => Ok(()),
+        if let Some(server) = self.server.take() {
+            server.await??;
         }
+        Ok(StoppedApp {
+            config: self.config.clone(),
+            clock: Arc::clone(&self.clock),
+            database: Arc::clone(&self.database),
+        })
+    }
+
+    /// Starts another node of the same deployment: the same database, key-encryption key,
+    /// configuration and clock (machines kept in time), on its own loopback port, with this
+    /// node's issuer (nodes behind one load balancer share the public issuer). Its
+    /// [`TestApp::base`] is its own address, so a test picks the node of each request.
+    ///
+    /// # Panics
+    /// When the node cannot start (a SQLite database refuses a second node).
+    #[allow(clippy::expect_used)] // Test set-up: failing loudly is the point.
+    pub async fn spawn_node(&self) -> Self {
+        self.try_spawn_node().await.expect("another node starts")
+    }
+
+    /// [`TestApp::spawn_node`], returning the start-up error instead of panicking.
+    ///
+    /// # Errors
+    /// When the node cannot start.
+    pub async fn try_spawn_node(&self) -> anyhow::Result<Self> {
+        let mut config = self.config.clone();
+        config.listen = SocketAddr::from(([127, 0, 0, 1], 0));
+        config.issuer = Some(self.issuer.clone());
+        start(config, Arc::clone(&self.clock), Arc::clone(&self.database)).await
     }
 
     /// The audit events matching `filter`, after everything recorded so far was written.
@@ -205,31 +290,39 @@ impl TestApp {
             .expect("audit trail readable")
     }
 
-    /// The database this app runs on.
+    /// The URL of the database this app runs on.
     #[must_use]
-    pub fn database(&self) -> &TestDatabase {
-        &self.database
+    pub fn database_url(&self) -> &str {
+        self.database.url()
     }
 
     /// Stops the server and starts a new one with the same configuration, database and clock,
-    /// as an operator restarting the process would.
+    /// as an operator restarting the process would. It listens on a new port; without a
+    /// configured issuer, its issuer follows the port.
     ///
     /// # Errors
-    /// When the server reported an error while stopping.
-    pub async fn restart(mut self) -> anyhow::Result<Self> {
-        let (config, clock, database) = (
-            self.config.clone(),
-            Arc::clone(&self.clock),
-            Arc::clone(&self.database),
-        );
-        if let Some(shutdown) = self.shutdown.take() {
-            let _ = shutdown.send(());
-        }
-        if let Some(server) = self.server.take() {
-            server.await??;
-        }
-        drop(self);
-        Ok(start(config, clock, database).await)
+    /// When the server reported an error while stopping, or could not start again.
+    pub async fn restart(self) -> anyhow::Result<Self> {
+        self.shut_down().await?.start().await
+    }
+}
+
+/// A server stopped with [`TestApp::shut_down`]: its configuration, clock and database.
+#[derive(Debug)]
+pub struct StoppedApp {
+    /// The configuration it ran with, and will start with again.
+    pub config: Config,
+    clock: Arc<ManualClock>,
+    database: Arc<Database>,
+}
+
+impl StoppedApp {
+    /// Starts the server again (on a new port), as an operator restarting the process would.
+    ///
+    /// # Errors
+    /// When it cannot start.
+    pub async fn start(self) -> anyhow::Result<TestApp> {
+        start(self.config, self.clock, self.database).await
     }
 }
 

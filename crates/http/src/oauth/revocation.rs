@@ -3,12 +3,11 @@
 use axum::extract::State;
 use axum::http::HeaderMap;
 use axum::response::{IntoResponse, Response};
-use portcullis_core::oauth::client_auth::authenticate;
 use portcullis_core::oauth::{TokenError, revocation};
 use portcullis_proto::token::RevocationRequest;
 
 use super::body::{Body, client_credentials};
-use super::token::no_store;
+use super::token::{authenticate_client, no_store};
 use crate::error::ApiError;
 use crate::pages::session::ClientIp;
 use crate::state::AppState;
@@ -25,12 +24,7 @@ pub async fn revoke(
         request.client_id.as_ref(),
         request.client_secret.as_ref(),
     );
-    let client = authenticate(
-        state.clients.as_ref(),
-        state.services.clock.as_ref(),
-        credentials,
-    )
-    .await?;
+    let client = authenticate_client(&state, ip, credentials).await?;
     let token = request
         .token
         .filter(|t| !t.is_empty())

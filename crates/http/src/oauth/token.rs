@@ -4,9 +4,13 @@ use axum::Json;
 use axum::extract::State;
 use axum::http::{HeaderMap, HeaderValue, header};
 use axum::response::{IntoResponse, Response};
-use portcullis_core::oauth::client_auth::authenticate;
+use portcullis_core::audit::AuditKind;
+use portcullis_core::oauth::TokenError;
+use portcullis_core::oauth::client_auth::{AuthenticatedClient, ClientCredentials, authenticate};
 use portcullis_core::oauth::grant::{self, GrantRequest};
 use portcullis_core::oauth::issue::Issued;
+use portcullis_core::throttle::{self, Limit, Refused};
+use portcullis_proto::ClientId;
 use portcullis_proto::token::{TokenRequest, TokenResponse};
 use serde_json::{Map, Value};
 
@@ -27,31 +31,117 @@ pub async fn token(
 }
 
 /// Authenticates the client and runs the grant: the whole token endpoint short of the
-/// response's shape, which compatibility profiles extend.
+/// response's shape, which compatibility profiles extend. Rate-limited per client IP before
+/// anything else, then per authenticated client (counted in memory, shared across nodes in the
+/// background: no database write per request).
 ///
 /// # Errors
-/// Any RFC 6749 §5.2 error.
+/// Any RFC 6749 §5.2 error; 429 `rate_limited` past a limit.
 pub async fn exchange(
     state: &AppState,
     ip: Option<std::net::IpAddr>,
     headers: &HeaderMap,
     request: TokenRequest,
 ) -> Result<Issued, ApiError> {
+    let limits = &state.settings.rate_limits;
+    let ip_key = format!("token:ip:{}", throttle::ip_key(ip));
+    limit(state, &ip_key, limits.token_per_ip, ip, "ip", None)?;
     let credentials = client_credentials(
         headers,
         request.client_id.as_ref(),
         request.client_secret.as_ref(),
     );
-    let client = authenticate(
-        state.clients.as_ref(),
-        state.services.clock.as_ref(),
-        credentials,
-    )
-    .await?;
+    let client = authenticate_client(state, ip, credentials).await?;
+    let client_key = format!("token:client:{}", client.client.id);
+    let client_id = Some(&client.client.id);
+    limit(
+        state,
+        &client_key,
+        limits.token_per_client,
+        ip,
+        "client",
+        client_id,
+    )?;
     let grant = GrantRequest::parse(request)?;
     let keys = state.keyring();
     let ctx = state.context(&keys).from_ip(ip);
     Ok(grant::exchange(&ctx, &client, grant).await?)
+}
+
+/// Client authentication (RFC 6749 §2.3) behind the failed-authentication limit per client
+/// IP: an address that failed too often is refused before its credentials are even looked at,
+/// until the window ends. Used by the token, introspection and revocation endpoints.
+///
+/// # Errors
+/// 429 past the limit; otherwise what authentication reports.
+pub async fn authenticate_client(
+    state: &AppState,
+    ip: Option<std::net::IpAddr>,
+    credentials: ClientCredentials,
+) -> Result<AuthenticatedClient, ApiError> {
+    let limit_of = state.settings.rate_limits.client_auth_failures_per_ip;
+    let key = format!("client_auth_failures:ip:{}", throttle::ip_key(ip));
+    if let Err(refused) = state.counters.check(&key, limit_of) {
+        return Err(throttled(state, refused, ip, "client_auth_failures", None));
+    }
+    match authenticate(
+        state.clients.as_ref(),
+        state.services.clock.as_ref(),
+        credentials,
+    )
+    .await
+    {
+        Err(error @ TokenError::ClientAuthFailed { .. }) => {
+            state.counters.count(&key, limit_of);
+            Err(error.into())
+        }
+        other => Ok(other?),
+    }
+}
+
+/// Counts a token request against `limit` for `key`.
+fn limit(
+    state: &AppState,
+    key: &str,
+    limit: Limit,
+    ip: Option<std::net::IpAddr>,
+    which: &'static str,
+    client: Option<&ClientId>,
+) -> Result<(), ApiError> {
+    state
+        .counters
+        .hit(key, limit)
+        .map_err(|refused| throttled(state, refused, ip, which, client))
+}
+
+/// The 429; the first refusal of a window (per key and node) is also logged and audited, the
+/// rest of a flood only counted in the request metrics.
+fn throttled(
+    state: &AppState,
+    refused: Refused,
+    ip: Option<std::net::IpAddr>,
+    which: &'static str,
+    client: Option<&ClientId>,
+) -> ApiError {
+    if refused.first {
+        tracing::warn!(limit = which, client = ?client.map(ClientId::as_str), "token endpoint throttled");
+        let actor = client.map_or_else(|| "anonymous".to_owned(), |c| format!("client:{c}"));
+        let mut event = state
+            .event(AuditKind::Throttled, actor)
+            .failed()
+            .detail(serde_json::json!({ "action": "token", "limit": which }));
+        if let Some(client) = client {
+            event = event.client(client);
+        }
+        state.record(event, ip);
+    }
+    ApiError::too_many_requests(
+        refused.throttled,
+        format!(
+            "too many requests; retry after {} seconds",
+            refused.throttled.retry_after
+        ),
+    )
 }
 
 /// The RFC 6749 §5.1 response, with `extra` fields added, never cached.

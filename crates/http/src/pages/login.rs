@@ -7,7 +7,7 @@ use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::Response;
 use portcullis_core::audit::AuditKind;
 use portcullis_core::oauth::authorize;
-use portcullis_core::throttle::{self, LOGIN_PER_ACCOUNT, LOGIN_PER_IP, Throttled};
+use portcullis_core::throttle::{self, Throttled};
 use portcullis_core::user::{DUMMY_PASSWORD_HASH, normalize_email, verify_password};
 use portcullis_proto::Secret;
 use serde::Deserialize;
@@ -120,11 +120,12 @@ pub async fn submit(
     let clock = state.services.clock.as_ref();
     let email = normalize_email(&form.email).unwrap_or_else(|_| form.email.trim().to_lowercase());
     let account_key = format!("login:account:{email}");
-    let ip_key = format!(
-        "login:ip:{}",
-        ip.map_or_else(|| "unknown".to_owned(), |ip| ip.to_string())
-    );
-    for (key, limit) in [(&account_key, LOGIN_PER_ACCOUNT), (&ip_key, LOGIN_PER_IP)] {
+    let ip_key = format!("login:ip:{}", throttle::ip_key(ip));
+    let limits = &state.settings.rate_limits;
+    for (key, limit) in [
+        (&account_key, limits.login_per_account),
+        (&ip_key, limits.login_per_ip),
+    ] {
         if let Err(throttled) = throttle::hit(store, clock, key, limit).await? {
             let which = key.split(':').nth(1).unwrap_or_default();
             tracing::warn!(limit = %which, "login throttled");

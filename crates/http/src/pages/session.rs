@@ -1,8 +1,6 @@
 //! The browser's session: a cookie holding a random id, resolved to a session row and user.
 
-use std::net::SocketAddr;
-
-use axum::extract::{ConnectInfo, FromRequestParts};
+use axum::extract::FromRequestParts;
 use axum::http::request::Parts;
 use axum::http::{HeaderMap, HeaderValue, header};
 use axum::response::Response;
@@ -159,31 +157,19 @@ pub async fn login(
     Ok(id)
 }
 
-/// The client's address: the peer of the connection. (Forwarded headers are honoured only
-/// from configured trusted proxies; see `docs/deploy.md`.)
-#[derive(Debug, Clone, Copy)]
-pub struct ClientIp(pub Option<std::net::IpAddr>);
-
-impl<S: Send + Sync> FromRequestParts<S> for ClientIp {
-    type Rejection = std::convert::Infallible;
-
-    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
-        Ok(Self(
-            parts
-                .extensions
-                .get::<ConnectInfo<SocketAddr>>()
-                .map(|c| c.0.ip()),
-        ))
-    }
-}
+pub use crate::client_ip::ClientIp;
 
 /// Storage errors on pages become an error page, not JSON.
 #[must_use]
 pub fn store_failure(error: &StoreError) -> Response {
     tracing::warn!(%error, "storage failure on a page");
-    super::error_page(
+    let mut response = super::error_page(
         axum::http::StatusCode::SERVICE_UNAVAILABLE,
         "Temporarily unavailable",
         "The service cannot complete this right now. Please try again in a moment.",
-    )
+    );
+    response
+        .headers_mut()
+        .insert(header::RETRY_AFTER, HeaderValue::from_static("2"));
+    response
 }

@@ -7,7 +7,7 @@ use axum::http::StatusCode;
 use axum::response::Response;
 use portcullis_core::admin::users::{self, NewUserError};
 use portcullis_core::oauth::authorize;
-use portcullis_core::throttle::{self, SIGNUP_PER_IP};
+use portcullis_core::throttle;
 use portcullis_core::user::{EmailError, MIN_PASSWORD_LEN, PasswordError};
 use portcullis_proto::Secret;
 use serde::Deserialize;
@@ -98,15 +98,12 @@ pub async fn submit(
         return Ok(stale_form());
     }
     let services = &state.services;
-    let ip_key = format!(
-        "signup:ip:{}",
-        ip.map_or_else(|| "unknown".to_owned(), |ip| ip.to_string())
-    );
+    let ip_key = format!("signup:ip:{}", throttle::ip_key(ip));
     if let Err(throttled) = throttle::hit(
         services.store.as_ref(),
         services.clock.as_ref(),
         &ip_key,
-        SIGNUP_PER_IP,
+        state.settings.rate_limits.signup_per_ip,
     )
     .await?
     {

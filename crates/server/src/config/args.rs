@@ -113,4 +113,85 @@ pub struct ServerArgs {
     /// How long shutdown waits for in-flight requests after SIGTERM [default: 30s].
     #[arg(long, env = "PORTCULLIS_SHUTDOWN_TIMEOUT", value_name = "DURATION")]
     pub shutdown_timeout: Option<String>,
+    /// Requests served at once; past it, new requests are answered 503 with Retry-After at
+    /// once instead of queueing [default: 1024].
+    #[arg(long, env = "PORTCULLIS_MAX_CONCURRENT_REQUESTS", value_name = "N")]
+    pub max_concurrent_requests: Option<String>,
+    /// Proxies (IP addresses or CIDR ranges, comma-separated) whose forwarding header names the
+    /// client; from any other peer the header is ignored [default: none].
+    #[arg(long, env = "PORTCULLIS_TRUSTED_PROXIES", value_name = "LIST")]
+    pub trusted_proxies: Option<String>,
+    /// The header trusted proxies write: `x-forwarded-for` or `forwarded` (RFC 7239)
+    /// [default: x-forwarded-for].
+    #[arg(long, env = "PORTCULLIS_FORWARDED_HEADER", value_name = "HEADER")]
+    pub forwarded_header: Option<String>,
+    /// Login attempts per account and window [default: 5].
+    #[arg(long, env = "PORTCULLIS_LOGIN_ATTEMPTS_PER_ACCOUNT", value_name = "N")]
+    pub login_attempts_per_account: Option<String>,
+    /// Window of login_attempts_per_account [default: 15m].
+    #[arg(
+        long,
+        env = "PORTCULLIS_LOGIN_ATTEMPTS_PER_ACCOUNT_WINDOW",
+        value_name = "DURATION"
+    )]
+    pub login_attempts_per_account_window: Option<String>,
+    /// Login attempts per client IP and window [default: 100].
+    #[arg(long, env = "PORTCULLIS_LOGIN_ATTEMPTS_PER_IP", value_name = "N")]
+    pub login_attempts_per_ip: Option<String>,
+    /// Window of login_attempts_per_ip [default: 15m].
+    #[arg(
+        long,
+        env = "PORTCULLIS_LOGIN_ATTEMPTS_PER_IP_WINDOW",
+        value_name = "DURATION"
+    )]
+    pub login_attempts_per_ip_window: Option<String>,
+    /// Sign-ups per client IP and window [default: 20].
+    #[arg(long, env = "PORTCULLIS_SIGNUPS_PER_IP", value_name = "N")]
+    pub signups_per_ip: Option<String>,
+    /// Window of signups_per_ip [default: 1h].
+    #[arg(
+        long,
+        env = "PORTCULLIS_SIGNUPS_PER_IP_WINDOW",
+        value_name = "DURATION"
+    )]
+    pub signups_per_ip_window: Option<String>,
+    /// Token requests per client and window, across nodes [default: 600000].
+    #[arg(long, env = "PORTCULLIS_TOKEN_REQUESTS_PER_CLIENT", value_name = "N")]
+    pub token_requests_per_client: Option<String>,
+    /// Window of token_requests_per_client [default: 1m].
+    #[arg(
+        long,
+        env = "PORTCULLIS_TOKEN_REQUESTS_PER_CLIENT_WINDOW",
+        value_name = "DURATION"
+    )]
+    pub token_requests_per_client_window: Option<String>,
+    /// Token requests per client IP and window, across nodes [default: 120000].
+    #[arg(long, env = "PORTCULLIS_TOKEN_REQUESTS_PER_IP", value_name = "N")]
+    pub token_requests_per_ip: Option<String>,
+    /// Window of token_requests_per_ip [default: 1m].
+    #[arg(
+        long,
+        env = "PORTCULLIS_TOKEN_REQUESTS_PER_IP_WINDOW",
+        value_name = "DURATION"
+    )]
+    pub token_requests_per_ip_window: Option<String>,
+    /// Failed client authentications (token, introspection, revocation) per client IP and
+    /// window; past it the address is refused until the window ends [default: 300].
+    #[arg(long, env = "PORTCULLIS_CLIENT_AUTH_FAILURES_PER_IP", value_name = "N")]
+    pub client_auth_failures_per_ip: Option<String>,
+    /// Window of client_auth_failures_per_ip [default: 5m].
+    #[arg(
+        long,
+        env = "PORTCULLIS_CLIENT_AUTH_FAILURES_PER_IP_WINDOW",
+        value_name = "DURATION"
+    )]
+    pub client_auth_failures_per_ip_window: Option<String>,
+    /// How often each node adds its token-endpoint counts to the shared counters in the
+    /// database; the limits hold across nodes to within one interval [default: 250ms].
+    #[arg(
+        long,
+        env = "PORTCULLIS_RATE_LIMIT_SYNC_INTERVAL",
+        value_name = "DURATION"
+    )]
+    pub rate_limit_sync_interval: Option<String>,
 }

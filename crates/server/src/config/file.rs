@@ -53,6 +53,23 @@ pub(super) struct FileConfig {
     pub(super) shutdown_timeout: Option<Scalar>,
     pub(super) log_format: Option<String>,
     pub(super) log_level: Option<String>,
+    pub(super) max_concurrent_requests: Option<Scalar>,
+    /// Trusted proxies: `trusted_proxies = ["10.0.0.0/8", "192.168.1.5"]`.
+    pub(super) trusted_proxies: Option<Vec<String>>,
+    pub(super) forwarded_header: Option<String>,
+    pub(super) login_attempts_per_account: Option<Scalar>,
+    pub(super) login_attempts_per_account_window: Option<Scalar>,
+    pub(super) login_attempts_per_ip: Option<Scalar>,
+    pub(super) login_attempts_per_ip_window: Option<Scalar>,
+    pub(super) signups_per_ip: Option<Scalar>,
+    pub(super) signups_per_ip_window: Option<Scalar>,
+    pub(super) token_requests_per_client: Option<Scalar>,
+    pub(super) token_requests_per_client_window: Option<Scalar>,
+    pub(super) token_requests_per_ip: Option<Scalar>,
+    pub(super) token_requests_per_ip_window: Option<Scalar>,
+    pub(super) client_auth_failures_per_ip: Option<Scalar>,
+    pub(super) client_auth_failures_per_ip_window: Option<Scalar>,
+    pub(super) rate_limit_sync_interval: Option<Scalar>,
     /// Extra scopes (or new descriptions for the default ones): `"name" = "description"`.
     pub(super) scopes: Option<std::collections::BTreeMap<String, String>>,
     /// Compatibility profiles: `compat = ["monerium", "monei"]`.

@@ -75,6 +75,8 @@ pub struct Config {
     pub scopes: ScopeRegistry,
     /// The compatibility profiles and partner links.
     pub compat: CompatSettings,
+    /// Request limits, rate limits and trusted proxies.
+    pub limits: Limits,
 }
 
 /// A configuration problem, in one line.
@@ -136,6 +138,10 @@ macro_rules! pick {
         }
     }};
 }
+
+mod limits;
+
+pub use limits::Limits;
 
 impl Layers<'_> {
     fn common(&self) -> Option<&CommonArgs> {
@@ -477,6 +483,7 @@ impl Config {
         )?;
         let scopes = scope_registry(l.file.scopes.as_ref(), &l.path)?;
         let compat = compat_settings(l, sandbox)?;
+        let limits = limits::limits(l)?;
         Ok(Self {
             listen,
             issuer,
@@ -523,6 +530,7 @@ impl Config {
             log_level,
             scopes,
             compat,
+            limits,
         })
     }
 

@@ -1,6 +1,8 @@
 //! Configuration layering and validation.
 
 use super::*;
+use portcullis_core::throttle::Limit;
+use portcullis_http::client_ip::ForwardedHeader;
 use portcullis_http::compat::Profile;
 
 fn load_toml(toml: &str, common: CommonArgs) -> Result<Config, ConfigError> {
@@ -179,4 +181,181 @@ fn secrets_come_from_files() {
             .0
             .contains("give one")
     );
+}
+
+#[test]
+fn limits_default_when_unset() {
+    let config = Config::load(&CommonArgs::default(), Some(&ServerArgs::default())).unwrap();
+    assert_eq!(config.limits, Limits::default());
+    let rates = config.limits.rate_limits;
+    assert_eq!(rates.login_per_account.max, 5);
+    assert_eq!(rates.login_per_account.window, 900);
+    assert!(rates.client_auth_failures_per_ip.max < rates.token_per_ip.max);
+    assert_eq!(config.limits.max_concurrent_requests, 1024);
+    assert!(config.limits.trusted_proxies.networks.is_empty());
+}
+
+#[test]
+fn limits_come_from_the_file_and_flags_win() {
+    let toml = "login_attempts_per_ip = 100000000\n\
+        login_attempts_per_account = 100000000\n\
+        signups_per_ip = 3\nsignups_per_ip_window = \"10m\"\n\
+        token_requests_per_client = 50\ntoken_requests_per_client_window = 10\n\
+        token_requests_per_ip = 70\ntoken_requests_per_ip_window = \"1h\"\n\
+        client_auth_failures_per_ip = 4\nclient_auth_failures_per_ip_window = \"2m\"\n\
+        max_concurrent_requests = 64\nrate_limit_sync_interval = \"100ms\"\n\
+        trusted_proxies = [\"10.0.0.0/8\", \"192.168.1.5\", \"2001:db8::/32\"]\n\
+        forwarded_header = \"forwarded\"\n";
+    let config = load_toml(toml, CommonArgs::default()).unwrap();
+    let rates = config.limits.rate_limits;
+    assert_eq!(rates.login_per_ip.max, 100_000_000);
+    assert_eq!(rates.login_per_account.max, 100_000_000);
+    assert_eq!(
+        rates.signup_per_ip,
+        Limit {
+            max: 3,
+            window: 600
+        }
+    );
+    assert_eq!(
+        rates.token_per_client,
+        Limit {
+            max: 50,
+            window: 10
+        }
+    );
+    assert_eq!(
+        rates.token_per_ip,
+        Limit {
+            max: 70,
+            window: 3600
+        }
+    );
+    assert_eq!(
+        rates.client_auth_failures_per_ip,
+        Limit {
+            max: 4,
+            window: 120
+        }
+    );
+    assert_eq!(config.limits.max_concurrent_requests, 64);
+    assert_eq!(
+        config.limits.rate_limit_sync_interval,
+        Duration::from_millis(100)
+    );
+    let proxies = &config.limits.trusted_proxies;
+    assert_eq!(proxies.networks.len(), 3);
+    assert!(proxies.trusts("10.9.8.7".parse().unwrap()));
+    assert!(proxies.trusts("192.168.1.5".parse().unwrap()));
+    assert!(!proxies.trusts("192.168.1.6".parse().unwrap()));
+    assert_eq!(proxies.header, ForwardedHeader::Forwarded);
+
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("portcullis.toml");
+    std::fs::write(&path, toml).unwrap();
+    let config = Config::load(
+        &CommonArgs {
+            config: Some(path),
+            ..CommonArgs::default()
+        },
+        Some(&ServerArgs {
+            token_requests_per_client: Some("7".into()),
+            trusted_proxies: Some("172.16.0.0/12, 127.0.0.1".into()),
+            ..ServerArgs::default()
+        }),
+    )
+    .unwrap();
+    assert_eq!(config.limits.rate_limits.token_per_client.max, 7);
+    assert_eq!(
+        config.limits.rate_limits.token_per_client.window, 10,
+        "the file's window stays"
+    );
+    assert!(
+        config
+            .limits
+            .trusted_proxies
+            .trusts("127.0.0.1".parse().unwrap())
+    );
+    assert!(
+        !config
+            .limits
+            .trusted_proxies
+            .trusts("10.0.0.1".parse().unwrap())
+    );
+}
+
+#[test]
+fn bad_limits_are_named_with_their_origin() {
+    for (toml, named) in [
+        ("token_requests_per_ip = 0\n", "token_requests_per_ip"),
+        ("signups_per_ip = \"many\"\n", "signups_per_ip"),
+        (
+            "login_attempts_per_ip_window = \"250ms\"\n",
+            "whole seconds",
+        ),
+        ("token_requests_per_client_window = \"2d\"\n", "1d"),
+        ("max_concurrent_requests = 0\n", "max_concurrent_requests"),
+        ("rate_limit_sync_interval = \"5m\"\n", "10ms to 60s"),
+        ("trusted_proxies = [\"10.0.0.0/33\"]\n", "prefix length"),
+        (
+            "trusted_proxies = [\"proxy.internal\"]\n",
+            "not an IP address",
+        ),
+        (
+            "trusted_proxies = [\"0.0.0.0/0\"]\n",
+            "trusts every address",
+        ),
+        ("trusted_proxies = [\"::/0\"]\n", "trusts every address"),
+        ("forwarded_header = \"x-real-ip\"\n", "forwarded_header"),
+    ] {
+        let err = load_toml(toml, CommonArgs::default()).unwrap_err();
+        assert!(err.0.contains(named), "{toml}: {err}");
+        assert!(err.0.contains("portcullis.toml"), "{toml}: {err}");
+        assert!(!err.0.contains('\n'), "{err}");
+    }
+    let err = Config::load(
+        &CommonArgs::default(),
+        Some(&ServerArgs {
+            trusted_proxies: Some("10.0.0.1, nope".into()),
+            ..ServerArgs::default()
+        }),
+    )
+    .unwrap_err();
+    assert!(
+        err.0
+            .contains("--trusted-proxies or PORTCULLIS_TRUSTED_PROXIES"),
+        "{err}"
+    );
+}
+
+#[test]
+fn limit_variables_have_the_names_the_benchmark_sets() {
+    use clap::Args as _;
+    let command = ServerArgs::augment_args(clap::Command::new("serve"));
+    let env = |id: &str| {
+        command
+            .get_arguments()
+            .find(|a| a.get_id() == id)
+            .and_then(|a| a.get_env())
+            .map(|e| e.to_string_lossy().into_owned())
+    };
+    for (id, name) in [
+        ("login_attempts_per_ip", "PORTCULLIS_LOGIN_ATTEMPTS_PER_IP"),
+        (
+            "login_attempts_per_account",
+            "PORTCULLIS_LOGIN_ATTEMPTS_PER_ACCOUNT",
+        ),
+        (
+            "token_requests_per_client",
+            "PORTCULLIS_TOKEN_REQUESTS_PER_CLIENT",
+        ),
+        ("token_requests_per_ip", "PORTCULLIS_TOKEN_REQUESTS_PER_IP"),
+        ("trusted_proxies", "PORTCULLIS_TRUSTED_PROXIES"),
+        (
+            "max_concurrent_requests",
+            "PORTCULLIS_MAX_CONCURRENT_REQUESTS",
+        ),
+    ] {
+        assert_eq!(env(id).as_deref(), Some(name), "{id}");
+    }
 }

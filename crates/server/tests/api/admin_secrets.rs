@@ -60,7 +60,7 @@ async fn raw_audit_table(app: &TestApp) -> String {
         String,
         String,
     );
-    let url = app.database().url();
+    let url = app.database_url();
     let rows: Vec<Row> = match app.store.dialect() {
         Dialect::Sqlite => {
             let pool = sqlx::SqlitePool::connect(url).await.unwrap();

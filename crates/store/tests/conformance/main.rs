@@ -14,6 +14,7 @@ mod maintenance;
 mod orders;
 mod profiles;
 mod races;
+mod rate_limit_deltas;
 mod rate_limits;
 mod refresh_tokens;
 mod revocation;
@@ -102,6 +103,9 @@ conformance! {
     rate_limits::new_window_restarts_the_count,
     rate_limits::reset_forgets_the_key,
     rate_limits::concurrent_hits_each_count_once,
+    rate_limit_deltas::deltas_add_up_and_report_totals_in_order,
+    rate_limit_deltas::a_newer_window_restarts_and_an_older_one_changes_nothing,
+    rate_limit_deltas::concurrent_batches_over_the_same_keys_lose_nothing,
     maintenance::delete_expired_removes_only_what_lapsed,
     profiles::profile_round_trip_for_every_kind_and_kyc_state,
     profiles::profiles_of_user_oldest_first_then_by_id_and_only_theirs,
