@@ -163,6 +163,8 @@ const MAX_KEYS: usize = 100_000;
 struct Counter {
     /// The window these counts belong to.
     start: UnixTime,
+    /// Its length, seconds.
+    window: i64,
     /// The count in the database when this node last synced (its own synced events included).
     shared: u64,
     /// Counted here and being added to the database right now.
@@ -174,14 +176,20 @@ struct Counter {
 }
 
 impl Counter {
-    fn new(start: UnixTime) -> Self {
+    fn new(start: UnixTime, limit: Limit) -> Self {
         Self {
             start,
+            window: limit.window.max(1),
             shared: 0,
             syncing: 0,
             pending: 0,
             refused: false,
         }
+    }
+
+    /// Whether its window is still running at `now`.
+    fn is_live(&self, now: UnixTime) -> bool {
+        now.0 < self.start.0.saturating_add(self.window)
     }
 
     fn total(&self) -> u64 {
@@ -206,7 +214,27 @@ pub struct Refused {
 #[derive(Debug)]
 pub struct SharedCounters {
     clock: Arc<dyn Clock>,
-    counters: Mutex<HashMap<String, Counter>>,
+    counters: Mutex<Table>,
+}
+
+/// The counters, and when finished windows were last swept out.
+#[derive(Debug, Default)]
+struct Table {
+    map: HashMap<String, Counter>,
+    swept: UnixTime,
+}
+
+impl Table {
+    /// Forgets counters whose window is over and that hold nothing left to sync; at most once
+    /// a second, so that a table full of live windows is not scanned on every request.
+    fn sweep(&mut self, now: UnixTime) {
+        if self.swept.0 == now.0 {
+            return;
+        }
+        self.swept = now;
+        self.map
+            .retain(|_, c| c.is_live(now) || c.pending > 0 || c.syncing > 0);
+    }
 }
 
 impl SharedCounters {
@@ -215,7 +243,7 @@ impl SharedCounters {
     pub fn new(clock: Arc<dyn Clock>) -> Self {
         Self {
             clock,
-            counters: Mutex::new(HashMap::new()),
+            counters: Mutex::new(Table::default()),
         }
     }
 
@@ -224,19 +252,22 @@ impl SharedCounters {
         let now = self.clock.now();
         let start = limit.window_start(now);
         // A panic elsewhere while holding the lock leaves only counts behind: keep using them.
-        let mut counters = self.counters.lock().unwrap_or_else(PoisonError::into_inner);
-        if counters.len() >= MAX_KEYS && !counters.contains_key(key) {
-            counters.retain(|_, c| c.pending > 0 || c.syncing > 0);
+        let mut table = self.counters.lock().unwrap_or_else(PoisonError::into_inner);
+        if !table.map.contains_key(key) && table.map.len() >= MAX_KEYS {
+            table.sweep(now);
+            if table.map.len() >= MAX_KEYS {
+                // Full of live windows (a flood of distinct keys): this key is judged on its
+                // own event alone, untracked; load shedding bounds what such a flood costs.
+                return f(&mut Counter::new(start, limit), now);
+            }
         }
-        if !counters.contains_key(key) {
-            counters.insert(key.to_owned(), Counter::new(start));
-        }
-        let Some(counter) = counters.get_mut(key) else {
-            return f(&mut Counter::new(start), now);
-        };
+        let counter = table
+            .map
+            .entry(key.to_owned())
+            .or_insert_with(|| Counter::new(start, limit));
         if counter.start != start {
             // A new window: what was not yet synced of the old one no longer matters.
-            *counter = Counter::new(start);
+            *counter = Counter::new(start, limit);
         }
         f(counter, now)
     }
@@ -287,9 +318,10 @@ impl SharedCounters {
             return Ok(0);
         }
         let result = store.add(&deltas).await;
-        let mut counters = self.counters.lock().unwrap_or_else(PoisonError::into_inner);
+        let mut table = self.counters.lock().unwrap_or_else(PoisonError::into_inner);
         for (index, delta) in deltas.iter().enumerate() {
-            let Some(counter) = counters
+            let Some(counter) = table
+                .map
                 .get_mut(&delta.key)
                 .filter(|c| c.start == delta.window_start)
             else {
@@ -311,9 +343,10 @@ impl SharedCounters {
     /// writing the same keys lock them in the same order); drops finished windows.
     fn take_pending(&self) -> Vec<CounterDelta> {
         let now = self.clock.now();
-        let mut counters = self.counters.lock().unwrap_or_else(PoisonError::into_inner);
-        counters.retain(|_, c| now.0 < c.start.0.saturating_add(WINDOW_RETENTION) || c.pending > 0);
-        let mut deltas: Vec<CounterDelta> = counters
+        let mut table = self.counters.lock().unwrap_or_else(PoisonError::into_inner);
+        table.sweep(now);
+        let mut deltas: Vec<CounterDelta> = table
+            .map
             .iter_mut()
             .filter(|(_, c)| c.pending > 0)
             .map(|(key, c)| {
@@ -330,10 +363,6 @@ impl SharedCounters {
         deltas
     }
 }
-
-/// How long a counter is kept after its window started: the longest window a limit has is
-/// much shorter than a day; a counter of an older window is reset on its next use anyway.
-const WINDOW_RETENTION: i64 = 86_400;
 
 fn refuse(counter: &mut Counter, limit: Limit, now: UnixTime) -> Refused {
     let first = !counter.refused;
@@ -493,9 +522,40 @@ mod tests {
         let counters = SharedCounters::new(clock.clone());
         counters.hit("k", LIMIT).unwrap();
         counters.sync(&db).await.unwrap();
-        clock.advance(WINDOW_RETENTION + 60);
+        clock.advance(30);
+        counters.sync(&db).await.unwrap();
+        assert_eq!(
+            counters.counters.lock().unwrap().map.len(),
+            1,
+            "window still running"
+        );
+        clock.advance(LIMIT.window);
         assert_eq!(counters.sync(&db).await.unwrap(), 0);
-        assert!(counters.counters.lock().unwrap().is_empty());
+        assert!(counters.counters.lock().unwrap().map.is_empty());
+    }
+
+    #[test]
+    fn a_full_table_keeps_the_keys_it_is_limiting() {
+        let clock = clock();
+        let counters = SharedCounters::new(clock.clone());
+        let long = Limit {
+            max: 1,
+            window: 3600,
+        };
+        counters.hit("throttled", long).unwrap();
+        assert!(counters.hit("throttled", long).is_err());
+        {
+            let mut table = counters.counters.lock().unwrap();
+            for n in 0..MAX_KEYS - 1 {
+                table
+                    .map
+                    .insert(format!("old{n}"), Counter::new(UnixTime(0), LIMIT));
+            }
+        }
+        // Past the cap: finished windows go, the live one stays, and its limit still holds.
+        counters.hit("new", LIMIT).unwrap();
+        assert_eq!(counters.counters.lock().unwrap().map.len(), 2);
+        assert!(counters.hit("throttled", long).is_err());
     }
 
     #[test]

@@ -1,6 +1,8 @@
 //! Request metrics in the Prometheus text format: counts and latency histograms by route,
 //! method and status, held in atomics per label set (no global recorder, no background
-//! upkeep, memory bounded by the number of routes).
+//! upkeep, memory bounded by the number of routes). Requests no route matched, and requests
+//! the middleware refused before routing (413, 414, 431, load shedding), count under the route
+//! `unmatched`; methods outside the standard ones under `OTHER`.
 
 use std::collections::HashMap;
 use std::fmt::Write as _;

@@ -97,6 +97,12 @@ pub fn wrap(routes: Router, state: &AppState) -> Router {
         )
         .layer(PropagateRequestIdLayer::new(REQUEST_ID))
         .layer(SetSensitiveResponseHeadersLayer::new([header::SET_COOKIE]))
+        // Outside every refusal below and the panic handler, so that shed, timed-out,
+        // oversized and panicked requests are counted too.
+        .layer(middleware::from_fn_with_state(
+            state.clone(),
+            record_metrics,
+        ))
         .layer(CatchPanicLayer::custom(panic_response))
         .layer(middleware::from_fn_with_state(proxies, client_address))
         .layer(middleware::from_fn_with_state(in_flight, shed_load))
@@ -105,12 +111,7 @@ pub fn wrap(routes: Router, state: &AppState) -> Router {
             deadline,
         ))
         .layer(middleware::from_fn(size_limits));
-    routes
-        .layer(middleware::from_fn_with_state(
-            state.clone(),
-            record_metrics,
-        ))
-        .layer(stack)
+    routes.layer(middleware::from_fn(tag_route)).layer(stack)
 }
 
 /// The span every log line of a request carries: method, path (never the query, which may
@@ -339,20 +340,43 @@ fn capitalised(message: &str) -> String {
     })
 }
 
+/// Hands the matched route to [`record_metrics`], which runs before routing.
+async fn tag_route(request: Request, next: Next) -> Response {
+    let route = request.extensions().get::<MatchedPath>().cloned();
+    let mut response = next.run(request).await;
+    if let Some(route) = route {
+        response.extensions_mut().insert(route);
+    }
+    response
+}
+
+/// The method as a metrics label: a client may send any token as a method, and each distinct
+/// label is a series kept for the life of the process.
+fn method_label(method: &axum::http::Method) -> &'static str {
+    use axum::http::Method;
+    match *method {
+        Method::GET => "GET",
+        Method::POST => "POST",
+        Method::PUT => "PUT",
+        Method::PATCH => "PATCH",
+        Method::DELETE => "DELETE",
+        Method::HEAD => "HEAD",
+        Method::OPTIONS => "OPTIONS",
+        _ => "OTHER",
+    }
+}
+
 async fn record_metrics(State(state): State<AppState>, request: Request, next: Next) -> Response {
     let started = Instant::now();
-    let method = request.method().as_str().to_owned();
-    let route = request
+    let method = method_label(request.method());
+    let response = next.run(request).await;
+    let route = response
         .extensions()
         .get::<MatchedPath>()
-        .map_or_else(|| "unmatched".to_owned(), |p| p.as_str().to_owned());
-    let response = next.run(request).await;
-    state.metrics.record(
-        &method,
-        &route,
-        response.status().as_u16(),
-        started.elapsed(),
-    );
+        .map_or("unmatched", MatchedPath::as_str);
+    state
+        .metrics
+        .record(method, route, response.status().as_u16(), started.elapsed());
     response
 }
 
@@ -378,6 +402,13 @@ mod tests {
         assert_eq!(body_limit("/api/v1/orders"), MAX_API_BODY_BYTES);
         assert_eq!(body_limit("/admin/v1/clients"), MAX_ADMIN_BODY_BYTES);
         assert_eq!(body_limit("/administrator"), MAX_BODY_BYTES);
+    }
+
+    #[test]
+    fn made_up_methods_share_one_label() {
+        let made_up = axum::http::Method::from_bytes(b"BREW").unwrap_or_default();
+        assert_eq!(method_label(&made_up), "OTHER");
+        assert_eq!(method_label(&axum::http::Method::POST), "POST");
     }
 
     #[test]

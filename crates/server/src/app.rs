@@ -74,6 +74,8 @@ pub struct Application {
     store: SqlStore,
     state: AppState,
     shutdown_timeout: Duration,
+    /// Also how long a connection may take to send a request's head.
+    request_timeout: Duration,
     background: Vec<JoinHandle<()>>,
     audit: AuditWriter,
     audit_task: JoinHandle<()>,
@@ -190,6 +192,7 @@ impl Application {
             store,
             state,
             shutdown_timeout: config.shutdown_timeout,
+            request_timeout: config.request_timeout,
             background,
             audit,
             audit_task,
@@ -240,7 +243,7 @@ impl Application {
         let router = portcullis_http::router(self.state.clone());
         let stopping = Arc::new(tokio::sync::Notify::new());
         let signal = Arc::clone(&stopping);
-        let serve = serve(self.listener, router, async move {
+        let serve = serve(self.listener, router, self.request_timeout, async move {
             shutdown.await;
             signal.notify_one();
         });
@@ -383,6 +386,7 @@ fn spawn_rate_limit_sync(
 async fn serve(
     listener: TcpListener,
     router: axum::Router,
+    header_timeout: Duration,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
     let (draining, drain) = tokio::sync::watch::channel(false);
@@ -392,7 +396,7 @@ async fn serve(
         tokio::select! {
             accepted = listener.accept() => match accepted {
                 Ok((stream, peer)) => {
-                    connections.spawn(serve_connection(stream, peer, router.clone(), drain.clone()));
+                    connections.spawn(serve_connection(stream, peer, router.clone(), header_timeout, drain.clone()));
                 }
                 Err(error) => accept_failed(&error).await,
             },
@@ -411,6 +415,7 @@ async fn serve(
                     stream,
                     peer,
                     router.clone(),
+                    header_timeout,
                     drain.clone(),
                 ));
             }
@@ -439,15 +444,35 @@ async fn accept_failed(error: &std::io::Error) {
     }
 }
 
-/// Serves one connection (HTTP/1.1 or HTTP/2). Once `drain` turns true, each request is
-/// answered with `Connection: close` (HTTP/1) and, after [`DRAIN_GRACE`], the connection is
-/// closed as soon as it has no request in progress.
+/// Serves one connection (HTTP/1.1 or HTTP/2). A client gets `header_timeout` to send each
+/// request's head, counted from when the connection opens or its previous response was sent:
+/// a connection that sends nothing (slowloris, or an idle keep-alive) is closed then, rather
+/// than held forever. Once `drain` turns true, each request is answered with
+/// `Connection: close` (HTTP/1) and, after [`DRAIN_GRACE`], the connection is closed as soon
+/// as it has no request in progress.
 async fn serve_connection(
     stream: tokio::net::TcpStream,
     peer: SocketAddr,
     router: axum::Router,
+    header_timeout: Duration,
     mut drain: tokio::sync::watch::Receiver<bool>,
 ) {
+    // hyper's timer starts once it knows the protocol, which it learns from the first bytes:
+    // a connection that sends none is closed here, at the timeout or once the drain grace
+    // has passed.
+    let mut first = [0_u8; 1];
+    let drained = async {
+        let _ = drain.wait_for(|draining| *draining).await;
+        tokio::time::sleep(DRAIN_GRACE).await;
+    };
+    tokio::select! {
+        peeked = tokio::time::timeout(header_timeout, stream.peek(&mut first)) => {
+            if !matches!(peeked, Ok(Ok(1..))) {
+                return;
+            }
+        }
+        () = drained => return,
+    }
     let draining = drain.clone();
     let service =
         hyper::service::service_fn(move |mut request: hyper::Request<hyper::body::Incoming>| {
@@ -468,8 +493,17 @@ async fn serve_connection(
                 Ok::<_, std::convert::Infallible>(response)
             }
         });
-    let builder =
+    let mut builder =
         hyper_util::server::conn::auto::Builder::new(hyper_util::rt::TokioExecutor::new());
+    builder
+        .http1()
+        .timer(hyper_util::rt::TokioTimer::new())
+        .header_read_timeout(header_timeout);
+    builder
+        .http2()
+        .timer(hyper_util::rt::TokioTimer::new())
+        .keep_alive_interval(header_timeout)
+        .keep_alive_timeout(header_timeout);
     let connection =
         builder.serve_connection_with_upgrades(hyper_util::rt::TokioIo::new(stream), service);
     let mut connection = std::pin::pin!(connection);

@@ -35,12 +35,15 @@ impl RevocationStore for SqlStore {
 #[async_trait]
 impl RateLimitStore for SqlStore {
     async fn hit(&self, key: &str, window_start: UnixTime) -> Result<u64, StoreError> {
-        // One statement: concurrent hits from several nodes each count exactly once.
+        // One statement: concurrent hits from several nodes each count exactly once. A newer
+        // window restarts the count; a hit from a node whose clock is behind (an older window)
+        // counts in the newer one rather than resetting it.
         const SQL: &str = "INSERT INTO rate_limits (key, window_start, count) VALUES ($1, $2, 1) \
             ON CONFLICT (key) DO UPDATE SET \
-            count = CASE WHEN rate_limits.window_start = excluded.window_start \
-                         THEN rate_limits.count + 1 ELSE 1 END, \
-            window_start = excluded.window_start \
+            count = CASE WHEN rate_limits.window_start < excluded.window_start \
+                         THEN 1 ELSE rate_limits.count + 1 END, \
+            window_start = CASE WHEN rate_limits.window_start < excluded.window_start \
+                                THEN excluded.window_start ELSE rate_limits.window_start END \
             RETURNING count";
         let count: i64 = crate::on_writer!(self, |pool| sqlx::query_scalar(SQL)
             .bind(key)

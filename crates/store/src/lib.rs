@@ -93,6 +93,18 @@ pub enum ConnectError {
     Migrate(String),
 }
 
+/// The database's schema against this binary's migrations ([`SqlStore::schema_status`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SchemaStatus {
+    /// How many migrations the database has applied.
+    pub applied: usize,
+    /// Versions this binary would apply.
+    pub pending: Vec<i64>,
+    /// Versions the database has that this binary does not know (a newer binary migrated it):
+    /// this binary refuses to start on it.
+    pub unknown: Vec<i64>,
+}
+
 /// Which database a URL names.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Dialect {
@@ -203,6 +215,68 @@ impl SqlStore {
             Backend::Postgres(pool) => POSTGRES_MIGRATIONS.run(pool).await,
         };
         result.map_err(|e| ConnectError::Migrate(e.to_string()))
+    }
+
+    /// How the database's schema stands against this binary's migrations, without changing
+    /// anything (`check-config` must not migrate a production database it only inspects).
+    ///
+    /// # Errors
+    /// [`ConnectError::Unreachable`] when the database cannot be read.
+    pub async fn schema_status(&self) -> Result<SchemaStatus, ConnectError> {
+        let unreachable = |e: sqlx::Error| ConnectError::Unreachable {
+            url: String::new(),
+            reason: e.to_string(),
+        };
+        let (migrator, applied): (&Migrator, Vec<i64>) = match &self.backend {
+            Backend::Sqlite { read, .. } => {
+                let exists: i64 = sqlx::query_scalar(
+                    "SELECT count(*) FROM sqlite_master \
+                     WHERE type = 'table' AND name = '_sqlx_migrations'",
+                )
+                .fetch_one(read)
+                .await
+                .map_err(unreachable)?;
+                let applied = if exists == 0 {
+                    Vec::new()
+                } else {
+                    sqlx::query_scalar("SELECT version FROM _sqlx_migrations WHERE success")
+                        .fetch_all(read)
+                        .await
+                        .map_err(unreachable)?
+                };
+                (&SQLITE_MIGRATIONS, applied)
+            }
+            Backend::Postgres(pool) => {
+                let exists: bool =
+                    sqlx::query_scalar("SELECT to_regclass('_sqlx_migrations') IS NOT NULL")
+                        .fetch_one(pool)
+                        .await
+                        .map_err(unreachable)?;
+                let applied = if exists {
+                    sqlx::query_scalar("SELECT version FROM _sqlx_migrations WHERE success")
+                        .fetch_all(pool)
+                        .await
+                        .map_err(unreachable)?
+                } else {
+                    Vec::new()
+                };
+                (&POSTGRES_MIGRATIONS, applied)
+            }
+        };
+        let known: Vec<i64> = migrator.iter().map(|m| m.version).collect();
+        Ok(SchemaStatus {
+            pending: known
+                .iter()
+                .copied()
+                .filter(|v| !applied.contains(v))
+                .collect(),
+            unknown: applied
+                .iter()
+                .copied()
+                .filter(|v| !known.contains(v))
+                .collect(),
+            applied: applied.len(),
+        })
     }
 
     /// Which database this store uses.

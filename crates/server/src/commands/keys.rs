@@ -59,9 +59,11 @@ pub async fn rotate(
     } else {
         for key in &made {
             println!(
-                "new {} key {}: published now, signs from {}",
+                "new {} key {}: published by each node at its next key refresh (within {}), \
+                 signs from {}",
                 key.alg,
                 key.kid,
+                duration::format(config.key_refresh_interval),
                 key.activates_at.to_rfc3339()
             );
         }

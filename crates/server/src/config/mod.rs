@@ -174,6 +174,25 @@ fn parse_duration(
     }
 }
 
+/// [`parse_duration`] for a period or timeout that cannot be zero (a zero timeout would refuse
+/// every request; a zero period would spin).
+fn parse_period(
+    value: Option<(String, Origin)>,
+    what: &str,
+    default: Duration,
+) -> Result<Duration, ConfigError> {
+    let origin = value.as_ref().map(|(_, origin)| origin.clone());
+    let period = parse_duration(value, what, default)?;
+    match origin {
+        Some(origin) if period.is_zero() => Err(invalid(
+            &origin,
+            what,
+            "must be longer than zero".to_owned(),
+        )),
+        _ => Ok(period),
+    }
+}
+
 /// The profiles from `--compat`/`PORTCULLIS_COMPAT` (comma-separated) or the file's `compat`
 /// list; all of them in the sandbox unless set. Partner links come from the file's `[partners]`
 /// table; the sandbox adds `demo` for its demo app.
@@ -506,7 +525,7 @@ impl Config {
                 "key_activation_delay",
                 Duration::from_secs(600),
             )?,
-            key_refresh_interval: parse_duration(
+            key_refresh_interval: parse_period(
                 pick!(
                     l,
                     server,
@@ -516,7 +535,7 @@ impl Config {
                 "key_refresh_interval",
                 Duration::from_secs(30),
             )?,
-            request_timeout: parse_duration(
+            request_timeout: parse_period(
                 pick!(l, server, request_timeout, "PORTCULLIS_REQUEST_TIMEOUT"),
                 "request_timeout",
                 Duration::from_secs(30),

@@ -338,3 +338,55 @@ async fn landing_register_does_not_stop_a_silent_request() {
     let url = location(&app.base, &response);
     assert!(param(&url, "code").is_some(), "{url}");
 }
+
+/// RFC 8252 §8.6: any app on the device can listen on loopback, so a request to a loopback
+/// redirect URI may come from an impostor; a public client's earlier consent is applied
+/// without a page only at an `https` redirect URI, which only its owner receives.
+async fn a_public_clients_consent_is_reused_only_at_an_https_redirect_uri(app: TestApp) {
+    const LOOPBACK: &str = "http://127.0.0.1/cb";
+    let (client, _) = app
+        .client(portcullis_core::admin::clients::NewClient {
+            redirect_uris: vec![REDIRECT_URI.to_owned(), LOOPBACK.to_owned()],
+            ..portcullis_testkit::flow::public("Native app")
+        })
+        .await;
+    app.user(EMAIL).await;
+    let browser = consented_browser(&app, client.id.as_str(), "openid").await;
+
+    let pkce = Pkce::new();
+    let https = request(client.id.as_str(), &pkce, "openid");
+    let response = app.authorize(&browser, &https).await;
+    let url = location(&app.base, &response);
+    assert!(url.as_str().starts_with(REDIRECT_URI), "{url}");
+    assert!(param(&url, "code").is_some(), "{url}");
+
+    for uri in [LOOPBACK, "http://127.0.0.1:51234/cb"] {
+        let mut params = request(client.id.as_str(), &pkce, "openid");
+        params.retain(|(name, _)| *name != "redirect_uri");
+        params.push(("redirect_uri", uri));
+        let response = app.authorize(&browser, &params).await;
+        assert_eq!(redirect_path(&app, &response), "/consent", "{uri}");
+        params.push(("prompt", "none"));
+        let response = app.authorize(&browser, &params).await;
+        assert_eq!(response.status(), 303);
+        let url = location(&app.base, &response);
+        assert!(url.as_str().starts_with(uri), "{url}");
+        assert_eq!(
+            param(&url, "error").as_deref(),
+            Some("consent_required"),
+            "{url}"
+        );
+    }
+}
+
+#[tokio::test]
+async fn a_public_clients_consent_is_reused_only_at_an_https_redirect_uri_on_sqlite() {
+    a_public_clients_consent_is_reused_only_at_an_https_redirect_uri(spawn_app().await).await;
+}
+
+#[tokio::test]
+async fn a_public_clients_consent_is_reused_only_at_an_https_redirect_uri_on_postgres() {
+    if let Some(app) = postgres_app().await {
+        a_public_clients_consent_is_reused_only_at_an_https_redirect_uri(app).await;
+    }
+}

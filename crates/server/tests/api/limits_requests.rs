@@ -1,6 +1,7 @@
 //! Request limits: body size per route (413), URL length (414), header section (431), the
 //! request timeout on a slow upload (503), load shedding past the concurrency limit (503 at
-//! once) and an exhausted database pool (503, never 500). Every 503 carries `Retry-After`.
+//! once), connections that never send a request head (closed at the request timeout) and an
+//! exhausted database pool (503, never 500). Every 503 carries `Retry-After`.
 
 use std::time::{Duration, Instant};
 
@@ -202,6 +203,51 @@ async fn a_slow_upload_is_cut_off_at_the_request_timeout_with_503() {
         elapsed >= Duration::from_millis(900) && elapsed < Duration::from_secs(5),
         "{elapsed:?}"
     );
+}
+
+/// Reads until the server closes the connection; how long that took.
+async fn closed_after(stream: &mut TcpStream) -> Duration {
+    let started = Instant::now();
+    let mut sink = Vec::new();
+    let read = tokio::time::timeout(Duration::from_secs(10), stream.read_to_end(&mut sink)).await;
+    assert!(
+        read.is_ok(),
+        "the server kept the connection open: {sink:?}"
+    );
+    started.elapsed()
+}
+
+#[tokio::test]
+async fn connections_that_send_no_request_head_are_closed_at_the_request_timeout() {
+    let app = spawn_app_with(AppOptions {
+        configure: |c| c.request_timeout = Duration::from_secs(1),
+        ..AppOptions::default()
+    })
+    .await
+    .unwrap();
+    // Silent from the start.
+    let mut silent = TcpStream::connect(app.address).await.unwrap();
+    // A head that never ends (slowloris).
+    let mut slow = TcpStream::connect(app.address).await.unwrap();
+    slow.write_all(b"GET /healthz HTTP/1.1\r\nHost: x\r\nX-Slow: ")
+        .await
+        .unwrap();
+    // Idle after one answered request on a keep-alive connection.
+    let mut idle = TcpStream::connect(app.address).await.unwrap();
+    idle.write_all(b"GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n")
+        .await
+        .unwrap();
+    let mut first = [0_u8; 12];
+    idle.read_exact(&mut first).await.unwrap();
+    assert_eq!(&first, b"HTTP/1.1 200");
+    for (name, stream) in [
+        ("silent", &mut silent),
+        ("slow", &mut slow),
+        ("idle", &mut idle),
+    ] {
+        let waited = closed_after(stream).await;
+        assert!(waited < Duration::from_secs(5), "{name}: {waited:?}");
+    }
 }
 
 #[tokio::test]

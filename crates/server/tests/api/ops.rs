@@ -114,6 +114,20 @@ async fn metrics_count_requests_by_route_template_and_status() {
         app.http.get(app.url("/healthz")).send().await.unwrap();
     }
     app.http.get(app.url("/no/such/path")).send().await.unwrap();
+    // Refused by the middleware before routing: still counted, as no route.
+    app.http
+        .post(app.url("/oauth/token"))
+        .body(vec![b'a'; 100_000])
+        .send()
+        .await
+        .unwrap();
+    // A made-up method does not become a label of its own.
+    let brew = reqwest::Method::from_bytes(b"BREW").unwrap();
+    app.http
+        .request(brew, app.url("/healthz"))
+        .send()
+        .await
+        .unwrap();
     let text = app
         .http
         .get(app.url("/metrics"))
@@ -131,6 +145,12 @@ async fn metrics_count_requests_by_route_template_and_status() {
         text.contains("route=\"unmatched\",status=\"404\"} 1"),
         "{text}"
     );
+    assert!(
+        text.contains("method=\"POST\",route=\"unmatched\",status=\"413\"} 1"),
+        "{text}"
+    );
+    assert!(text.contains("method=\"OTHER\""), "{text}");
+    assert!(!text.contains("BREW"), "{text}");
     assert!(
         !text.contains("/no/such/path"),
         "raw paths must not become labels"

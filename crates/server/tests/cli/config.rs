@@ -132,6 +132,51 @@ fn check_config_accepts_a_good_configuration() {
     assert!(status.success(), "{stderr}");
     assert!(stdout.contains("configuration OK"), "{stdout}");
     assert!(stdout.contains("127.0.0.1:9999"), "{stdout}");
+    // It inspects; it does not migrate (an operator runs it before an upgrade).
+    assert!(
+        stdout.contains("0 migrations applied") && stdout.contains("pending"),
+        "{stdout}"
+    );
+    let (status, stdout, stderr) = run(
+        &binary(),
+        dir.path(),
+        &["check-config", "--config", "c.toml"],
+        &[],
+    )
+    .unwrap();
+    assert!(status.success(), "{stderr}");
+    assert!(stdout.contains("0 migrations applied"), "{stdout}");
+    let (status, _, stderr) = run(
+        &binary(),
+        dir.path(),
+        &["migrate", "--config", "c.toml"],
+        &[],
+    )
+    .unwrap();
+    assert!(status.success(), "{stderr}");
+    let (status, stdout, stderr) = run(
+        &binary(),
+        dir.path(),
+        &["check-config", "--config", "c.toml"],
+        &[],
+    )
+    .unwrap();
+    assert!(status.success(), "{stderr}");
+    assert!(stdout.contains("up to date"), "{stdout}");
+}
+
+#[test]
+fn zero_timeouts_and_periods_are_refused() {
+    for (key, value) in [("request_timeout", "0s"), ("key_refresh_interval", "0s")] {
+        let line = fails_with_one_line(
+            &["check-config", "--config", "c.toml"],
+            &[("c.toml", &format!("{key} = \"{value}\"\n"))],
+        );
+        assert!(
+            line.contains(key) && line.contains("longer than zero"),
+            "{line}"
+        );
+    }
 }
 
 #[test]

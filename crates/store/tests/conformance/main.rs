@@ -101,6 +101,7 @@ conformance! {
     revocation::access_token_revoked_twice_is_fine,
     rate_limits::hits_count_up_within_a_window,
     rate_limits::new_window_restarts_the_count,
+    rate_limits::a_late_clock_counts_in_the_newer_window,
     rate_limits::reset_forgets_the_key,
     rate_limits::concurrent_hits_each_count_once,
     rate_limit_deltas::deltas_add_up_and_report_totals_in_order,

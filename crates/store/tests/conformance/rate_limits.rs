@@ -24,6 +24,15 @@ pub async fn new_window_restarts_the_count(store: &SqlStore) {
     assert_eq!(store.hit("login:alice", UnixTime(6_060)).await.unwrap(), 2);
 }
 
+pub async fn a_late_clock_counts_in_the_newer_window(store: &SqlStore) {
+    for _ in 0..3 {
+        store.hit("login:alice", UnixTime(6_060)).await.unwrap();
+    }
+    // A node whose clock is a window behind: its hit counts, and does not reset the count.
+    assert_eq!(store.hit("login:alice", UnixTime(6_000)).await.unwrap(), 4);
+    assert_eq!(store.hit("login:alice", UnixTime(6_060)).await.unwrap(), 5);
+}
+
 pub async fn reset_forgets_the_key(store: &SqlStore) {
     let window = UnixTime(6_000);
     for _ in 0..3 {

@@ -7,7 +7,7 @@ use portcullis_proto::{ErrorCode, ProfileId, ScopeSet, UserId};
 
 use super::{AuthorizeError, PageError, Prompt, finish_with_error, issue_code_for};
 use crate::banking::onboarding;
-use crate::client::Client;
+use crate::client::{Client, ClientKind};
 use crate::client_cache::ClientLookup;
 use crate::oauth::Context;
 use crate::store::{AuthRequestRecord, ConsentRecord, StoreError};
@@ -238,7 +238,11 @@ pub async fn next_step(
         }
         return Ok(Step::Onboarding(step));
     }
-    let consent = ctx.store.consent(&session.user.id, &client.id).await?;
+    let consent = if identity_assured(client, &request.redirect_uri) {
+        ctx.store.consent(&session.user.id, &client.id).await?
+    } else {
+        None
+    };
     let profile = match consent {
         Some(consent) if request.scope.is_subset(&consent.scope) && !prompt.consent => {
             consented_profile(ctx, &consent, &request.scope).await?
@@ -260,6 +264,22 @@ pub async fn next_step(
     };
     let url = issue_code_for(ctx, request, session, request.scope.clone(), profile).await?;
     Ok(Step::Redirect(url))
+}
+
+/// Whether the request can only have come from the client it names, so that a consent given
+/// earlier may be applied without asking again. A confidential client proves itself when it
+/// redeems the code; a public one is proven only by an `https` redirect URI, which only its
+/// owner's site receives. Any app can register a custom scheme or listen on loopback, and so
+/// impersonate a native app that uses one: those requests ask every time (RFC 8252 §8.6).
+fn identity_assured(client: &Client, redirect_uri: &str) -> bool {
+    match client.kind {
+        ClientKind::Confidential => true,
+        ClientKind::Public => url::Url::parse(redirect_uri).is_ok_and(|uri| {
+            uri.scheme() == "https"
+                && !matches!(uri.host(), Some(url::Host::Ipv4(_) | url::Host::Ipv6(_)))
+                && uri.host_str() != Some("localhost")
+        }),
+    }
 }
 
 /// A pending request by id, unexpired, with its client.
