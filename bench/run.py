@@ -34,6 +34,8 @@ BASELINE = TARGET / "portcullis-bench-baseline"
 PEER = ROOT / "bench" / "peer"
 TICKS = os.sysconf("SC_CLK_TCK")
 PASSWORD = "bench password 1234"
+# Warnings only (a log line per request would be measured too), but the "ready on" line.
+QUIET = "warn,portcullis::app=info"
 
 
 def log(message):
@@ -46,6 +48,9 @@ def build():
         ["cargo", "build", "--release", "--locked", "-p", "portcullis", "-p", "portcullis-loadgen",
          "-p", "portcullis-bench-baseline"],
         cwd=ROOT, check=True)
+
+
+def install_peer():
     if not (PEER / "node_modules" / "oidc-provider").exists():
         log("installing node-oidc-provider (npm ci) ...")
         subprocess.run(["npm", "install", "--no-audit", "--no-fund", "--silent"], cwd=PEER, check=True)
@@ -67,7 +72,7 @@ def rss_kib(pid, field="VmRSS"):
 class Server:
     """A server process whose ready line names its address."""
 
-    def __init__(self, name, argv, cwd, env=None, ready=r"ready on (\S+)"):
+    def __init__(self, name, argv, cwd, env=None, ready=r"ready on ([0-9a-f.:\[\]]+)"):
         self.name = name
         self.log = open(Path(cwd) / f"{name}.log", "w+")
         started = time.monotonic()
@@ -143,19 +148,37 @@ def measure(server, scenario, connections, args, **options):
     return row
 
 
-def portcullis(data, name, alg, database_url=None, kek=None):
-    env = {"PORTCULLIS_LOG_LEVEL": "warn", "PORTCULLIS_ACCESS_TOKEN_ALG": alg,
+def portcullis_env(alg):
+    return {"PORTCULLIS_LOG_LEVEL": QUIET, "PORTCULLIS_ACCESS_TOKEN_ALG": alg,
            # The code flow logs the same user in from 127.0.0.1 thousands of times.
            "PORTCULLIS_LOGIN_ATTEMPTS_PER_IP": "100000000",
            "PORTCULLIS_LOGIN_ATTEMPTS_PER_ACCOUNT": "100000000",
            # One client from one address at tens of thousands of grants a second.
            "PORTCULLIS_TOKEN_REQUESTS_PER_CLIENT": "1000000000",
            "PORTCULLIS_TOKEN_REQUESTS_PER_IP": "1000000000"}
+
+
+def verifier_bench():
+    """The SDK verifier's criterion micro-bench; one note per benchmark."""
+    out = subprocess.run(["cargo", "bench", "--locked", "-p", "portcullis-client", "--bench", "verifier", "--",
+                          "--output-format", "bencher"], cwd=ROOT, capture_output=True, text=True, check=True)
+    notes = []
+    for line in out.stdout.splitlines():
+        match = re.match(r"test (.+) \.\.\. bench:\s+([\d,]+) ns/iter \(\+/- ([\d,]+)\)", line)
+        if match:
+            ns = int(match.group(2).replace(",", ""))
+            notes.append(f"SDK verifier, {match.group(1)}: {ns / 1000:.1f} µs per token "
+                         f"(± {int(match.group(3).replace(',', '')) / 1000:.1f}), {1e9 / ns:,.0f} tokens/s on one core")
+    return notes
+
+
+def portcullis(data, name, alg, database_url=None, kek=None):
+    env = portcullis_env(alg)
     if database_url:
         env.update({"PORTCULLIS_DATABASE_URL": database_url, "PORTCULLIS_KEY_ENCRYPTION_KEY": kek})
     created = json.loads(cli(data, "client", "create", "--name", "Bench", "--redirect-uri", "http://127.0.0.1/cb",
                              "--grant-type", "authorization_code", "--grant-type", "refresh_token",
-                             "--grant-type", "client_credentials", "--scope", "openid wallet:read",
+                             "--grant-type", "client_credentials", "--scope", "openid",
                              "--json", extra_env=env))
     cli(data, "user", "create", "--email", f"bench-{alg.lower()}@example.com", "--name", "Bench",
         stdin=PASSWORD + "\n", extra_env=env)
@@ -179,14 +202,15 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--duration", type=int, default=15, help="measured seconds per scenario")
     parser.add_argument("--warmup", type=int, default=3, help="warm-up seconds per scenario")
-    parser.add_argument("--only", default="", help="comma list of groups: cc,refresh,flow,introspect,startup")
+    parser.add_argument("--only", default="", help="comma list of groups: cc,refresh,flow,introspect,resource,verifier,startup")
     parser.add_argument("--database-url", default="", help="also run on this PostgreSQL database (dropped and recreated schema-wise)")
     parser.add_argument("--soak", type=int, default=0, help="seconds of constant load to watch RSS over")
     parser.add_argument("--no-build", action="store_true")
     args = parser.parse_args()
-    groups = set(filter(None, args.only.split(","))) or {"cc", "refresh", "flow", "introspect", "startup"}
+    groups = set(filter(None, args.only.split(","))) or {"cc", "refresh", "flow", "introspect", "resource", "verifier", "startup"}
     if not args.no_build:
         build()
+    install_peer()
     rows, notes = [], []
     work = Path(tempfile.mkdtemp(prefix="portcullis-bench-"))
     log(f"working directory {work}")
@@ -219,7 +243,7 @@ def main():
             notes.append(f"{server.name}: start-up to ready {server.startup * 1000:.0f} ms (first start, fresh database); idle RSS {idle / 1024:.1f} MiB")
             client_id, client_secret = server.client
             options = dict(client_id=client_id, client_secret=client_secret, email=server.email,
-                           password=PASSWORD, scope="openid wallet:read")
+                           password=PASSWORD, scope="openid")
             if "cc" in groups:
                 rows.append(measure(server, "client-credentials", 64, args, **{**options, "scope": ""}))
             if alg == "ES256":
@@ -242,7 +266,7 @@ def main():
                                  + " ".join(f"{s / 1024:.1f}" for s in samples))
             server.stop()
             if alg == "ES256" and "startup" in groups:
-                env = {"PORTCULLIS_LOG_LEVEL": "warn"}
+                env = {"PORTCULLIS_LOG_LEVEL": QUIET}
                 times = []
                 for _ in range(7):
                     s = Server("startup", [str(PORTCULLIS), "serve", "--listen", "127.0.0.1:0", "--log-format", "json"], data, env)
@@ -250,6 +274,24 @@ def main():
                     s.stop()
                 notes.append(f"start-up to ready on an existing SQLite database: median {statistics.median(times) * 1000:.0f} ms "
                              f"(min {min(times) * 1000:.0f}, max {max(times) * 1000:.0f}, 7 runs; spawn until the 'ready' log line, which is logged after the listener is bound and keys are loaded)")
+        if "resource" in groups:
+            # The sandbox's demo user has a verified profile and a wallet, as GET
+            # /api/v1/wallet/me needs; its credentials are printed once, at first start.
+            data = work / "sandbox"
+            data.mkdir()
+            server = Server("portcullis SQLite sandbox", [str(PORTCULLIS), "serve", "--sandbox", "--listen", "127.0.0.1:0",
+                                                          "--log-format", "json"], data, portcullis_env("ES256"))
+            servers.append(server)
+            server.log.seek(0)
+            text = server.log.read()
+            password = re.search(r"Demo user\s+\S+\s+password (\S+)", text).group(1)
+            client_id, client_secret = re.search(r"client_id (\S+)\s+client_secret (\S+)", text).groups()
+            rows.append(measure(server, "resource", 64, args, client_id=client_id, client_secret=client_secret,
+                                email="demo@example.com", password=password, scope="openid wallet:read",
+                                redirect_uri="http://127.0.0.1/callback"))
+            server.stop()
+        if "verifier" in groups:
+            notes.extend(verifier_bench())
         if args.database_url:
             kek = subprocess.run([str(PORTCULLIS), "keys", "generate-kek"], capture_output=True, text=True, check=True).stdout.strip()
             data = work / "postgres"
@@ -258,7 +300,7 @@ def main():
             servers.append(server)
             client_id, client_secret = server.client
             options = dict(client_id=client_id, client_secret=client_secret, email=server.email,
-                           password=PASSWORD, scope="openid wallet:read")
+                           password=PASSWORD, scope="openid")
             rows.append(measure(server, "client-credentials", 64, args, **{**options, "scope": ""}))
             rows.append(measure(server, "refresh", 32, args, **options))
             rows.append(measure(server, "code-flow", 16, args, **options))

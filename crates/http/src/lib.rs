@@ -16,6 +16,7 @@ pub mod oauth;
 pub mod openapi;
 mod ops;
 pub mod pages;
+pub mod password;
 pub mod state;
 
 use axum::Router;

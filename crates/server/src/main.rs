@@ -8,6 +8,13 @@ use portcullis::commands;
 use portcullis::config::{CommonArgs, Config};
 use portcullis::{Application, Runtime, telemetry};
 
+/// mimalloc rather than the C library's allocator: each password hash allocates and frees
+/// 19 MiB, and glibc, raising its mmap threshold after the first such free, kept those blocks
+/// in its per-thread heaps (hundreds of MiB of RSS after a burst of logins, measured with
+/// bench/run). mimalloc hands large blocks back to the system. docs/performance.md.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let runtime = match tokio::runtime::Builder::new_multi_thread()

@@ -60,7 +60,7 @@ pub async fn create(
 ) -> Result<Response, ApiError> {
     let request: CreateUser = json(&body)?;
     let random = std::sync::Arc::clone(&state.services.random);
-    let prepared = tokio::task::spawn_blocking(move || {
+    let prepared = crate::password::off_runtime(move || {
         users::prepare(
             random.as_ref(),
             &request.email,

@@ -144,7 +144,7 @@ pub async fn submit(
         .and_then(|u| u.password_hash.clone())
         .unwrap_or_else(|| DUMMY_PASSWORD_HASH.to_owned());
     let password = form.password;
-    let matches = tokio::task::spawn_blocking(move || verify_password(&hash, &password))
+    let matches = crate::password::off_runtime(move || verify_password(&hash, &password))
         .await
         .unwrap_or(false);
     let request = form.request.as_deref().filter(|r| !r.is_empty());

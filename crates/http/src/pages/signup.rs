@@ -117,7 +117,7 @@ pub async fn submit(
     let request = form.request.as_deref().filter(|r| !r.is_empty());
     let random = std::sync::Arc::clone(&services.random);
     let (email, name, password) = (form.email.clone(), form.name.clone(), form.password);
-    let prepared = tokio::task::spawn_blocking(move || {
+    let prepared = crate::password::off_runtime(move || {
         users::prepare(random.as_ref(), &email, &name, &password)
     })
     .await
