@@ -203,7 +203,7 @@ def main():
     parser.add_argument("--duration", type=int, default=15, help="measured seconds per scenario")
     parser.add_argument("--warmup", type=int, default=3, help="warm-up seconds per scenario")
     parser.add_argument("--only", default="", help="comma list of groups: cc,refresh,flow,introspect,resource,verifier,startup")
-    parser.add_argument("--database-url", default="", help="also run on this PostgreSQL database (dropped and recreated schema-wise)")
+    parser.add_argument("--database-url", default="", help="also run on this PostgreSQL database; its public schema is DROPPED and recreated first (psql)")
     parser.add_argument("--soak", type=int, default=0, help="seconds of constant load to watch RSS over")
     parser.add_argument("--no-build", action="store_true")
     args = parser.parse_args()
@@ -293,6 +293,9 @@ def main():
         if "verifier" in groups:
             notes.extend(verifier_bench())
         if args.database_url:
+            # Each run has a fresh key-encryption key, which could not open an earlier run's keys.
+            subprocess.run(["psql", args.database_url, "-q", "-c", "DROP SCHEMA public CASCADE; CREATE SCHEMA public"],
+                           check=True)
             kek = subprocess.run([str(PORTCULLIS), "keys", "generate-kek"], capture_output=True, text=True, check=True).stdout.strip()
             data = work / "postgres"
             data.mkdir()
