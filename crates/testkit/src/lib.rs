@@ -122,6 +122,21 @@ pub async fn spawn_app() -> TestApp {
         .expect("SQLite needs no configuration")
 }
 
+/// Starts the server on a fresh SQLite database with `configure` applied to the default
+/// test configuration.
+///
+/// # Panics
+/// When the server cannot start.
+#[allow(clippy::expect_used)] // Test set-up: failing loudly is the point.
+pub async fn spawn_app_configured(configure: fn(&mut Config)) -> TestApp {
+    spawn_app_with(AppOptions {
+        configure,
+        ..AppOptions::default()
+    })
+    .await
+    .expect("SQLite needs no configuration")
+}
+
 /// Starts the server with `options`. `None` (announced on stderr) when PostgreSQL was asked
 /// for and `PORTCULLIS_TEST_DATABASE_URL` is not set.
 ///

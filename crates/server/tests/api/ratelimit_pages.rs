@@ -6,18 +6,9 @@ use portcullis_core::audit::{AuditFilter, AuditKind};
 use portcullis_core::throttle::Limit;
 use portcullis_http::client_ip::{ForwardedHeader, TrustedProxies};
 use portcullis_testkit::flow::{PASSWORD, browser, confidential, expect_error_page, hidden};
-use portcullis_testkit::{AppOptions, TestApp, spawn_app_with};
+use portcullis_testkit::{TestApp, spawn_app_configured};
 
 use crate::oauth_kit::Answer;
-
-async fn app_with(configure: fn(&mut portcullis::Config)) -> TestApp {
-    spawn_app_with(AppOptions {
-        configure,
-        ..AppOptions::default()
-    })
-    .await
-    .unwrap()
-}
 
 fn behind_loopback_proxy(c: &mut portcullis::Config) {
     c.limits.trusted_proxies = TrustedProxies {
@@ -44,7 +35,7 @@ async fn login_from(app: &TestApp, forwarded: Option<&str>, email: &str) -> reqw
 
 #[tokio::test]
 async fn login_limits_follow_the_configuration() {
-    let app = app_with(|c| {
+    let app = spawn_app_configured(|c| {
         c.limits.rate_limits.login_per_account = Limit { max: 2, window: 60 };
     })
     .await;
@@ -72,7 +63,7 @@ async fn login_limits_follow_the_configuration() {
 
 #[tokio::test]
 async fn signup_limits_follow_the_configuration() {
-    let app = app_with(|c| {
+    let app = spawn_app_configured(|c| {
         c.limits.rate_limits.signup_per_ip = Limit {
             max: 1,
             window: 600,
@@ -104,7 +95,7 @@ async fn signup_limits_follow_the_configuration() {
 
 #[tokio::test]
 async fn login_limits_count_the_address_a_trusted_proxy_forwards() {
-    let app = app_with(|c| {
+    let app = spawn_app_configured(|c| {
         behind_loopback_proxy(c);
         c.limits.rate_limits.login_per_ip = Limit {
             max: 2,
@@ -155,7 +146,7 @@ async fn failed_client_auth(app: &TestApp, forwarded: &str) -> Answer {
 
 #[tokio::test]
 async fn token_limits_count_the_address_a_trusted_proxy_forwards() {
-    let app = app_with(|c| {
+    let app = spawn_app_configured(|c| {
         behind_loopback_proxy(c);
         c.limits.rate_limits.client_auth_failures_per_ip = Limit {
             max: 2,
@@ -209,7 +200,7 @@ async fn token_limits_count_the_address_a_trusted_proxy_forwards() {
 #[tokio::test]
 async fn forwarding_headers_from_an_untrusted_peer_are_ignored() {
     // No trusted proxies: whatever the header says, the peer (127.0.0.1) is counted.
-    let app = app_with(|c| {
+    let app = spawn_app_configured(|c| {
         c.limits.rate_limits.client_auth_failures_per_ip = Limit {
             max: 2,
             window: 300,
@@ -235,7 +226,7 @@ async fn forwarding_headers_from_an_untrusted_peer_are_ignored() {
 
     // A proxy configured, but the header it is told to read is Forwarded: X-Forwarded-For is
     // then ignored too, since that proxy would pass a client's own copy through.
-    let forwarded_only = app_with(|c| {
+    let forwarded_only = spawn_app_configured(|c| {
         c.limits.trusted_proxies = TrustedProxies {
             networks: vec!["127.0.0.1".parse().unwrap()],
             header: ForwardedHeader::Forwarded,

@@ -13,19 +13,10 @@ use portcullis_core::random::OsRandom;
 use portcullis_core::throttle::Limit;
 use portcullis_proto::Secret;
 use portcullis_testkit::flow::confidential;
-use portcullis_testkit::{AppOptions, Backend, TestApp, spawn_app_with};
+use portcullis_testkit::{AppOptions, Backend, TestApp, spawn_app_configured, spawn_app_with};
 use tokio::sync::oneshot;
 
 use crate::oauth_kit::{Answer, client_credentials, introspect, post_form};
-
-async fn app_with(configure: fn(&mut portcullis::Config)) -> TestApp {
-    spawn_app_with(AppOptions {
-        configure,
-        ..AppOptions::default()
-    })
-    .await
-    .unwrap()
-}
 
 #[track_caller]
 fn assert_throttled(answer: &Answer, window: i64) {
@@ -36,7 +27,7 @@ fn assert_throttled(answer: &Answer, window: i64) {
 
 #[tokio::test]
 async fn a_client_past_its_limit_gets_429_until_the_window_ends() {
-    let app = app_with(|c| {
+    let app = spawn_app_configured(|c| {
         c.limits.rate_limits.token_per_client = Limit { max: 3, window: 60 };
     })
     .await;
@@ -85,7 +76,7 @@ async fn a_client_past_its_limit_gets_429_until_the_window_ends() {
 
 #[tokio::test]
 async fn one_address_past_its_limit_gets_429_whatever_the_client() {
-    let app = app_with(|c| {
+    let app = spawn_app_configured(|c| {
         c.limits.rate_limits.token_per_ip = Limit { max: 4, window: 60 };
     })
     .await;
@@ -119,7 +110,7 @@ async fn wrong_secret(app: &TestApp, client: &Client) -> Answer {
 
 #[tokio::test]
 async fn failed_client_authentications_get_a_tighter_limit_per_address() {
-    let app = app_with(|c| {
+    let app = spawn_app_configured(|c| {
         c.limits.rate_limits.client_auth_failures_per_ip = Limit {
             max: 3,
             window: 300,
@@ -161,7 +152,7 @@ async fn failed_client_authentications_get_a_tighter_limit_per_address() {
 
 #[tokio::test]
 async fn introspection_failures_count_too() {
-    let app = app_with(|c| {
+    let app = spawn_app_configured(|c| {
         c.limits.rate_limits.client_auth_failures_per_ip = Limit {
             max: 2,
             window: 300,
