@@ -15,6 +15,7 @@ pub mod oauth;
 pub mod pkce;
 pub mod random;
 pub mod scopes;
+pub mod seal;
 pub mod session;
 pub mod store;
 pub mod throttle;

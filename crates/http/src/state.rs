@@ -8,6 +8,7 @@ use arc_swap::ArcSwap;
 use portcullis_core::client_cache::ClientCache;
 use portcullis_core::keys::{KeyEncryptionKey, KeyRing};
 use portcullis_core::oauth::{Context, Services};
+use portcullis_core::seal::Sealer;
 use portcullis_core::throttle::SharedCounters;
 
 use crate::metrics::Metrics;
@@ -55,6 +56,9 @@ pub struct Inner {
     /// The token endpoint's rate-limit counters, shared with other nodes by a background
     /// sync (`SharedCounters::sync`).
     pub counters: Arc<SharedCounters>,
+    /// Signs and seals what the browser holds for the server (pre-login state, device
+    /// cookies); derived from the key-encryption key, so every node opens what another made.
+    pub sealer: Arc<Sealer>,
 }
 
 impl AppState {
@@ -65,11 +69,14 @@ impl AppState {
         clients: Arc<ClientCache>,
         keys: Arc<ArcSwap<KeyRing>>,
         kek: Option<Arc<KeyEncryptionKey>>,
+        sealer: Sealer,
         settings: HttpSettings,
     ) -> Self {
+        let sealer = Arc::new(sealer);
         let counters = Arc::new(SharedCounters::new(Arc::clone(&services.clock)));
         Self(Arc::new(Inner {
             counters,
+            sealer,
             services,
             clients,
             keys,

@@ -159,6 +159,7 @@ impl Application {
             clients,
             Arc::clone(&ring.ring),
             Some(ring.kek()),
+            ring.kek().sealer(),
             settings,
         );
         let sandbox = if config.sandbox {

@@ -4,6 +4,7 @@ use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
 
 use crate::hash::sha256;
 use crate::random::{RandomError, SecretGenerator};
+use crate::seal::Sealer;
 
 /// Why a key-encryption key or a wrapped key was refused.
 #[derive(Debug, thiserror::Error)]
@@ -40,6 +41,8 @@ pub enum KekError {
 pub struct KeyEncryptionKey {
     key: LessSafeKey,
     fingerprint: String,
+    /// The root of the cluster's [`Sealer`], derived one way from the key.
+    seal_root: [u8; 32],
 }
 
 impl std::fmt::Debug for KeyEncryptionKey {
@@ -62,9 +65,11 @@ impl KeyEncryptionKey {
         let key = UnboundKey::new(&AES_256_GCM, bytes).map_err(|_| KekError::BadLength(32))?;
         let digest = sha256(&[b"portcullis-kek:".as_slice(), bytes].concat());
         let fingerprint = URL_SAFE_NO_PAD.encode(&digest[..9]);
+        let seal_root = sha256(&[b"portcullis-seal-root:".as_slice(), bytes].concat());
         Ok(Self {
             key: LessSafeKey::new(key),
             fingerprint,
+            seal_root,
         })
     }
 
@@ -96,6 +101,13 @@ impl KeyEncryptionKey {
     #[must_use]
     pub fn fingerprint(&self) -> &str {
         &self.fingerprint
+    }
+
+    /// The cluster's sealer for browser-held state (every node with this key opens what any
+    /// other sealed).
+    #[must_use]
+    pub fn sealer(&self) -> Sealer {
+        Sealer::from_root(&self.seal_root)
     }
 
     /// Encrypts `plaintext`, binding it to `kid` as associated data. Output: nonce ‖ ciphertext ‖ tag.
