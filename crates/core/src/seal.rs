@@ -154,9 +154,15 @@ mod tests {
         let signed = s.sign("device", "user-1");
         assert_eq!(s.verify("device", &signed), Some("user-1"));
         assert_eq!(s.verify("other", &signed), None);
-        assert_eq!(s.verify("device", &signed.replace("user-1", "user-2")), None);
+        assert_eq!(
+            s.verify("device", &signed.replace("user-1", "user-2")),
+            None
+        );
         assert_eq!(s.verify("device", "user-1"), None);
-        assert_eq!(Sealer::from_root(&[8u8; 32]).verify("device", &signed), None);
+        assert_eq!(
+            Sealer::from_root(&[8u8; 32]).verify("device", &signed),
+            None
+        );
     }
 
     #[test]
@@ -166,11 +172,18 @@ mod tests {
         assert!(!sealed.contains("secret"));
         assert_eq!(s.open("request", &sealed).unwrap(), b"secret state");
         assert!(s.open("device", &sealed).is_none());
-        assert!(Sealer::from_root(&[8u8; 32]).open("request", &sealed).is_none());
+        assert!(
+            Sealer::from_root(&[8u8; 32])
+                .open("request", &sealed)
+                .is_none()
+        );
         let mut tampered = sealed.into_bytes();
         let last = tampered.len() - 2;
         tampered[last] = if tampered[last] == b'A' { b'B' } else { b'A' };
-        assert!(s.open("request", &String::from_utf8(tampered).unwrap()).is_none());
+        assert!(
+            s.open("request", &String::from_utf8(tampered).unwrap())
+                .is_none()
+        );
         assert!(s.open("request", "!!").is_none());
         assert!(s.open("request", "").is_none());
     }

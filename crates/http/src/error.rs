@@ -122,7 +122,7 @@ impl ApiError {
         let challenge = match code_name {
             Some(name) => format!(
                 "Bearer realm=\"{REALM}\", error=\"{name}\", error_description=\"{}\"",
-                description.replace(['"', '\\'], "'")
+                portcullis_proto::safe_description(description)
             ),
             None => format!("Bearer realm=\"{REALM}\""),
         };

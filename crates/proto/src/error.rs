@@ -36,6 +36,10 @@ pub enum ErrorCode {
     ConsentRequired,
     /// OpenID Connect Core §3.1.2.6: `prompt=none` but some interaction is needed.
     InteractionRequired,
+    /// OpenID Connect Core §3.1.2.6: the `request` parameter is not supported.
+    RequestNotSupported,
+    /// OpenID Connect Core §3.1.2.6: the `request_uri` parameter is not supported.
+    RequestUriNotSupported,
     /// RFC 6750 §3.1: the access token is invalid, expired or revoked.
     InvalidToken,
     /// RFC 6750 §3.1: the access token lacks a scope the resource needs.
@@ -66,6 +70,8 @@ impl ErrorCode {
             Self::LoginRequired => "login_required",
             Self::ConsentRequired => "consent_required",
             Self::InteractionRequired => "interaction_required",
+            Self::RequestNotSupported => "request_not_supported",
+            Self::RequestUriNotSupported => "request_uri_not_supported",
             Self::InvalidToken => "invalid_token",
             Self::InsufficientScope => "insufficient_scope",
             Self::NotFound => "not_found",
@@ -93,19 +99,70 @@ pub struct ErrorResponse {
 }
 
 impl ErrorResponse {
-    /// An error with a description.
+    /// An error with a description, made safe by [`safe_description`].
     #[must_use]
     pub fn new(error: ErrorCode, description: impl Into<String>) -> Self {
         Self {
             error,
-            error_description: Some(description.into()),
+            error_description: Some(safe_description(&description.into())),
         }
     }
+}
+
+/// The longest `error_description` sent, in characters.
+pub const MAX_DESCRIPTION_LEN: usize = 256;
+
+/// Whether `c` may appear in an `error_description` (RFC 6749 §4.1.2.1 and §5.2:
+/// `%x20-21 / %x23-5B / %x5D-7E`, printable ASCII without `"` and `\`).
+#[must_use]
+pub const fn description_char_allowed(c: char) -> bool {
+    matches!(c, '\x20'..='\x21' | '\x23'..='\x5B' | '\x5D'..='\x7E')
+}
+
+/// `text` as an `error_description` may carry it: `"` becomes `'`, `\` becomes `/`, `§`
+/// becomes `section `, any other character outside the allowed set becomes `?`, and the result
+/// is cut to [`MAX_DESCRIPTION_LEN`] characters. Every error path (token JSON, authorization
+/// redirects, `WWW-Authenticate`) sends its description through this one function, so a
+/// description is well-formed whatever a caller put in it.
+#[must_use]
+pub fn safe_description(text: &str) -> String {
+    let mut out = String::with_capacity(text.len().min(MAX_DESCRIPTION_LEN));
+    for c in text.chars() {
+        match c {
+            '"' => out.push('\''),
+            '\\' => out.push('/'),
+            '\u{a7}' => out.push_str("section "),
+            c if description_char_allowed(c) => out.push(c),
+            _ => out.push('?'),
+        }
+    }
+    if out.len() > MAX_DESCRIPTION_LEN {
+        out.truncate(MAX_DESCRIPTION_LEN - 3);
+        out.push_str("...");
+    }
+    out
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn descriptions_keep_only_the_characters_rfc_6749_allows() {
+        assert_eq!(
+            safe_description("scope \"a\\b\" per \u{a7}3.3\0\u{fffd}\u{e9}"),
+            "scope 'a/b' per section 3.3???"
+        );
+        let long = "x".repeat(1000);
+        assert_eq!(safe_description(&long).len(), MAX_DESCRIPTION_LEN);
+        assert!(safe_description(&long).ends_with("..."));
+        for c in ['\x1f', '"', '\\', '\x7f', '\u{100}'] {
+            assert!(!description_char_allowed(c), "{c:?}");
+        }
+        for c in [' ', '!', '#', '[', ']', '~', 'a'] {
+            assert!(description_char_allowed(c), "{c:?}");
+        }
+    }
 
     #[test]
     fn codes_serialise_to_rfc_strings() {
@@ -123,6 +180,8 @@ mod tests {
             ErrorCode::LoginRequired,
             ErrorCode::ConsentRequired,
             ErrorCode::InteractionRequired,
+            ErrorCode::RequestNotSupported,
+            ErrorCode::RequestUriNotSupported,
             ErrorCode::InvalidToken,
             ErrorCode::InsufficientScope,
         ] {

@@ -13,7 +13,7 @@ pub mod scope;
 pub mod secret;
 pub mod token;
 
-pub use error::{ErrorCode, ErrorResponse};
+pub use error::{ErrorCode, ErrorResponse, safe_description};
 pub use ids::{ClientId, GrantId, KeyId, ProfileId, UserId};
 pub use scope::{Scope, ScopeError, ScopeSet};
 pub use secret::Secret;

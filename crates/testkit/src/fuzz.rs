@@ -67,13 +67,56 @@ pub fn harness() -> &'static Harness {
     })
 }
 
+/// Asserts that an `error_description` holds only what RFC 6749 §5.2 allows
+/// (`%x20-21 / %x23-5B / %x5D-7E`), whatever the request sent.
+fn assert_safe_description(description: &str, place: &str) {
+    assert!(
+        description
+            .chars()
+            .all(portcullis_proto::error::description_char_allowed),
+        "error_description in {place} has characters RFC 6749 does not allow: {description:?}"
+    );
+}
+
+/// Checks every place an error description can leave: the JSON body, the `WWW-Authenticate`
+/// challenge and the `Location` of an error redirect.
+fn check_descriptions(headers: &axum::http::HeaderMap, body: &[u8]) {
+    if let Ok(json) = serde_json::from_slice::<serde_json::Value>(body)
+        && let Some(description) = json.get("error_description").and_then(|d| d.as_str())
+    {
+        assert_safe_description(description, "the JSON body");
+    }
+    for challenge in headers.get_all(header::WWW_AUTHENTICATE) {
+        let challenge = challenge.to_str().expect("challenges are ASCII");
+        if let Some((_, rest)) = challenge.split_once("error_description=\"") {
+            let description = rest.split_once('"').map_or(rest, |(d, _)| d);
+            assert_safe_description(description, "WWW-Authenticate");
+        }
+    }
+    if let Some(location) = headers.get(header::LOCATION).and_then(|l| l.to_str().ok())
+        && let Some((_, query)) = location.split_once('?')
+    {
+        for (name, value) in url::form_urlencoded::parse(query.as_bytes()) {
+            if name == "error_description" {
+                assert_safe_description(&value, "the redirect");
+            }
+        }
+    }
+}
+
 impl Harness {
     fn send(&self, request: Request<Body>) -> u16 {
         let router = self.router.clone();
-        let status = self
-            .runtime
-            .block_on(async move { router.oneshot(request).await.expect("infallible").status() });
+        let (status, headers, body) = self.runtime.block_on(async move {
+            let response = router.oneshot(request).await.expect("infallible");
+            let (parts, body) = response.into_parts();
+            let body = axum::body::to_bytes(body, 1 << 20)
+                .await
+                .unwrap_or_default();
+            (parts.status, parts.headers, body)
+        });
         assert!(!status.is_server_error(), "answered {status}");
+        check_descriptions(&headers, &body);
         status.as_u16()
     }
 

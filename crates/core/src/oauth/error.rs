@@ -24,18 +24,23 @@ pub enum TokenError {
         /// HTTP Basic was used: the response carries `WWW-Authenticate`.
         basic: bool,
     },
-    /// The grant type is unknown.
-    #[error("grant_type {0:?} is not supported")]
-    UnsupportedGrant(String),
+    /// The grant type is unknown. The description names the supported ones, never the value
+    /// sent (RFC 6749 §5.2 descriptions echo no request input).
+    #[error(
+        "this grant_type is not supported; use authorization_code, refresh_token or client_credentials"
+    )]
+    UnsupportedGrant,
     /// The client is not allowed this grant.
     #[error("this client is not allowed the {0} grant")]
     GrantNotAllowed(GrantType),
     /// The `scope` parameter does not follow RFC 6749 §3.3 (`scope-token *( SP scope-token )`).
-    #[error("scope is malformed: {0}")]
-    ScopeMalformed(String),
+    #[error(
+        "scope is malformed: it must be space-separated tokens of printable ASCII without quotes or backslashes"
+    )]
+    ScopeMalformed,
     /// A requested scope is outside what the client may have.
-    #[error("scope {0} is not allowed for this client")]
-    ScopeNotAllowed(String),
+    #[error("a requested scope is not allowed for this client")]
+    ScopeNotAllowed,
     /// A refresh asked for more than the grant holds.
     #[error("the requested scope exceeds the scope originally granted")]
     ScopeExceedsGrant,
@@ -89,9 +94,9 @@ impl TokenError {
                 ErrorCode::InvalidRequest
             }
             Self::ClientAuthFailed { .. } => ErrorCode::InvalidClient,
-            Self::UnsupportedGrant(_) => ErrorCode::UnsupportedGrantType,
+            Self::UnsupportedGrant => ErrorCode::UnsupportedGrantType,
             Self::GrantNotAllowed(_) => ErrorCode::UnauthorizedClient,
-            Self::ScopeMalformed(_) | Self::ScopeNotAllowed(_) | Self::ScopeExceedsGrant => {
+            Self::ScopeMalformed | Self::ScopeNotAllowed | Self::ScopeExceedsGrant => {
                 ErrorCode::InvalidScope
             }
             Self::CodeInvalid

@@ -19,12 +19,18 @@ pub(super) fn machine() -> Router<AppState> {
     Router::new().route("/api/v2/access/token", post(token))
 }
 
-/// The token endpoint as TropiPay names it (form or JSON, secret in the body or Basic).
+/// The token endpoint as TropiPay names it (form or JSON, secret in the body or Basic). The
+/// guide's request names only the client id and the secret: on this path a body without
+/// `grant_type` means client credentials, the only grant the guide describes. The standard
+/// endpoint keeps requiring `grant_type` (RFC 6749 §4.4.2).
 async fn token(
     State(state): State<AppState>,
     ClientIp(ip): ClientIp,
     headers: HeaderMap,
-    Body(request): Body<TokenRequest>,
+    Body(mut request): Body<TokenRequest>,
 ) -> Result<Response, ApiError> {
+    if request.grant_type.as_deref().is_none_or(str::is_empty) {
+        request.grant_type = Some("client_credentials".to_owned());
+    }
     token_with(&state, ip, &headers, request, |_| Map::new()).await
 }

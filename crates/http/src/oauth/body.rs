@@ -41,16 +41,25 @@ where
             .map_err(|_| ApiError::bad_request("the request body could not be read"))?;
         match content_type.as_deref() {
             None | Some("application/x-www-form-urlencoded") => {
-                serde_urlencoded::from_bytes(&bytes)
-                    .map(Body)
-                    .map_err(|e| ApiError::bad_request(format!("malformed form body: {e}")))
+                serde_urlencoded::from_bytes(&bytes).map(Body).map_err(|e| {
+                    // The parser's message quotes the input: logged, not sent.
+                    tracing::debug!(error = %e, "malformed form body");
+                    ApiError::bad_request(
+                        "malformed form body: a parameter is repeated, or a value is not \
+                             valid for its parameter",
+                    )
+                })
             }
-            Some("application/json") => serde_json::from_slice(&bytes)
-                .map(Body)
-                .map_err(|e| ApiError::bad_request(format!("malformed JSON body: {e}"))),
-            Some(other) => Err(ApiError::bad_request(format!(
-                "unsupported content type {other}; send application/x-www-form-urlencoded"
-            ))),
+            Some("application/json") => serde_json::from_slice(&bytes).map(Body).map_err(|e| {
+                tracing::debug!(error = %e, "malformed JSON body");
+                ApiError::bad_request(
+                    "malformed JSON body: it is not a JSON object of string values, or a \
+                         parameter is repeated",
+                )
+            }),
+            Some(_) => Err(ApiError::bad_request(
+                "unsupported content type; send application/x-www-form-urlencoded",
+            )),
         }
     }
 }

@@ -183,6 +183,64 @@ async fn a_repeated_parameter_is_invalid_request() {
 }
 
 #[tokio::test]
+async fn request_objects_are_refused_not_ignored() {
+    let (app, id) = app_with_client().await;
+    let pkce = Pkce::new();
+    for (name, value, error) in [
+        (
+            "request",
+            "eyJhbGciOiJub25lIn0.e30.",
+            "request_not_supported",
+        ),
+        (
+            "request_uri",
+            "urn:ietf:params:oauth:request_uri:abc",
+            "request_uri_not_supported",
+        ),
+        (
+            "claims",
+            r#"{"userinfo":{"email":null}}"#,
+            "invalid_request",
+        ),
+    ] {
+        let params = with(&request(&id, &pkce, "openid"), name, value);
+        let response = app.authorize(&browser(), &params).await;
+        let url = expect_error_redirect(&app, &response, error);
+        assert_eq!(param(&url, "state").as_deref(), Some("xyz"), "{name}");
+    }
+}
+
+#[tokio::test]
+async fn authorization_error_descriptions_never_echo_request_input() {
+    let (app, id) = app_with_client().await;
+    let pkce = Pkce::new();
+    let hostile = "x\"y\\z\u{0}\u{a7}\u{e9}";
+    let mut repeated = request(&id, &pkce, "openid");
+    repeated.push((hostile, "1"));
+    repeated.push((hostile, "2"));
+    for params in [
+        repeated,
+        request(&id, &pkce, hostile),
+        request(&id, &pkce, "openid zz-unknown"),
+    ] {
+        let response = app.authorize(&browser(), &params).await;
+        let url = location(&app.base, &response);
+        let description = param(&url, "error_description").unwrap();
+        assert!(
+            description
+                .chars()
+                .all(portcullis_proto::error::description_char_allowed),
+            "{description:?}"
+        );
+        assert!(!description.contains("zz-unknown"), "{description}");
+        assert!(
+            !description.contains("x'y") && !description.contains("y/z"),
+            "{description}"
+        );
+    }
+}
+
+#[tokio::test]
 async fn scope_outside_the_clients_is_invalid_scope() {
     let (app, id) = app_with_client().await;
     let pkce = Pkce::new();

@@ -202,6 +202,35 @@ async fn unknown_grant_type_is_unsupported_grant_type() {
 }
 
 #[tokio::test]
+async fn error_descriptions_never_echo_request_input() {
+    let app = spawn_app().await;
+    let (client, secret) = app.client(confidential("Back office")).await;
+    let secret = secret.unwrap();
+    let hostile = "pass\"wo\\rd\u{0}\u{a7}\u{e9}";
+    for (params, code) in [
+        (vec![("grant_type", hostile)], "unsupported_grant_type"),
+        (
+            vec![("grant_type", "client_credentials"), ("scope", hostile)],
+            "invalid_scope",
+        ),
+        (
+            vec![
+                ("grant_type", "client_credentials"),
+                ("scope", "zz-unknown"),
+            ],
+            "invalid_scope",
+        ),
+    ] {
+        let response = token(&app, client.id.as_str(), Some(&secret), &params).await;
+        response.assert_error(400, code);
+        let description = response.body["error_description"].as_str().unwrap();
+        for echoed in ["pass", "wo", "zz-unknown"] {
+            assert!(!description.contains(echoed), "{description}");
+        }
+    }
+}
+
+#[tokio::test]
 async fn missing_grant_type_is_invalid_request() {
     let app = spawn_app().await;
     let (client, secret) = app.client(confidential("Back office")).await;

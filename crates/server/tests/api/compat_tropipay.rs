@@ -94,3 +94,52 @@ async fn tropipay_guide_client_credentials_verified_locally() {
     tampered.push('A');
     assert!(jsonwebtoken::decode::<Value>(&tampered, &key, &validation).is_err());
 }
+
+#[tokio::test]
+async fn tropipay_guide_body_without_grant_type_means_client_credentials_on_its_path_only() {
+    let app = spawn_app_with(AppOptions {
+        configure: |c| {
+            c.compat
+                .profiles
+                .insert(portcullis_http::compat::Profile::Tropipay);
+        },
+        ..AppOptions::default()
+    })
+    .await
+    .unwrap();
+    let (client, secret) = app
+        .client(NewClient {
+            grant_types: BTreeSet::from([GrantType::ClientCredentials]),
+            scopes: ScopeSet::parse("wallet:read").unwrap(),
+            ..NewClient::confidential("External App")
+        })
+        .await;
+    let secret = secret.unwrap();
+    let http = reqwest::Client::new();
+    // The guide, literally: "specifying the Client_Id and the Client_Secret", nothing else.
+    let body = json!({ "client_id": client.id.as_str(), "client_secret": secret.expose() });
+    let response = http
+        .post(app.url("/api/v2/access/token"))
+        .json(&body)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 200);
+    let tokens: Value = response.json().await.unwrap();
+    assert_eq!(tokens["token_type"], "Bearer");
+    assert!(
+        tokens["access_token"]
+            .as_str()
+            .is_some_and(|t| !t.is_empty())
+    );
+    // The standard endpoint still requires grant_type (RFC 6749 §4.4.2).
+    let response = http
+        .post(app.url("/oauth/token"))
+        .json(&body)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 400);
+    let error: Value = response.json().await.unwrap();
+    assert_eq!(error["error"], "invalid_request");
+}

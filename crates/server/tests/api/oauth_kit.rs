@@ -44,6 +44,14 @@ impl Answer {
     pub fn assert_error(&self, status: u16, code: &str) {
         assert_eq!(self.status, status, "{}", self.body);
         assert_eq!(self.body["error"], code, "{}", self.body);
+        if let Some(description) = self.body["error_description"].as_str() {
+            assert!(
+                description
+                    .chars()
+                    .all(portcullis_proto::error::description_char_allowed),
+                "RFC 6749 §5.2 error_description charset: {description:?}"
+            );
+        }
         assert_eq!(
             self.header("cache-control"),
             Some("no-store"),

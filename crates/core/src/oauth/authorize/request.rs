@@ -14,6 +14,26 @@ use crate::pkce::{self, ChallengeMethod};
 use crate::random::new_secret;
 use crate::store::{AuthRequestRecord, CodeChallenge, StoreError};
 
+/// The parameters of an authorization request this server reads or refuses by name.
+const KNOWN_PARAMETERS: [&str; 16] = [
+    "response_type",
+    "client_id",
+    "redirect_uri",
+    "scope",
+    "state",
+    "code_challenge",
+    "code_challenge_method",
+    "nonce",
+    "prompt",
+    "max_age",
+    "response_mode",
+    "request",
+    "request_uri",
+    "landing",
+    "login_hint",
+    "claims",
+];
+
 /// The longest `state` accepted (it is echoed, so it is bounded).
 pub const MAX_STATE_LEN: usize = 4096;
 /// The longest `nonce` accepted.
@@ -86,10 +106,16 @@ pub async fn validate(
     };
     let fail = |error, description: &str| redirect_error(&redirect_uri, state, error, description);
     if let Some(name) = repeated.first() {
-        return Err(fail(
-            ErrorCode::InvalidRequest,
-            &format!("parameter {name} was given more than once"),
-        ));
+        // Named only when it is one of the parameters this endpoint knows: descriptions echo
+        // no request input (RFC 6749 §4.1.2.1).
+        let description = KNOWN_PARAMETERS
+            .iter()
+            .find(|known| *known == name)
+            .map_or_else(
+                || "a parameter was given more than once".to_owned(),
+                |known| format!("parameter {known} was given more than once"),
+            );
+        return Err(fail(ErrorCode::InvalidRequest, &description));
     }
     match get("response_type") {
         None => return Err(fail(ErrorCode::InvalidRequest, "response_type is required")),
@@ -105,6 +131,29 @@ pub async fn validate(
         return Err(fail(
             ErrorCode::InvalidRequest,
             "only response_mode=query is supported",
+        ));
+    }
+    // Request objects are refused rather than ignored: ignoring one would act on the plain
+    // parameters while the client believes its signed request was applied (OpenID Connect Core
+    // §6.1, §6.2; RFC 9101 §10.2).
+    if get("request").is_some() {
+        return Err(fail(
+            ErrorCode::RequestNotSupported,
+            "request objects (the request parameter) are not supported",
+        ));
+    }
+    if get("request_uri").is_some() {
+        return Err(fail(
+            ErrorCode::RequestUriNotSupported,
+            "the request_uri parameter is not supported",
+        ));
+    }
+    // Discovery says claims_parameter_supported: false; a client that sends claims anyway
+    // asks for something it will not get, so say so (OpenID Connect Core §5.5).
+    if get("claims").is_some() {
+        return Err(fail(
+            ErrorCode::InvalidRequest,
+            "the claims parameter is not supported",
         ));
     }
     if !client.allows_grant(GrantType::AuthorizationCode) {
@@ -193,12 +242,19 @@ fn requested_scope(
     let Some(text) = scope else {
         return Ok(grantable);
     };
-    let scope = ScopeSet::parse(text).map_err(|e| e.to_string())?;
+    let scope = ScopeSet::parse(text).map_err(|_| {
+        "scope is malformed: it must be space-separated tokens of printable ASCII without \
+         quotes or backslashes"
+            .to_owned()
+    })?;
     let outside = scope.difference(&grantable);
     if outside.is_empty() {
         Ok(scope)
     } else {
-        Err(format!("scope {outside} is not available to this client"))
+        Err(format!(
+            "{} requested scope(s) are not available to this client",
+            outside.len()
+        ))
     }
 }
 

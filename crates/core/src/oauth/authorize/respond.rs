@@ -116,11 +116,12 @@ pub fn success_url(redirect_uri: &str, code: &Secret, state: Option<&str>, issue
 /// `redirect_uri?error=…&error_description=…&state=…&iss=…` (RFC 6749 §4.1.2.1, RFC 9207).
 #[must_use]
 pub fn error_url(redirect: &ErrorRedirect, issuer: &str) -> String {
+    let description = portcullis_proto::safe_description(&redirect.description);
     with_query(
         &redirect.redirect_uri,
         &[
             ("error", Some(redirect.error.as_str())),
-            ("error_description", Some(&redirect.description)),
+            ("error_description", Some(&description)),
             ("state", redirect.state.as_deref()),
             ("iss", Some(issuer)),
         ],

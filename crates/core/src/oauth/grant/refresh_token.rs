@@ -53,7 +53,7 @@ pub async fn refresh(
         return Err(TokenError::RefreshTokenInvalid);
     }
     // A scope the client has since lost is no longer issued, whatever the grant says.
-    let scope = requested_scope(scope, &record.scope, |_| TokenError::ScopeExceedsGrant)?
+    let scope = requested_scope(scope, &record.scope, TokenError::ScopeExceedsGrant)?
         .unwrap_or_else(|| record.scope.clone())
         .intersection(&client.scopes);
     let user = ctx
