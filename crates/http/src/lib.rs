@@ -100,7 +100,9 @@ pub fn router(state: AppState) -> Router {
     let csrf = origin(state.issuer())
         .and_then(|o| csrf.clone().add_trusted_origin(o).ok())
         .unwrap_or(csrf);
-    let pages = pages::with_security_headers(pages.layer(csrf).merge(authorization));
+    // The pages' security headers (CSP, no framing, no caching) are added for every response
+    // in `middleware::wrap`, so the middleware's own refusals and the fallback get them too.
+    let pages = pages.layer(csrf).merge(authorization);
     let routes = machine
         .merge(pages)
         .fallback(ops::not_found)

@@ -1,5 +1,5 @@
-//! Middleware for every route: request ids, tracing, panics, the client's address, load
-//! shedding, timeouts, request size limits and metrics.
+//! Middleware for every route: security headers, request ids, tracing, panics, the client's
+//! address, load shedding, timeouts, request size limits and metrics.
 //!
 //! Limits, outermost first (each refuses before the next one costs anything):
 //!
@@ -88,6 +88,9 @@ pub fn wrap(routes: Router, state: &AppState) -> Router {
     let in_flight = Arc::new(Semaphore::new(state.settings.max_in_flight.max(1)));
     let proxies = Arc::new(state.settings.trusted_proxies.clone());
     let stack = ServiceBuilder::new()
+        // Outermost, so that every answer gets them: the pages', the handlers' JSON errors,
+        // the fallback 404, and the refusals and panics answered by the layers below.
+        .layer(middleware::from_fn(security_headers))
         .layer(SetSensitiveRequestHeadersLayer::new(sensitive))
         .layer(SetRequestIdLayer::new(REQUEST_ID, MakeRequestUuid))
         .layer(
@@ -112,6 +115,54 @@ pub fn wrap(routes: Router, state: &AppState) -> Router {
         ))
         .layer(middleware::from_fn(size_limits));
     routes.layer(middleware::from_fn(tag_route)).layer(stack)
+}
+
+/// The content security policy of HTML pages: styles and images only from this origin (images
+/// also over https, for client logos), no scripts at all, no framing. `form-action` is left out
+/// on purpose: browsers apply it to the redirect after the consent form, which must reach the
+/// client's redirect URI.
+pub const PAGE_CSP: &str = "default-src 'none'; style-src 'self'; img-src 'self' https:; \
+    base-uri 'none'; frame-ancestors 'none'";
+/// The content security policy of everything else (JSON, CSS, text): nothing may load, run or
+/// frame it, should a browser ever render it.
+pub const RESOURCE_CSP: &str = "default-src 'none'; frame-ancestors 'none'";
+
+/// Adds the security headers to every response, keeping any a handler set on purpose (the
+/// stylesheet's and the discovery documents' `Cache-Control`, for example):
+///
+/// - every response: `X-Content-Type-Options: nosniff`, `Referrer-Policy: no-referrer`,
+///   `X-Frame-Options: DENY` and a content security policy ([`PAGE_CSP`] for HTML,
+///   [`RESOURCE_CSP`] otherwise);
+/// - `Cache-Control: no-store` on HTML pages (they hold CSRF tokens and personal data), on
+///   errors, and on answers to requests that carried credentials (`Authorization` or a cookie),
+///   unless the handler chose a policy.
+async fn security_headers(request: Request, next: Next) -> Response {
+    let credentials = request.headers().contains_key(header::AUTHORIZATION)
+        || request.headers().contains_key(header::COOKIE);
+    let mut response = next.run(request).await;
+    let html = response
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.trim_start().starts_with("text/html"));
+    let no_store = html || credentials || response.status().as_u16() >= 400;
+    let headers = response.headers_mut();
+    let mut add = |name: HeaderName, value: &'static str| {
+        if !headers.contains_key(&name) {
+            headers.insert(name, HeaderValue::from_static(value));
+        }
+    };
+    add(header::X_CONTENT_TYPE_OPTIONS, "nosniff");
+    add(header::REFERRER_POLICY, "no-referrer");
+    add(header::X_FRAME_OPTIONS, "DENY");
+    add(
+        header::CONTENT_SECURITY_POLICY,
+        if html { PAGE_CSP } else { RESOURCE_CSP },
+    );
+    if no_store {
+        add(header::CACHE_CONTROL, "no-store");
+    }
+    response
 }
 
 /// The span every log line of a request carries: method, path (never the query, which may

@@ -13,10 +13,8 @@ pub mod session;
 pub mod signup;
 
 use askama::Template;
-use axum::Router;
-use axum::http::{HeaderName, HeaderValue, StatusCode, header};
+use axum::http::{StatusCode, header};
 use axum::response::{Html, IntoResponse, Redirect, Response};
-use tower_http::set_header::SetResponseHeaderLayer;
 
 /// Renders a template with `status`. A template that fails to render is a bug: logged, and
 /// answered with a plain 500.
@@ -136,32 +134,6 @@ pub fn with_request(path: &str, request: Option<&str>) -> String {
         ),
         None => path.to_owned(),
     }
-}
-
-/// Headers every page sends: no framing (clickjacking), no caching of pages that hold tokens,
-/// no referrer leaking codes or request ids, styles only from this origin, no scripts at all.
-/// `form-action` is left out on purpose: browsers apply it to the redirect after the consent
-/// form, which must reach the client's redirect URI.
-pub fn with_security_headers<S: Clone + Send + Sync + 'static>(router: Router<S>) -> Router<S> {
-    let headers = [
-        (
-            header::CONTENT_SECURITY_POLICY,
-            "default-src 'none'; style-src 'self'; img-src 'self' https:; base-uri 'none'; frame-ancestors 'none'",
-        ),
-        (header::REFERRER_POLICY, "no-referrer"),
-        (header::CACHE_CONTROL, "no-store"),
-        (header::X_CONTENT_TYPE_OPTIONS, "nosniff"),
-        (header::X_FRAME_OPTIONS, "DENY"),
-    ];
-    headers.into_iter().fold(
-        router,
-        |router, (name, value): (HeaderName, &'static str)| {
-            router.layer(SetResponseHeaderLayer::overriding(
-                name,
-                HeaderValue::from_static(value),
-            ))
-        },
-    )
 }
 
 /// `GET /static/portcullis.css`.

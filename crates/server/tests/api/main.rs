@@ -49,6 +49,7 @@ mod refresh;
 mod revocation;
 mod rolling_restart;
 mod sandbox;
+mod security_headers;
 mod sessions;
 mod signup;
 mod userinfo;
