@@ -125,7 +125,7 @@ async fn audit_events_are_filtered_and_paged() {
     answer.assert_error(400, "invalid_request");
     assert_eq!(
         answer.body["error_description"],
-        "unknown event kind \"everything\""
+        "unknown event kind 'everything'"
     );
     api.get("/admin/v1/audit?since=yesterday")
         .await
@@ -229,7 +229,7 @@ async fn keys_are_listed_and_rotated() {
         answer.body["error_description"]
             .as_str()
             .unwrap()
-            .contains("unknown signing algorithm \"HS256\"")
+            .contains("unknown signing algorithm 'HS256'")
     );
 
     flush_audit(&app).await;
