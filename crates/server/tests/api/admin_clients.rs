@@ -228,7 +228,7 @@ async fn registration_rules_are_refused_with_their_message() {
         answer.body["error_description"]
             .as_str()
             .unwrap()
-            .contains("a client with id \"dup\" already exists")
+            .contains("a client with id 'dup' already exists")
     );
     let raw = app
         .http
