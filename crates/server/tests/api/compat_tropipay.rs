@@ -10,8 +10,12 @@ use portcullis_proto::ScopeSet;
 use portcullis_testkit::{AppOptions, spawn_app_with};
 use serde_json::{Value, json};
 
-#[tokio::test]
-async fn tropipay_guide_client_credentials_verified_locally() {
+/// An app with the TropiPay profile on and the guide's back-end registered.
+async fn tropipay_app() -> (
+    portcullis_testkit::TestApp,
+    portcullis_core::client::Client,
+    portcullis_proto::Secret,
+) {
     let app = spawn_app_with(AppOptions {
         configure: |c| {
             c.compat
@@ -30,6 +34,12 @@ async fn tropipay_guide_client_credentials_verified_locally() {
         })
         .await;
     let secret = secret.unwrap();
+    (app, client, secret)
+}
+
+#[tokio::test]
+async fn tropipay_guide_client_credentials_verified_locally() {
+    let (app, client, secret) = tropipay_app().await;
     let http = reqwest::Client::new();
     // "POST /api/v2/access/token ... specifying the Client_Id and the Client_Secret": as JSON,
     // and as a form.
@@ -97,24 +107,7 @@ async fn tropipay_guide_client_credentials_verified_locally() {
 
 #[tokio::test]
 async fn tropipay_guide_body_without_grant_type_means_client_credentials_on_its_path_only() {
-    let app = spawn_app_with(AppOptions {
-        configure: |c| {
-            c.compat
-                .profiles
-                .insert(portcullis_http::compat::Profile::Tropipay);
-        },
-        ..AppOptions::default()
-    })
-    .await
-    .unwrap();
-    let (client, secret) = app
-        .client(NewClient {
-            grant_types: BTreeSet::from([GrantType::ClientCredentials]),
-            scopes: ScopeSet::parse("wallet:read").unwrap(),
-            ..NewClient::confidential("External App")
-        })
-        .await;
-    let secret = secret.unwrap();
+    let (app, client, secret) = tropipay_app().await;
     let http = reqwest::Client::new();
     // The guide, literally: "specifying the Client_Id and the Client_Secret", nothing else.
     let body = json!({ "client_id": client.id.as_str(), "client_secret": secret.expose() });
