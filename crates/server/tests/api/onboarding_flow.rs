@@ -3,8 +3,9 @@
 //! KYC, cancelling, and the pages' own rules (login, CSRF, headers).
 
 use portcullis_core::banking::profile::KycState;
-use portcullis_core::store::BankStore as _;
+use portcullis_core::store::{BankStore as _, ConsentRecord, ConsentStore as _};
 use portcullis_core::time::Clock as _;
+use portcullis_proto::ScopeSet;
 use portcullis_testkit::flow::{
     PASSWORD, Pkce, browser, expect_error_page, expect_error_redirect, hidden, location, param,
     postgres_app, request, with,
@@ -293,10 +294,40 @@ async fn after_the_request_expires_a_new_one_keeps_the_progress() {
 }
 
 #[tokio::test]
-async fn prompt_none_when_onboarding_is_needed_is_interaction_required() {
+async fn prompt_none_from_an_unapproved_app_is_consent_required_whatever_the_onboarding() {
+    // Red team: an app the user never approved probed `prompt=none` and learned from
+    // `interaction_required` that the visitor had no approved KYC yet.
     let app = spawn_app().await;
     let (client, _) = banking_client(&app, "Monerium Demo").await;
     app.user(EMAIL).await;
+    let browser = app.logged_in_browser(EMAIL).await;
+    let pkce = Pkce::new();
+    for scope in ["openid wallet:read", "openid"] {
+        let params = with(&request(client.id.as_str(), &pkce, scope), "prompt", "none");
+        let response = app.authorize(&browser, &params).await;
+        let url = expect_error_redirect(&app, &response, "consent_required");
+        assert_eq!(param(&url, "state").as_deref(), Some("xyz"), "{scope}");
+    }
+}
+
+#[tokio::test]
+async fn prompt_none_from_an_approved_app_when_onboarding_is_needed_is_interaction_required() {
+    let app = spawn_app().await;
+    let (client, _) = banking_client(&app, "Monerium Demo").await;
+    let user = app.user(EMAIL).await;
+    // The user approved the app before, but has no profile (yet, or any more).
+    let now = app.clock.now();
+    app.store
+        .put_consent(&ConsentRecord {
+            user_id: user.id.clone(),
+            client_id: client.id.clone(),
+            scope: ScopeSet::parse("openid wallet:read").unwrap(),
+            profile_id: None,
+            created_at: now,
+            updated_at: now,
+        })
+        .await
+        .unwrap();
     let browser = app.logged_in_browser(EMAIL).await;
     let pkce = Pkce::new();
     let params = with(
@@ -306,15 +337,6 @@ async fn prompt_none_when_onboarding_is_needed_is_interaction_required() {
     );
     let response = app.authorize(&browser, &params).await;
     let url = expect_error_redirect(&app, &response, "interaction_required");
-    assert_eq!(param(&url, "state").as_deref(), Some("xyz"));
-    // Without banking scopes, prompt=none goes on to the consent check.
-    let params = with(
-        &request(client.id.as_str(), &pkce, "openid"),
-        "prompt",
-        "none",
-    );
-    let response = app.authorize(&browser, &params).await;
-    let url = expect_error_redirect(&app, &response, "consent_required");
     assert_eq!(param(&url, "state").as_deref(), Some("xyz"));
 }
 
@@ -340,14 +362,15 @@ async fn manual_kyc_waits_until_an_operator_approves() {
     assert!(!html.contains("action=\"/onboarding/kyc\""), "{html}");
     let profile = profiles_of(&app, &user.id).await.remove(0);
     assert_eq!(profile.kyc, KycState::Pending);
-    // A silent request meanwhile cannot finish.
+    // A silent request meanwhile cannot finish, and tells the app, which the user has not
+    // approved yet, nothing about the pending KYC.
     let params = with(
         &request(client.id.as_str(), &pkce, "wallet:read"),
         "prompt",
         "none",
     );
     let response = app.authorize(&browser, &params).await;
-    let url = expect_error_redirect(&app, &response, "interaction_required");
+    let url = expect_error_redirect(&app, &response, "consent_required");
     assert_eq!(param(&url, "state").as_deref(), Some("xyz"));
     // The operator approves; the waiting request goes on.
     app.store

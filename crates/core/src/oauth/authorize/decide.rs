@@ -230,6 +230,18 @@ pub async fn next_step(
             signup: prompt.create,
         });
     };
+    // An earlier consent that covers this request, if the request can only be the client's.
+    let consent = if identity_assured(client, &request.redirect_uri) {
+        ctx.store.consent(&session.user.id, &client.id).await?
+    } else {
+        None
+    }
+    .filter(|c| request.scope.is_subset(&c.scope) && !prompt.consent);
+    // A client the user never approved learns nothing more than that: answering
+    // `interaction_required` for a missing onboarding step would tell it the visitor's KYC state.
+    if prompt.none && consent.is_none() {
+        return consent_required(ctx, request).await;
+    }
     if let Some(step) = onboarding_needed(ctx, &session.user.id, &request.scope).await? {
         if prompt.none {
             let why = "the user must complete onboarding (profile, KYC, wallet or IBAN) first";
@@ -238,31 +250,27 @@ pub async fn next_step(
         }
         return Ok(Step::Onboarding(step));
     }
-    let consent = if identity_assured(client, &request.redirect_uri) {
-        ctx.store.consent(&session.user.id, &client.id).await?
-    } else {
-        None
-    };
-    let profile = match consent {
-        Some(consent) if request.scope.is_subset(&consent.scope) && !prompt.consent => {
-            consented_profile(ctx, &consent, &request.scope).await?
-        }
-        _ => None,
+    let profile = match &consent {
+        Some(consent) => consented_profile(ctx, consent, &request.scope).await?,
+        None => None,
     };
     let Some(profile) = profile else {
         if prompt.none {
-            let url = finish_with_error(
-                ctx,
-                request,
-                ErrorCode::ConsentRequired,
-                "the user has not approved this request",
-            )
-            .await?;
-            return Ok(Step::Redirect(url));
+            return consent_required(ctx, request).await;
         }
         return Ok(Step::Consent);
     };
     let url = issue_code_for(ctx, request, session, request.scope.clone(), profile).await?;
+    Ok(Step::Redirect(url))
+}
+
+/// `consent_required` at the redirect URI (`prompt=none` without a covering consent).
+async fn consent_required(
+    ctx: &Context<'_>,
+    request: &AuthRequestRecord,
+) -> Result<Step, AuthorizeError> {
+    let why = "the user has not approved this request";
+    let url = finish_with_error(ctx, request, ErrorCode::ConsentRequired, why).await?;
     Ok(Step::Redirect(url))
 }
 
