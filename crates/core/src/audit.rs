@@ -53,11 +53,13 @@ pub enum AuditKind {
     KycChanged,
     /// Signing keys were rotated.
     KeysRotated,
+    /// An operator credited a profile in the sandbox (an incoming transfer stood in for).
+    SandboxFunded,
 }
 
 impl AuditKind {
     /// Every kind.
-    pub const ALL: [Self; 20] = [
+    pub const ALL: [Self; 21] = [
         Self::SignUp,
         Self::LoginSucceeded,
         Self::LoginFailed,
@@ -78,6 +80,7 @@ impl AuditKind {
         Self::UserDisabled,
         Self::KycChanged,
         Self::KeysRotated,
+        Self::SandboxFunded,
     ];
 
     /// The stored name.
@@ -104,6 +107,7 @@ impl AuditKind {
             Self::UserDisabled => "user_disabled",
             Self::KycChanged => "kyc_changed",
             Self::KeysRotated => "keys_rotated",
+            Self::SandboxFunded => "sandbox_funded",
         }
     }
 

@@ -3,6 +3,7 @@
 //! Flows take parsed inputs, a [`time::Clock`], a [`random::SecretGenerator`] and the storage
 //! traits of [`store`], and return decisions. Nothing here knows HTTP or SQL.
 
+pub mod account;
 pub mod admin;
 pub mod audit;
 pub mod banking;

@@ -278,8 +278,9 @@ pub trait CodeStore: Send + Sync {
     /// The code with this digest.
     async fn code(&self, hash: &SecretHash) -> Result<Option<CodeRecord>, StoreError>;
     /// In one transaction: marks the code redeemed if it is unredeemed and unexpired at `now`,
-    /// and stores the grant and its first refresh token. `false` (nothing written) when the
-    /// code was already redeemed or has expired. Of racing redemptions exactly one wins.
+    /// its user is enabled and the user's consent to its client still stands, and stores the
+    /// grant and its first refresh token. `false` (nothing written) otherwise. Of racing
+    /// redemptions exactly one wins.
     async fn redeem_code(
         &self,
         hash: &SecretHash,
@@ -304,6 +305,40 @@ pub trait GrantStore: Send + Sync {
         client: Option<&ClientId>,
         now: UnixTime,
     ) -> Result<u64, StoreError>;
+    /// Ends what `ending` names in one transaction: the consent (an app) or the account's
+    /// sessions and its `disabled` flag (a user), every unredeemed code, and every live grant
+    /// with their refresh tokens. A redemption racing it either finds its code gone or made a
+    /// grant that this revokes: nothing outlives the revocation.
+    async fn end_access(&self, ending: &Ending, now: UnixTime) -> Result<Ended, StoreError>;
+}
+
+/// What a revocation ends (see [`GrantStore::end_access`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Ending {
+    /// One app's access to one user: the consent is forgotten.
+    App {
+        /// The user.
+        user: UserId,
+        /// The app.
+        client: ClientId,
+    },
+    /// Every app's access to a user who is disabled in the same transaction; consents are
+    /// kept, so that enabling the account again asks nothing twice, but no code or grant
+    /// survives and the account's sessions end.
+    User(UserId),
+}
+
+/// What [`GrantStore::end_access`] ended.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Ended {
+    /// Consents forgotten.
+    pub consents: u64,
+    /// Unredeemed codes deleted.
+    pub codes: u64,
+    /// Grants revoked.
+    pub grants: u64,
+    /// Sessions ended.
+    pub sessions: u64,
 }
 
 /// Refresh tokens.

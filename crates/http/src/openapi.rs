@@ -65,6 +65,8 @@ bearer failures carry a `WWW-Authenticate` challenge (RFC 6750 §3). Lists are p
         admin::create_user,
         admin::show_user,
         admin::disable_user,
+        admin::revoke_user_app,
+        admin::fund_user,
         admin::set_user_kyc,
         admin::list_audit_events,
         admin::list_keys,

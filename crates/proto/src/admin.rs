@@ -182,6 +182,23 @@ pub struct UserView {
     pub created_at: String,
 }
 
+/// What revoking one app's access to a user ended
+/// (`DELETE /admin/v1/users/{id}/apps/{client_id}`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct AppRevoked {
+    /// The user id.
+    pub user_id: String,
+    /// The app.
+    pub client_id: String,
+    /// Whether a consent was forgotten.
+    pub consent_forgotten: bool,
+    /// Grants revoked (their refresh and access tokens stop working).
+    pub grants_revoked: u64,
+    /// Authorization codes not yet redeemed that can no longer be.
+    pub codes_ended: u64,
+}
+
 /// A profile, briefly.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
@@ -220,6 +237,27 @@ pub struct SetKyc {
     /// Which profile (default: the user's first).
     #[serde(default)]
     pub profile: Option<String>,
+}
+
+/// The body of `POST /admin/v1/users/{id}/fund`: a sandbox credit, standing in for an
+/// incoming transfer.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(deny_unknown_fields)]
+pub struct FundProfile {
+    /// `eur`, `usd`, `gbp` or `isk`.
+    pub currency: String,
+    /// Minor units (cents), 1 to 1000000000.
+    pub amount: i64,
+    /// Which profile (default: the user's first).
+    #[serde(default)]
+    pub profile: Option<String>,
+    /// The sending account's IBAN.
+    #[serde(default)]
+    pub from_iban: Option<String>,
+    /// Text on the transfer.
+    #[serde(default)]
+    pub memo: Option<String>,
 }
 
 /// An audit event.

@@ -62,7 +62,28 @@ const DRAIN_GRACE: Duration = Duration::from_millis(500);
 pub async fn open_store(config: &Config) -> anyhow::Result<SqlStore> {
     let store = SqlStore::connect(&config.database).await?;
     store.migrate().await?;
+    warn_if_exposed(&config.database.url);
     Ok(store)
+}
+
+/// Reports a SQLite data directory or file that others than its owner may read: it holds
+/// password hashes, encrypted keys and personal data (docs/security.md).
+fn warn_if_exposed(url: &str) {
+    let Some(path) = url
+        .strip_prefix("sqlite://")
+        .or_else(|| url.strip_prefix("sqlite:"))
+    else {
+        return;
+    };
+    let file = PathBuf::from(path.split('?').next().unwrap_or(path));
+    for exposed in portcullis_store::private::exposed(&file) {
+        tracing::warn!(
+            path = %exposed.path.display(),
+            mode = format!("{:o}", exposed.mode),
+            "the data directory or file is readable by others than its owner; \
+             chmod 700 the directory and 600 its files"
+        );
+    }
 }
 
 /// A built server: listening, keys loaded, not yet serving.
@@ -134,6 +155,7 @@ impl Application {
             banking: BankingSettings {
                 enabled: config.banking,
                 kyc_auto_approve: config.kyc_auto_approve,
+                funding: config.sandbox_funding,
             },
             audit: Arc::new(audit.clone()),
         };
@@ -291,18 +313,21 @@ fn default_issuer(addr: SocketAddr) -> String {
 /// SQLite is one node's database: a second `serve` on the same file is refused, because its
 /// single-writer design and file locking do not extend across machines (docs/deploy.md).
 fn lock_sqlite(url: &str) -> anyhow::Result<std::fs::File> {
+    use std::os::unix::fs::OpenOptionsExt as _;
     let path = url
         .strip_prefix("sqlite://")
         .or_else(|| url.strip_prefix("sqlite:"))
         .unwrap_or(url);
     let path = PathBuf::from(format!("{}.lock", path.split('?').next().unwrap_or(path)));
     if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
-        std::fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
+        portcullis_store::private::create_dir(dir)
+            .with_context(|| format!("cannot create {}", dir.display()))?;
     }
     let file = std::fs::OpenOptions::new()
         .create(true)
         .truncate(false)
         .write(true)
+        .mode(0o600)
         .open(&path)
         .with_context(|| format!("cannot open lock file {}", path.display()))?;
     match file.try_lock() {

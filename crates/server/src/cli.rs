@@ -68,6 +68,12 @@ pub enum Command {
         #[command(subcommand)]
         command: UserCommand,
     },
+    /// Sandbox operations (off outside the sandbox).
+    Sandbox {
+        /// The sandbox operation.
+        #[command(subcommand)]
+        command: SandboxCommand,
+    },
     /// Read the audit trail, oldest first.
     Audit {
         /// Database, keys and logging.
@@ -236,6 +242,32 @@ pub enum ClientCommand {
     },
 }
 
+/// Sandbox operations.
+#[derive(Debug, Subcommand)]
+pub enum SandboxCommand {
+    /// Credit a profile as an incoming transfer would (apps cannot): only where sandbox funding
+    /// is on (`--sandbox`, or `sandbox_funding`); recorded in the audit trail.
+    Fund {
+        /// Database, keys and logging.
+        #[command(flatten)]
+        common: CommonArgs,
+        /// Profile id, or a user's id or email (their first profile).
+        target: String,
+        /// The amount in major units, e.g. 250.00.
+        #[arg(long)]
+        amount: String,
+        /// eur, usd, gbp or isk.
+        #[arg(long, default_value = "eur")]
+        currency: String,
+        /// Text on the transfer.
+        #[arg(long)]
+        memo: Option<String>,
+        /// The sending account's IBAN.
+        #[arg(long)]
+        from_iban: Option<String>,
+    },
+}
+
 /// User operations.
 #[derive(Debug, Subcommand)]
 pub enum UserCommand {
@@ -285,6 +317,16 @@ pub enum UserCommand {
         common: CommonArgs,
         /// User id or email.
         user: String,
+    },
+    /// Revoke one app's access to an account: its consent, unredeemed codes and grants end.
+    RevokeApp {
+        /// Database, keys and logging.
+        #[command(flatten)]
+        common: CommonArgs,
+        /// User id or email.
+        user: String,
+        /// The app's client id.
+        client_id: String,
     },
     /// Set the KYC state of a profile (or of a user's first profile).
     SetKyc {

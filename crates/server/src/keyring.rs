@@ -54,7 +54,7 @@ pub fn key_encryption_key(
     let mut created = false;
     if !path.exists() {
         if let Some(dir) = path.parent() {
-            std::fs::create_dir_all(dir)
+            portcullis_store::private::create_dir(dir)
                 .with_context(|| format!("cannot create {}", dir.display()))?;
         }
         let text = KeyEncryptionKey::generate_base64(random)?;

@@ -8,6 +8,7 @@ pub mod commands;
 pub mod config;
 pub mod duration;
 pub mod keyring;
+pub mod output;
 pub mod sandbox;
 pub mod telemetry;
 

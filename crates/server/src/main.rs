@@ -29,6 +29,8 @@ fn main() -> ExitCode {
     };
     match runtime.block_on(run(cli.command)) {
         Ok(()) => ExitCode::SUCCESS,
+        // `portcullis audit --json | head`: the reader had enough.
+        Err(error) if portcullis::output::is_stdout_closed(&error) => ExitCode::SUCCESS,
         Err(error) => {
             // One line: the error and its causes, never a backtrace.
             eprintln!("error: {error:#}");
@@ -48,9 +50,10 @@ async fn run(command: Command) -> anyhow::Result<()> {
         Command::Serve { common, server } => {
             let config = Config::load(&common, Some(&server))?;
             telemetry::init(config.log_format, &config.log_level)?;
+            let credentials = portcullis::sandbox::credentials_file(&config.database.url);
             let app = Application::build(config, Runtime::default()).await?;
             if let Some(report) = &app.sandbox {
-                report.print(app.issuer(), app.kek_path.as_ref());
+                report.announce(app.issuer(), app.kek_path.as_ref(), &credentials)?;
             }
             app.run_until_stopped(shutdown_signal()).await
         }
@@ -85,6 +88,10 @@ async fn run(command: Command) -> anyhow::Result<()> {
         Command::User { command } => {
             let config = load(commands::user::common(&command))?;
             commands::user::run(&config, command).await
+        }
+        Command::Sandbox { command } => {
+            let config = load(commands::sandbox::common(&command))?;
+            commands::sandbox::run(&config, command).await
         }
         Command::Audit {
             common,

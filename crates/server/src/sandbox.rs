@@ -49,7 +49,7 @@ async fn seed_account(
     user: &portcullis_proto::UserId,
 ) -> anyhow::Result<DemoAccount> {
     use portcullis_core::banking::accounts::{self, BankingSettings};
-    use portcullis_core::banking::order::{Currency, NewOrder, OrderKind};
+    use portcullis_core::banking::order::Currency;
     use portcullis_core::banking::profile::ProfileKind;
     use portcullis_core::banking::wallet::{Chain, SigningKey, sign_ownership};
 
@@ -89,20 +89,25 @@ async fn seed_account(
         .profile(&profile.id)
         .await?
         .context("the demo profile vanished")?;
-    let deposit = NewOrder {
-        kind: OrderKind::Issue,
+    // The opening balance is the sandbox's own incoming transfer, made whatever
+    // `sandbox_funding` says about later credits.
+    let opening = accounts::Credit {
         currency: Currency::Eur,
         amount: OPENING_BALANCE,
-        counterpart_iban: None,
+        from_iban: None,
         memo: Some("Sandbox opening balance".to_owned()),
     };
-    accounts::place_order(
+    let seeding = BankingSettings {
+        funding: true,
+        ..BankingSettings::default()
+    };
+    accounts::fund(
         store,
         clock,
         random,
-        &ClientId::new("sandbox"),
+        seeding,
         &profile,
-        deposit,
+        opening,
         "sandbox-opening-balance",
     )
     .await?;
@@ -213,62 +218,141 @@ pub async fn seed(
 }
 
 impl SandboxReport {
-    /// Prints the credentials (first start) or a reminder, and the authorization URL.
-    pub fn print(&self, issuer: &str, kek: Option<&(std::path::PathBuf, bool)>) {
+    /// Shows the banner where only the operator sees it. On a terminal it is printed. When
+    /// standard output is captured (a supervisor, a container's log driver), a banner with
+    /// secrets goes to `file` (mode 0600) instead and one log line says where: no credential
+    /// ever reaches a log stream, JSON or not.
+    ///
+    /// # Errors
+    /// The file cannot be written.
+    #[allow(clippy::print_stdout)] // The banner is for the operator's terminal.
+    pub fn announce(
+        &self,
+        issuer: &str,
+        kek: Option<&(std::path::PathBuf, bool)>,
+        file: &Path,
+    ) -> anyhow::Result<()> {
+        let banner = self.banner(issuer, kek);
+        if std::io::IsTerminal::is_terminal(&std::io::stdout()) {
+            print!("{banner}");
+            return Ok(());
+        }
+        let path = display(file);
+        if self.user_password.is_some() || self.client_secret.is_some() {
+            write_private(file, &banner)
+                .with_context(|| format!("cannot write the sandbox credentials to {path}"))?;
+            tracing::info!(
+                credentials = %path,
+                user = %self.user_email,
+                client_id = %self.client_id,
+                "sandbox ready; the demo credentials are in the credentials file, not in the logs"
+            );
+        } else {
+            tracing::info!(
+                credentials = %path,
+                user = %self.user_email,
+                client_id = %self.client_id,
+                "sandbox ready; the demo credentials were written to the credentials file on first start"
+            );
+        }
+        Ok(())
+    }
+
+    /// The credentials (first start) or a reminder, and the authorization URL.
+    pub fn banner(&self, issuer: &str, kek: Option<&(std::path::PathBuf, bool)>) -> String {
+        use std::fmt::Write as _;
+        let mut text = String::new();
         let rule = "-".repeat(78);
-        println!("{rule}\nPortcullis sandbox at {issuer}\n");
+        _ = writeln!(text, "{rule}\nPortcullis sandbox at {issuer}\n");
         match (&self.user_password, &self.client_secret) {
             (Some(password), secret) => {
-                println!(
+                _ = writeln!(
+                    text,
                     "Demo user   {}  password {}",
                     self.user_email,
                     password.expose()
                 );
                 if let Some(account) = &self.account {
-                    println!(
+                    _ = writeln!(
+                        text,
                         "            verified profile {}, wallet {}, IBAN {}, balance {}",
                         account.profile, account.wallet, account.iban, account.balance
                     );
                 }
                 if let Some(secret) = secret {
-                    println!(
+                    _ = writeln!(
+                        text,
                         "Demo app    client_id {}  client_secret {}",
                         self.client_id,
                         secret.expose()
                     );
                 }
-                println!("            (shown once; only their hashes are stored)");
+                _ = writeln!(
+                    text,
+                    "            (shown once; only their hashes are stored)"
+                );
             }
             (None, Some(secret)) => {
-                println!(
+                _ = writeln!(
+                    text,
                     "Demo app    client_id {}  client_secret {}",
                     self.client_id,
                     secret.expose()
                 );
-                println!("            (shown once; only its hash is stored)");
+                _ = writeln!(text, "            (shown once; only its hash is stored)");
             }
-            (None, None) => println!(
-                "Demo user {} and demo app {} exist; their secrets were printed on first start.",
-                self.user_email, self.client_id
-            ),
+            (None, None) => {
+                _ = writeln!(
+                    text,
+                    "Demo user {} and demo app {} exist; their secrets were printed on first start.",
+                    self.user_email, self.client_id
+                );
+            }
         }
         if let Some((path, created)) = kek {
             let verb = if *created { "generated" } else { "using" };
-            println!(
+            _ = writeln!(
+                text,
                 "Key-encryption key {verb} at {} (back it up with the database)",
                 display(path)
             );
         }
-        println!(
+        _ = writeln!(
+            text,
             "\nOpen this URL to sign in as the demo user and authorize the demo app:\n\n  {}\n",
             self.authorize_url
         );
-        println!("Then exchange the code shown on the callback page:\n");
-        println!(
+        _ = writeln!(text, "Then exchange the code shown on the callback page:\n");
+        _ = writeln!(
+            text,
             "  curl -s {issuer}/oauth/token -u '{}:<client_secret>' \\\n    -d grant_type=authorization_code -d code=<code> \\\n    -d redirect_uri={} -d code_verifier={}\n{rule}",
             self.client_id, self.redirect_uri, self.code_verifier
         );
+        text
     }
+}
+
+/// Where the banner goes when standard output is no terminal: beside the SQLite database, or in
+/// the working directory.
+#[must_use]
+pub fn credentials_file(database_url: &str) -> std::path::PathBuf {
+    crate::keyring::local_kek_path(database_url)
+        .and_then(|kek| kek.parent().map(|dir| dir.join("sandbox-credentials.txt")))
+        .unwrap_or_else(|| std::path::PathBuf::from("portcullis-sandbox-credentials.txt"))
+}
+
+fn write_private(path: &Path, text: &str) -> std::io::Result<()> {
+    use std::io::Write as _;
+    use std::os::unix::fs::{OpenOptionsExt as _, PermissionsExt as _};
+    let mut file = std::fs::OpenOptions::new()
+        .write(true)
+        .create(true)
+        .truncate(true)
+        .mode(0o600)
+        .open(path)?;
+    file.set_permissions(std::fs::Permissions::from_mode(0o600))?;
+    file.write_all(text.as_bytes())?;
+    file.sync_all()
 }
 
 fn display(path: &Path) -> String {

@@ -104,14 +104,23 @@ impl CodeStore for SqlStore {
     ) -> Result<bool, StoreError> {
         // The conditional UPDATE is the single point of decision: of two racing redemptions
         // (on one node or two), exactly one changes the row.
+        // It also re-checks, in the same statement, that the user is enabled and still
+        // consents: a revocation that committed first leaves nothing to redeem (see
+        // `end_access`).
         const CONSUME: &str = "UPDATE authorization_codes SET redeemed_at = $2, grant_id = $3 \
-            WHERE code_hash = $1 AND redeemed_at IS NULL AND expires_at > $2";
+            WHERE code_hash = $1 AND redeemed_at IS NULL AND expires_at > $2 \
+            AND EXISTS (SELECT 1 FROM users WHERE users.id = authorization_codes.user_id \
+                        AND users.disabled = $4) \
+            AND EXISTS (SELECT 1 FROM consents \
+                        WHERE consents.user_id = authorization_codes.user_id \
+                        AND consents.client_id = authorization_codes.client_id)";
         on_writer!(self, |pool| async {
             let mut tx = pool.begin().await?;
             let consumed = sqlx::query(CONSUME)
                 .bind(hash.as_bytes())
                 .bind(now.0)
                 .bind(grant.id.as_str())
+                .bind(false)
                 .execute(&mut *tx)
                 .await?
                 .rows_affected();

@@ -1,7 +1,7 @@
 use async_trait::async_trait;
 use portcullis_core::hash::SecretHash;
 use portcullis_core::store::{
-    GrantRecord, GrantStore, RefreshTokenRecord, RefreshTokenStore, StoreError,
+    Ended, Ending, GrantRecord, GrantStore, RefreshTokenRecord, RefreshTokenStore, StoreError,
 };
 use portcullis_core::time::UnixTime;
 use portcullis_proto::{ClientId, GrantId, ProfileId, UserId};
@@ -141,6 +141,66 @@ impl GrantStore for SqlStore {
                 .bind(now.0)
                 .bind(client)
         )
+    }
+
+    async fn end_access(&self, ending: &Ending, now: UnixTime) -> Result<Ended, StoreError> {
+        const FORGET_CONSENT: &str = "DELETE FROM consents WHERE user_id = $1 AND client_id = $2";
+        const DISABLE_USER: &str = "UPDATE users SET disabled = $2, updated_at = $3 WHERE id = $1";
+        const END_SESSIONS: &str = "DELETE FROM sessions WHERE user_id = $1";
+        // Codes go before grants: on PostgreSQL a redemption that holds the code's row makes
+        // this wait for it, and the grant it made is then revoked by the statement after.
+        const DELETE_CODES: &str = "DELETE FROM authorization_codes WHERE user_id = $1 \
+            AND redeemed_at IS NULL AND ($2 = '' OR client_id = $2)";
+        const REVOKE_GRANTS: &str = "UPDATE grants SET revoked_at = $2 WHERE user_id = $1 \
+            AND revoked_at IS NULL AND ($3 = '' OR client_id = $3)";
+        let (user, client) = match ending {
+            Ending::App { user, client } => (user, client.as_str()),
+            Ending::User(user) => (user, ""),
+        };
+        on_writer!(self, |pool| async {
+            let mut tx = pool.begin().await?;
+            let mut ended = Ended::default();
+            match ending {
+                Ending::App { .. } => {
+                    ended.consents = sqlx::query(FORGET_CONSENT)
+                        .bind(user.as_str())
+                        .bind(client)
+                        .execute(&mut *tx)
+                        .await?
+                        .rows_affected();
+                }
+                Ending::User(_) => {
+                    sqlx::query(DISABLE_USER)
+                        .bind(user.as_str())
+                        .bind(true)
+                        .bind(now.0)
+                        .execute(&mut *tx)
+                        .await?;
+                    ended.sessions = sqlx::query(END_SESSIONS)
+                        .bind(user.as_str())
+                        .execute(&mut *tx)
+                        .await?
+                        .rows_affected();
+                }
+            }
+            ended.codes = sqlx::query(DELETE_CODES)
+                .bind(user.as_str())
+                .bind(client)
+                .execute(&mut *tx)
+                .await?
+                .rows_affected();
+            ended.grants = sqlx::query(REVOKE_GRANTS)
+                .bind(user.as_str())
+                .bind(now.0)
+                .bind(client)
+                .execute(&mut *tx)
+                .await?
+                .rows_affected();
+            tx.commit().await?;
+            Ok::<_, sqlx::Error>(ended)
+        }
+        .await)
+        .map_err(db_error)
     }
 }
 

@@ -27,6 +27,7 @@ mod consents;
 mod grants;
 mod housekeeping;
 mod keys;
+pub mod private;
 mod rows;
 mod sessions;
 pub mod testing;
@@ -313,11 +314,17 @@ async fn connect_sqlite(options: &StoreOptions) -> Result<Backend, ConnectError>
         ));
     }
     if let Some(dir) = file.parent().filter(|d| !d.as_os_str().is_empty()) {
-        std::fs::create_dir_all(dir).map_err(|source| ConnectError::CreateDir {
+        private::create_dir(dir).map_err(|source| ConnectError::CreateDir {
             path: dir.display().to_string(),
             source,
         })?;
     }
+    // Created here, owner-only, before SQLite would create it world-readable; SQLite gives its
+    // -wal and -shm files the database file's permissions.
+    private::create_file(&file).map_err(|source| ConnectError::CreateDir {
+        path: file.display().to_string(),
+        source,
+    })?;
     let synchronous = if options.sqlite_synchronous_full {
         SqliteSynchronous::Full
     } else {

@@ -183,6 +183,9 @@ async fn spawn_on(database: Database, options: &AppOptions) -> TestApp {
             .into(),
     );
     config.sandbox = options.sandbox;
+    // Tests credit profiles as a sandbox operator would (the admin API's `fund`); a test of
+    // funding being off turns it off.
+    config.sandbox_funding = true;
     (options.configure)(&mut config);
     let clock = Arc::new(ManualClock::new(SystemClock.now()));
     start(config, clock, Arc::new(database))

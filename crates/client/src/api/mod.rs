@@ -185,7 +185,11 @@ impl<S: TokenSource> Api<S> {
     /// use portcullis_client::api::{IdempotencyKey, NewOrder};
     ///
     /// let key = IdempotencyKey::generate()?; // keep it with the order until it is confirmed
-    /// let placed = api.place_order(&key, &NewOrder::issue("eur", 10_00)).await?;
+    /// let order = NewOrder {
+    ///     counterpart_iban: Some("GB82WEST12345698765432".into()),
+    ///     ..NewOrder::redeem("eur", 10_00)
+    /// };
+    /// let placed = api.place_order(&key, &order).await?;
     /// println!("order {} is {}", placed.order.id, placed.order.state);
     /// # Ok(()) }
     /// ```

@@ -215,24 +215,17 @@ pub struct NewOrder {
 }
 
 impl NewOrder {
-    /// An issue (money in) of `amount` minor units of `currency`.
-    #[must_use]
-    pub fn issue(currency: impl Into<String>, amount: i64) -> Self {
-        Self {
-            kind: OrderKind::Issue,
-            currency: currency.into(),
-            amount,
-            counterpart_iban: None,
-            memo: None,
-        }
-    }
-
-    /// A redeem (money out) of `amount` minor units of `currency`.
+    /// A redeem (money out) of `amount` minor units of `currency`; set `counterpart_iban` to
+    /// the IBAN to pay out to. (Apps cannot place `issue` orders: money arrives by incoming
+    /// transfer, and the server refuses them with 403.)
     #[must_use]
     pub fn redeem(currency: impl Into<String>, amount: i64) -> Self {
         Self {
             kind: OrderKind::Redeem,
-            ..Self::issue(currency, amount)
+            currency: currency.into(),
+            amount,
+            counterpart_iban: None,
+            memo: None,
         }
     }
 }

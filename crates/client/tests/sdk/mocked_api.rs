@@ -102,7 +102,7 @@ async fn place_order_sends_the_idempotency_key_and_reports_replays() {
         .and(path("/api/v1/orders"))
         .and(header("idempotency-key", "pay-42"))
         .and(body_json(
-            json!({"kind": "issue", "currency": "eur", "amount": 1000}),
+            json!({"kind": "redeem", "currency": "eur", "amount": 1000}),
         ))
         .respond_with(ResponseTemplate::new(201).set_body_json(order()))
         .up_to_n_times(1)
@@ -116,7 +116,7 @@ async fn place_order_sends_the_idempotency_key_and_reports_replays() {
         .await;
     let api = client.api(Secret::new("tok"));
     let key = IdempotencyKey::new("pay-42");
-    let order = NewOrder::issue("eur", 1000);
+    let order = NewOrder::redeem("eur", 1000);
     assert!(api.place_order(&key, &order).await.unwrap().created);
     let replay = api.place_order(&key, &order).await.unwrap();
     assert!(!replay.created);

@@ -88,6 +88,13 @@ impl NewClient {
 /// Why a client registration was refused.
 #[derive(Debug, thiserror::Error)]
 pub enum ClientRuleError {
+    /// The admin client calling would delete itself or take away its own admin access: the
+    /// platform could lose its last way into the admin API.
+    #[error(
+        "an admin client cannot delete itself or take away its own admin access (disable, \
+         admin, scope or client_credentials); use another admin client or the CLI"
+    )]
+    SelfLockout,
     /// Empty or over-long name.
     #[error("a client needs a name of 1 to 100 characters")]
     Name,
@@ -468,6 +475,9 @@ pub async fn update(
     let acknowledged = changes.acknowledge_public_without_pkce
         || (client.pkce == PkcePolicy::Optional && !changed.contains(&"pkce"));
     check_rules(&client, acknowledged, admin.max_access_ttl)?;
+    if is_caller(admin, &client.id) && !keeps_admin_access(&client) {
+        return Err(ClientRuleError::SelfLockout);
+    }
     client.updated_at = admin.clock.now();
     if !admin.store.update_client(&client).await? {
         return Err(ClientRuleError::NotFound(id.to_owned()));
@@ -516,12 +526,31 @@ pub async fn rotate_secret(
     Ok((client, secret))
 }
 
+/// Whether `client` is the admin API client making this call (the CLI is no client).
+fn is_caller(admin: &super::Admin<'_>, client: &ClientId) -> bool {
+    admin
+        .actor
+        .strip_prefix("client:")
+        .is_some_and(|caller| caller == client.as_str())
+}
+
+/// Whether `client` can still get an admin token and use it.
+fn keeps_admin_access(client: &Client) -> bool {
+    client.admin
+        && client.enabled
+        && client.allows_grant(GrantType::ClientCredentials)
+        && client.scopes.contains(crate::scopes::ADMIN_SCOPE)
+}
+
 /// Deletes a client and everything issued to it.
 ///
 /// # Errors
 /// [`ClientRuleError::NotFound`], storage failures.
 pub async fn delete(admin: &super::Admin<'_>, id: &str) -> Result<(), ClientRuleError> {
     let client = ClientId::new(id);
+    if is_caller(admin, &client) {
+        return Err(ClientRuleError::SelfLockout);
+    }
     if !admin.store.delete_client(&client).await? {
         return Err(ClientRuleError::NotFound(id.to_owned()));
     }

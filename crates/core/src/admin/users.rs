@@ -98,6 +98,9 @@ pub enum UserOpError {
     /// No such profile.
     #[error("no profile {0:?}")]
     ProfileNotFound(String),
+    /// The banking domain refused.
+    #[error(transparent)]
+    Bank(#[from] crate::banking::accounts::BankError),
     /// Storage failed.
     #[error(transparent)]
     Store(#[from] StoreError),
@@ -147,28 +150,52 @@ pub async fn disable(
 ) -> Result<(User, u64), UserOpError> {
     let mut user = find(admin, id_or_email).await?;
     let now = admin.clock.now();
+    // One transaction: the flag, the sessions, unredeemed codes and every grant.
+    let ended = admin
+        .store
+        .end_access(&crate::store::Ending::User(user.id.clone()), now)
+        .await?;
     user.disabled = true;
     user.updated_at = now;
-    admin.store.update_user(&user).await?;
-    admin.store.delete_sessions_of(&user.id).await?;
-    let revoked = admin.store.revoke_grants_of(&user.id, None, now).await?;
     admin.audit.record(
         admin
             .event(crate::audit::AuditKind::UserDisabled)
             .user(&user.id)
-            .detail(serde_json::json!({ "grants_revoked": revoked })),
+            .detail(serde_json::json!({
+                "grants_revoked": ended.grants,
+                "codes_ended": ended.codes,
+                "sessions_ended": ended.sessions,
+            })),
     );
-    Ok((user, revoked))
+    Ok((user, ended.grants))
 }
 
-/// Sets the KYC state of a profile (a user's id or email selects their first profile).
+/// Revokes one app's access to a user, as the user could on their account page: consent,
+/// unredeemed codes and grants end in one transaction. Returns what ended.
 ///
 /// # Errors
-/// [`UserOpError::ProfileNotFound`], storage failures.
-pub async fn set_kyc(
+/// [`UserOpError::NotFound`], storage failures.
+pub async fn revoke_app(
+    admin: &super::Admin<'_>,
+    id_or_email: &str,
+    client: &portcullis_proto::ClientId,
+) -> Result<(User, crate::store::Ended), UserOpError> {
+    let user = find(admin, id_or_email).await?;
+    let by = crate::account::Revoker {
+        actor: admin.actor,
+        reason: "revoked_by_operator",
+        ip: admin.ip,
+    };
+    let ended =
+        crate::account::revoke_app(admin.store, admin.clock, admin.audit, &user.id, client, &by)
+            .await?;
+    Ok((user, ended))
+}
+
+/// The profile with this id, or the first profile of the user with this id or email.
+async fn profile_of(
     admin: &super::Admin<'_>,
     profile_or_user: &str,
-    state: crate::banking::profile::KycState,
 ) -> Result<crate::banking::profile::Profile, UserOpError> {
     let missing = || UserOpError::ProfileNotFound(profile_or_user.to_owned());
     let profile = match admin
@@ -188,6 +215,75 @@ pub async fn set_kyc(
                 .ok_or_else(missing)?
         }
     };
+    Ok(profile)
+}
+
+/// Credits a profile (by id, or a user's first profile) as an incoming transfer would: the
+/// sandbox's way money arrives, since no app may mint. Off unless `settings.funding`. The
+/// same `key` with the same credit answers the first order; without a key each call credits.
+///
+/// # Errors
+/// [`UserOpError::ProfileNotFound`], [`UserOpError::Bank`] (funding off, order rules, KYC not
+/// approved, key reused for another credit), storage and randomness failures.
+pub async fn fund(
+    admin: &super::Admin<'_>,
+    settings: crate::banking::accounts::BankingSettings,
+    profile_or_user: &str,
+    credit: crate::banking::accounts::Credit,
+    key: Option<&str>,
+) -> Result<
+    (
+        crate::banking::order::Order,
+        crate::banking::accounts::Placement,
+    ),
+    UserOpError,
+> {
+    use crate::banking::accounts::{self, BankError, Placement};
+    let profile = profile_of(admin, profile_or_user).await?;
+    let key = match key {
+        Some(key) => key.to_owned(),
+        None => format!(
+            "fund-{}",
+            crate::random::new_uuid(admin.random, admin.clock.now_millis())
+                .map_err(BankError::from)?
+        ),
+    };
+    let (order, placement) = accounts::fund(
+        admin.store,
+        admin.clock,
+        admin.random,
+        settings,
+        &profile,
+        credit,
+        &key,
+    )
+    .await?;
+    if placement == Placement::Created {
+        admin.audit.record(
+            admin
+                .event(crate::audit::AuditKind::SandboxFunded)
+                .user(&profile.user_id)
+                .detail(serde_json::json!({
+                    "profile": profile.id,
+                    "order": order.id,
+                    "currency": order.currency.as_str(),
+                    "amount": order.amount,
+                })),
+        );
+    }
+    Ok((order, placement))
+}
+
+/// Sets the KYC state of a profile (a user's id or email selects their first profile).
+///
+/// # Errors
+/// [`UserOpError::ProfileNotFound`], storage failures.
+pub async fn set_kyc(
+    admin: &super::Admin<'_>,
+    profile_or_user: &str,
+    state: crate::banking::profile::KycState,
+) -> Result<crate::banking::profile::Profile, UserOpError> {
+    let profile = profile_of(admin, profile_or_user).await?;
     let now = admin.clock.now();
     admin.store.set_kyc(&profile.id, state, now).await?;
     admin.audit.record(

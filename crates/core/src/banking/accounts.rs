@@ -5,7 +5,7 @@ use portcullis_proto::{ClientId, ProfileId, UserId};
 
 use super::iban::sandbox_iban;
 use super::kyc::{KycFormError, KycSubmission};
-use super::order::{self, NewOrder, Order, OrderRuleError, OrderState};
+use super::order::{self, Currency, NewOrder, Order, OrderKind, OrderRuleError, OrderState};
 use super::profile::{KycState, Profile, ProfileKind};
 use super::wallet::{self, Address, Chain, WalletError};
 use crate::random::{RandomError, SecretGenerator, new_uuid};
@@ -20,6 +20,9 @@ pub struct BankingSettings {
     pub enabled: bool,
     /// Approve KYC on submission (the sandbox), or leave it pending for an operator.
     pub kyc_auto_approve: bool,
+    /// Let an operator credit profiles ([`fund`]), standing in for incoming transfers. On in the
+    /// sandbox, off otherwise: apps never can.
+    pub funding: bool,
 }
 
 impl Default for BankingSettings {
@@ -27,9 +30,13 @@ impl Default for BankingSettings {
         Self {
             enabled: true,
             kyc_auto_approve: true,
+            funding: false,
         }
     }
 }
+
+/// The client id that sandbox credits are recorded under (no app places them).
+pub const SANDBOX_CLIENT: &str = "sandbox";
 
 /// A banking operation was refused.
 #[derive(Debug, thiserror::Error)]
@@ -64,6 +71,12 @@ pub enum BankError {
     /// The idempotency key was used for another request.
     #[error("this Idempotency-Key was already used with a different request")]
     IdempotencyConflict,
+    /// An app asked to credit money: money arrives from outside, by incoming transfer.
+    #[error("apps may place redeem orders only; money arrives by incoming transfer")]
+    MoneyInByApp,
+    /// Crediting a profile is off on this server (it is not a sandbox).
+    #[error("sandbox funding is off on this server")]
+    FundingOff,
     /// Storage failed.
     #[error(transparent)]
     Store(#[from] StoreError),
@@ -235,14 +248,77 @@ pub enum Placement {
     Replayed,
 }
 
-/// Places an order for `profile` on behalf of `client`, idempotently: the same key with the
-/// same request returns the first order; with another request it is refused. In the sandbox an
-/// order settles at once: processed (balance changed) or rejected (insufficient funds).
+/// Places an app's order for `profile` on behalf of `client`, idempotently: the same key with
+/// the same request returns the first order; with another request it is refused. Apps move
+/// money out (`redeem`); an `issue` is refused. In the sandbox an order settles at once:
+/// processed (balance changed) or rejected (insufficient funds).
 ///
 /// # Errors
-/// [`BankError::Order`], [`BankError::NotApproved`], [`BankError::IdempotencyConflict`],
-/// storage failures.
+/// [`BankError::MoneyInByApp`], [`BankError::Order`], [`BankError::NotApproved`],
+/// [`BankError::IdempotencyConflict`], storage failures.
 pub async fn place_order(
+    store: &dyn BankStore,
+    clock: &dyn Clock,
+    random: &dyn SecretGenerator,
+    client: &ClientId,
+    profile: &Profile,
+    new: NewOrder,
+    key: &str,
+) -> Result<(Order, Placement), BankError> {
+    // An `issue` order credits the profile with money from nowhere: no app may mint. The
+    // order's own rules come first, so a malformed one is told what is wrong with it.
+    let new = order::check(new, key)?;
+    if new.kind == OrderKind::Issue {
+        return Err(BankError::MoneyInByApp);
+    }
+    settle(store, clock, random, client, profile, new, key).await
+}
+
+/// What an operator credits in the sandbox (see [`fund`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Credit {
+    /// Currency.
+    pub currency: Currency,
+    /// Amount in minor units.
+    pub amount: i64,
+    /// The sending account, if the operator names one.
+    pub from_iban: Option<String>,
+    /// Text on the transfer.
+    pub memo: Option<String>,
+}
+
+/// Credits `profile` as an incoming transfer would, when `settings.funding` is on (the
+/// sandbox): an `issue` order recorded under [`SANDBOX_CLIENT`], processed at once. The same
+/// `key` with the same credit answers the first order. The caller records who did it.
+///
+/// # Errors
+/// [`BankError::FundingOff`], the order rules, [`BankError::NotApproved`],
+/// [`BankError::IdempotencyConflict`], storage failures.
+pub async fn fund(
+    store: &dyn BankStore,
+    clock: &dyn Clock,
+    random: &dyn SecretGenerator,
+    settings: BankingSettings,
+    profile: &Profile,
+    credit: Credit,
+    key: &str,
+) -> Result<(Order, Placement), BankError> {
+    if !settings.funding {
+        return Err(BankError::FundingOff);
+    }
+    let new = NewOrder {
+        kind: OrderKind::Issue,
+        currency: credit.currency,
+        amount: credit.amount,
+        counterpart_iban: credit.from_iban,
+        memo: credit.memo,
+    };
+    let client = ClientId::new(SANDBOX_CLIENT);
+    settle(store, clock, random, &client, profile, new, key).await
+}
+
+/// Checks and settles an order idempotently (see [`place_order`]).
+async fn settle(
     store: &dyn BankStore,
     clock: &dyn Clock,
     random: &dyn SecretGenerator,

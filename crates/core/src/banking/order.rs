@@ -82,6 +82,21 @@ impl Currency {
             width = usize::try_from(decimals).unwrap_or(2)
         )
     }
+
+    /// Reads an amount written in major units with at most the currency's decimals (`12.34`
+    /// euro → `1234` cents, `12` → `1200`); `None` for anything else, a sign included.
+    #[must_use]
+    pub fn parse_amount(self, text: &str) -> Option<i64> {
+        let (whole, fraction) = text.split_once('.').unwrap_or((text, ""));
+        let decimals = usize::try_from(self.decimals()).ok()?;
+        let digits = |s: &str| !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit());
+        if !digits(whole) || (text.contains('.') && !digits(fraction)) || fraction.len() > decimals
+        {
+            return None;
+        }
+        let padded = format!("{whole}{fraction:0<decimals$}");
+        padded.parse().ok()
+    }
 }
 
 /// An order.
@@ -217,6 +232,25 @@ impl fmt::Display for Order {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn amounts_are_read_in_major_units_with_the_currencys_decimals() {
+        assert_eq!(Currency::Eur.parse_amount("12.34"), Some(1234));
+        assert_eq!(Currency::Eur.parse_amount("12.3"), Some(1230));
+        assert_eq!(Currency::Eur.parse_amount("12"), Some(1200));
+        assert_eq!(Currency::Isk.parse_amount("500"), Some(500));
+        for bad in [
+            "", ".", "12.", ".5", "12.345", "-1", "+1", "1e3", "1,5", " 1", "12.3.4",
+        ] {
+            assert_eq!(Currency::Eur.parse_amount(bad), None, "{bad:?}");
+        }
+        assert_eq!(Currency::Isk.parse_amount("5.0"), None);
+        assert_eq!(Currency::Eur.parse_amount("99999999999999999999"), None);
+        for amount in [1, 99, 100, 123_456] {
+            let text = Currency::Gbp.format_amount(amount);
+            assert_eq!(Currency::Gbp.parse_amount(&text), Some(amount), "{text}");
+        }
+    }
 
     fn order(kind: OrderKind, amount: i64, iban: Option<&str>) -> NewOrder {
         NewOrder {

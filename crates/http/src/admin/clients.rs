@@ -16,7 +16,7 @@ use crate::state::AppState;
 pub fn rule_error(error: ClientRuleError) -> ApiError {
     match error {
         ClientRuleError::NotFound(_) => ApiError::not_found(),
-        ClientRuleError::Exists(_) => {
+        ClientRuleError::Exists(_) | ClientRuleError::SelfLockout => {
             ApiError::new(StatusCode::CONFLICT, ErrorCode::Conflict, error.to_string())
         }
         ClientRuleError::Store(store) => store.into(),

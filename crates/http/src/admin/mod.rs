@@ -10,7 +10,7 @@ mod users;
 use axum::Router;
 use axum::extract::FromRequestParts;
 use axum::http::request::Parts;
-use axum::routing::{get, post};
+use axum::routing::{delete, get, post};
 use portcullis_core::admin::Admin;
 use portcullis_core::scopes::ADMIN_SCOPE;
 use portcullis_proto::{ClientId, ErrorCode};
@@ -42,6 +42,11 @@ pub fn routes() -> Router<AppState> {
         .route("/admin/v1/users/{id}", get(users::show))
         .route("/admin/v1/users/{id}/disable", post(users::disable))
         .route("/admin/v1/users/{id}/kyc", post(users::set_kyc))
+        .route("/admin/v1/users/{id}/fund", post(users::fund))
+        .route(
+            "/admin/v1/users/{id}/apps/{client_id}",
+            delete(users::revoke_app),
+        )
         .route("/admin/v1/audit", get(audit::list))
         .route("/admin/v1/keys", get(keys::list))
         .route("/admin/v1/keys/rotate", post(keys::rotate))

@@ -5,8 +5,10 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use portcullis_core::admin::users::{self, NewUserError, UserOpError};
 use portcullis_core::admin::views::user_view;
-use portcullis_proto::admin::{CreateUser, Page, SetKyc, UserView};
-use portcullis_proto::{ErrorCode, ProfileId};
+use portcullis_core::banking::accounts::{BankError, Credit, Placement};
+use portcullis_core::banking::order::Currency;
+use portcullis_proto::admin::{AppRevoked, CreateUser, FundProfile, Page, SetKyc, UserView};
+use portcullis_proto::{ClientId, ErrorCode, ProfileId};
 
 use super::{AdminCaller, AdminQuery, PageQuery, json};
 use crate::error::ApiError;
@@ -15,6 +17,7 @@ use crate::state::AppState;
 fn op_error(error: UserOpError) -> ApiError {
     match error {
         UserOpError::NotFound(_) | UserOpError::ProfileNotFound(_) => ApiError::not_found(),
+        UserOpError::Bank(bank) => crate::api::orders::bank_error(bank),
         UserOpError::Store(store) => store.into(),
     }
 }
@@ -99,6 +102,94 @@ pub async fn disable(
         .await
         .map_err(op_error)?;
     Ok(Json(view(&state, &user).await?))
+}
+
+/// `DELETE /admin/v1/users/{id}/apps/{client_id}`: ends one app's access to the user, codes
+/// included, as "Revoke access" on the account page does.
+pub async fn revoke_app(
+    State(state): State<AppState>,
+    caller: AdminCaller,
+    Path((id, client)): Path<(String, String)>,
+) -> Result<Json<AppRevoked>, ApiError> {
+    let client = ClientId::new(client);
+    let (user, ended) = users::revoke_app(&caller.admin(&state), &id, &client)
+        .await
+        .map_err(op_error)?;
+    Ok(Json(AppRevoked {
+        user_id: user.id.to_string(),
+        client_id: client.to_string(),
+        consent_forgotten: ended.consents > 0,
+        grants_revoked: ended.grants,
+        codes_ended: ended.codes,
+    }))
+}
+
+/// `POST /admin/v1/users/{id}/fund`: credits one of the user's profiles as an incoming
+/// transfer would, where sandbox funding is on. An `Idempotency-Key` header makes a retry safe.
+pub async fn fund(
+    State(state): State<AppState>,
+    caller: AdminCaller,
+    Path(id): Path<String>,
+    headers: axum::http::HeaderMap,
+    body: Bytes,
+) -> Result<Response, ApiError> {
+    let request: FundProfile = json(&body)?;
+    let settings = state.services.banking;
+    if !settings.funding {
+        return Err(crate::api::orders::bank_error(BankError::FundingOff));
+    }
+    let currency: Currency = request
+        .currency
+        .to_ascii_lowercase()
+        .parse()
+        .map_err(|_| ApiError::bad_request("currency must be eur, usd, gbp or isk"))?;
+    let key = match headers.get("idempotency-key") {
+        None => None,
+        Some(value) => Some(
+            value
+                .to_str()
+                .ok()
+                .map(str::trim)
+                .filter(|k| !k.is_empty())
+                .ok_or_else(|| {
+                    ApiError::bad_request("the Idempotency-Key header is empty or not text")
+                })?
+                .to_owned(),
+        ),
+    };
+    let admin = caller.admin(&state);
+    let user = users::find(&admin, &id).await.map_err(op_error)?;
+    let target = match request.profile {
+        // As for KYC: only this user's profiles are found under this user.
+        Some(profile) => {
+            let owned = state
+                .services
+                .store
+                .profile(&ProfileId::new(profile.as_str()))
+                .await?
+                .is_some_and(|p| p.user_id == user.id);
+            if !owned {
+                return Err(ApiError::not_found());
+            }
+            profile
+        }
+        None => user.id.to_string(),
+    };
+    let credit = Credit {
+        currency,
+        amount: request.amount,
+        from_iban: request.from_iban,
+        memo: request.memo,
+    };
+    let (order, placement) = users::fund(&admin, settings, &target, credit, key.as_deref())
+        .await
+        .map_err(op_error)?;
+    let status = if placement == Placement::Created {
+        StatusCode::CREATED
+    } else {
+        StatusCode::OK
+    };
+    Ok((status, Json(crate::api::orders::OrderView::from(&order))).into_response())
 }
 
 /// `POST /admin/v1/users/{id}/kyc`.

@@ -95,9 +95,15 @@ pub struct PlaceOrder {
     memo: Option<String>,
 }
 
-fn bank_error(error: BankError) -> ApiError {
+/// The answer to a refused order (the resource API's and the admin API's).
+pub(crate) fn bank_error(error: BankError) -> ApiError {
     match error {
         BankError::Order(rule) => ApiError::bad_request(rule.to_string()),
+        BankError::MoneyInByApp | BankError::FundingOff => ApiError::new(
+            StatusCode::FORBIDDEN,
+            ErrorCode::AccessDenied,
+            error.to_string(),
+        ),
         BankError::IdempotencyConflict | BankError::NotApproved => {
             ApiError::new(StatusCode::CONFLICT, ErrorCode::Conflict, error.to_string())
         }
@@ -108,7 +114,8 @@ fn bank_error(error: BankError) -> ApiError {
 
 /// Places an order. Needs an `Idempotency-Key` header: the same key and body return the same
 /// order (200), the same key with another body is refused (409). A redeem larger than the
-/// balance is recorded as `rejected` with reason `insufficient_funds`.
+/// balance is recorded as `rejected` with reason `insufficient_funds`; an `issue` is refused
+/// (403): apps do not mint, money arrives by incoming transfer.
 pub async fn place(
     State(state): State<AppState>,
     token: Bearer,

@@ -5,8 +5,8 @@
 
 use portcullis_proto::ErrorResponse;
 use portcullis_proto::admin::{
-    AuditView, ClientView, CreateClient, CreateUser, Page, RotateSecret, SetKyc, UpdateClient,
-    UserView,
+    AppRevoked, AuditView, ClientView, CreateClient, CreateUser, FundProfile, Page, RotateSecret,
+    SetKyc, UpdateClient, UserView,
 };
 use serde::Serialize;
 use utoipa::{IntoParams, ToSchema};
@@ -30,7 +30,7 @@ pub struct AuditParams {
     /// consent_given, consent_partial, consent_denied, grant_revoked, tokens_issued,
     /// token_revoked, code_reuse, refresh_reuse, client_created, client_updated,
     /// client_deleted, client_secret_rotated, user_created, user_disabled, kyc_changed,
-    /// keys_rotated.
+    /// keys_rotated, sandbox_funded.
     kind: Option<String>,
     /// Only events about this client.
     client_id: Option<String>,
@@ -149,7 +149,9 @@ pub fn show_client() {}
 ///
 /// Only the fields given change (`redirect_uris` and `grant_types` replace the lists; an
 /// empty `logo_uri` or `homepage_uri` removes it). The result must pass the registration
-/// rules. Nodes pick the change up within their client cache lifetime.
+/// rules. Nodes pick the change up within their client cache lifetime. The calling admin
+/// client cannot take away its own admin access (disable itself, drop `admin`, the `admin`
+/// scope or client credentials): 409.
 #[utoipa::path(
     patch, path = "/admin/v1/clients/{id}", tag = "admin", operation_id = "updateClient",
     params(("id" = String, Path, description = "The client id.")),
@@ -158,6 +160,7 @@ pub fn show_client() {}
         (status = 200, description = "The changed client.", body = ClientView),
         (status = 400, description = "`invalid_request`: a rule is broken.", body = ErrorResponse),
         (status = 404, description = "`not_found`: no such client.", body = ErrorResponse),
+        (status = 409, description = "`conflict`: the caller would lock itself out.", body = ErrorResponse),
     ),
     security(("oauth2" = ["admin"]))
 )]
@@ -165,13 +168,15 @@ pub fn update_client() {}
 
 /// Delete a client
 ///
-/// Deletes the client and everything issued to it.
+/// Deletes the client and everything issued to it. The calling admin client cannot delete
+/// itself (409): another admin client, or the CLI, can.
 #[utoipa::path(
     delete, path = "/admin/v1/clients/{id}", tag = "admin", operation_id = "deleteClient",
     params(("id" = String, Path, description = "The client id.")),
     responses(
         (status = 204, description = "Deleted."),
         (status = 404, description = "`not_found`: no such client.", body = ErrorResponse),
+        (status = 409, description = "`conflict`: the caller would delete itself.", body = ErrorResponse),
     ),
     security(("oauth2" = ["admin"]))
 )]
@@ -247,6 +252,54 @@ pub fn show_user() {}
     security(("oauth2" = ["admin"]))
 )]
 pub fn disable_user() {}
+
+/// Revoke one app's access to a user
+///
+/// What the user's own "Revoke access" does: the consent is forgotten, and in one transaction
+/// every authorization code the app holds but has not redeemed and every grant it has end, so
+/// its refresh tokens fail and its access tokens introspect inactive. Revoking an app that has
+/// nothing left is not an error: the counts are zero.
+#[utoipa::path(
+    delete, path = "/admin/v1/users/{id}/apps/{client_id}", tag = "admin", operation_id = "revokeUserApp",
+    params(
+        ("id" = String, Path, description = "The user id, or their email."),
+        ("client_id" = String, Path, description = "The app's client id."),
+    ),
+    responses(
+        (status = 200, description = "What ended.", body = AppRevoked),
+        (status = 404, description = "`not_found`: no such user.", body = ErrorResponse),
+    ),
+    security(("oauth2" = ["admin"]))
+)]
+pub fn revoke_user_app() {}
+
+/// Credit a profile (sandbox)
+///
+/// Money reaches a profile from outside, by incoming transfer; apps cannot place `issue`
+/// orders. In the sandbox this call stands in for that transfer: it records a processed
+/// `issue` order for one of the user's profiles (default: the first), whose KYC must be
+/// approved, and an audit event. It is refused with 403 where sandbox funding is off (any
+/// server not started with `--sandbox` or `sandbox_funding = true`). With an `Idempotency-Key`
+/// header, a retry with the same body answers the first order (200) and another body is
+/// refused (409).
+#[utoipa::path(
+    post, path = "/admin/v1/users/{id}/fund", tag = "admin", operation_id = "fundUser",
+    params(
+        ("id" = String, Path, description = "The user id, or their email."),
+        ("Idempotency-Key" = Option<String>, Header, description = "Makes a retry safe."),
+    ),
+    request_body = FundProfile,
+    responses(
+        (status = 201, description = "Credited: the processed order.", body = crate::openapi::resources::OrderView),
+        (status = 200, description = "A retry: the order the key placed.", body = crate::openapi::resources::OrderView),
+        (status = 400, description = "`invalid_request`: unknown currency, amount out of range, bad IBAN.", body = ErrorResponse),
+        (status = 403, description = "`access_denied`: sandbox funding is off on this server.", body = ErrorResponse),
+        (status = 404, description = "`not_found`: no such user, or no such profile of theirs.", body = ErrorResponse),
+        (status = 409, description = "`conflict`: KYC not approved, or the key was used for another credit.", body = ErrorResponse),
+    ),
+    security(("oauth2" = ["admin"]))
+)]
+pub fn fund_user() {}
 
 /// Set a profile's KYC state
 #[utoipa::path(

@@ -243,7 +243,8 @@ pub fn list_orders() {}
 ///
 /// Idempotent by the `Idempotency-Key` header: the same key and body return the same order
 /// (200); the same key with another body is refused (409). A redeem larger than the balance is
-/// recorded as `rejected` with reason `insufficient_funds`.
+/// recorded as `rejected` with reason `insufficient_funds`. Apps move money out only: an
+/// `issue` order is refused (403), since money arrives from outside by incoming transfer.
 #[utoipa::path(
     post, path = "/api/v1/orders", tag = "resources", operation_id = "placeOrder",
     params(("Idempotency-Key" = String, Header, description = "A key unique to this order, chosen by the client.")),
@@ -252,6 +253,7 @@ pub fn list_orders() {}
         (status = 201, description = "Placed.", body = OrderView),
         (status = 200, description = "The order this key already placed.", body = OrderView),
         (status = 400, description = "`invalid_request`: missing key, malformed or invalid order.", body = ErrorResponse),
+        (status = 403, description = "`access_denied`: an `issue` order; apps may place `redeem` orders only.", body = ErrorResponse),
         (status = 404, description = "`not_found`: no profile is bound to the token.", body = ErrorResponse),
         (status = 409, description = "`conflict`: the key was used for another order, or the profile is not approved.", body = ErrorResponse),
     ),

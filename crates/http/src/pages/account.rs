@@ -6,6 +6,7 @@ use axum::Form;
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::Response;
+use portcullis_core::account::{self, Revoker};
 use portcullis_core::store::Store;
 use portcullis_proto::{ClientId, UserId};
 use serde::Deserialize;
@@ -146,8 +147,8 @@ pub struct RevokeForm {
     client_id: String,
 }
 
-/// Revokes an app: forgets the consent and revokes every grant, so refresh fails and its
-/// access tokens are refused from now on.
+/// Revokes an app: forgets the consent, ends its unredeemed codes and revokes every grant, so
+/// refresh fails and its access tokens are refused from now on (one transaction, in core).
 pub async fn revoke(
     State(state): State<AppState>,
     browser: Browser,
@@ -161,20 +162,20 @@ pub async fn revoke(
         return Ok(see_other("/login"));
     };
     let client = ClientId::new(form.client_id);
-    let store = state.services.store.as_ref();
-    store.delete_consent(&user.id, &client).await?;
-    let revoked = store
-        .revoke_grants_of(&user.id, Some(&client), state.services.clock.now())
-        .await?;
-    tracing::info!(user = %user.id, client = %client, grants = revoked, "app access revoked by the user");
-    let event = state
-        .event(
-            portcullis_core::audit::AuditKind::GrantRevoked,
-            format!("user:{}", user.id),
-        )
-        .user(&user.id)
-        .client(&client)
-        .detail(serde_json::json!({ "grants": revoked, "reason": "revoked_by_user" }));
-    state.record(event, ip);
+    let actor = format!("user:{}", user.id);
+    let by = Revoker {
+        actor: &actor,
+        reason: "revoked_by_user",
+        ip,
+    };
+    account::revoke_app(
+        state.services.store.as_ref(),
+        state.services.clock.as_ref(),
+        state.services.audit.as_ref(),
+        &user.id,
+        &client,
+        &by,
+    )
+    .await?;
     Ok(see_other("/account"))
 }

@@ -1,7 +1,5 @@
 //! `portcullis audit`.
 
-#![allow(clippy::print_stdout)] // The command's output.
-
 use portcullis_core::admin::views::audit_view;
 use portcullis_core::audit::{AuditFilter, AuditKind};
 use portcullis_core::store::AuditStore as _;
@@ -76,11 +74,11 @@ pub async fn run(config: &Config, query: AuditQuery, json: bool) -> anyhow::Resu
     session.close().await;
     let events: Vec<_> = events?.iter().map(audit_view).collect();
     if json {
-        println!("{}", serde_json::to_string_pretty(&events)?);
+        crate::out!("{}", serde_json::to_string_pretty(&events)?)?;
         return Ok(());
     }
     for e in &events {
-        println!(
+        crate::out!(
             "{:>6} {} {:<22} {:<8} actor={} client={} user={} ip={} {}",
             e.seq,
             e.at,
@@ -95,7 +93,7 @@ pub async fn run(config: &Config, query: AuditQuery, json: bool) -> anyhow::Resu
             } else {
                 e.detail.to_string()
             }
-        );
+        )?;
     }
     Ok(())
 }

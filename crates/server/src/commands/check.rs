@@ -1,7 +1,5 @@
 //! `portcullis check-config`.
 
-#![allow(clippy::print_stdout)] // The command's output.
-
 use std::time::Duration;
 
 use anyhow::Context as _;
@@ -40,22 +38,22 @@ pub async fn run(config: &Config) -> anyhow::Result<()> {
     };
     KeyRing::load(&stored, &kek, None, config.key_retire_after())
         .context("stored signing keys cannot be opened")?;
-    println!("configuration OK");
-    println!("  listen                {}", config.listen);
-    println!(
+    crate::out!("configuration OK")?;
+    crate::out!("  listen                {}", config.listen)?;
+    crate::out!(
         "  issuer                {}",
         config.issuer.as_deref().unwrap_or("(derived from listen)")
-    );
-    println!(
+    )?;
+    crate::out!(
         "  database              {}",
         redact_url(&config.database.url)
-    );
-    println!(
+    )?;
+    crate::out!(
         "  key-encryption key    {} (opens {} stored keys)",
         path.map_or_else(|| "configured".to_owned(), |p| p.display().to_string()),
         stored.len()
-    );
-    println!(
+    )?;
+    crate::out!(
         "  schema                {}",
         if schema.pending.is_empty() {
             format!("up to date ({} migrations)", schema.applied)
@@ -66,13 +64,13 @@ pub async fn run(config: &Config) -> anyhow::Result<()> {
                 schema.pending.len()
             )
         }
-    );
-    println!("  access tokens         {}", config.access_token_alg);
-    println!(
+    )?;
+    crate::out!("  access tokens         {}", config.access_token_alg)?;
+    crate::out!(
         "  max access token ttl  {}",
         duration::format(config.max_access_token_ttl)
-    );
-    println!("  sandbox               {}", config.sandbox);
+    )?;
+    crate::out!("  sandbox               {}", config.sandbox)?;
     store.close().await;
     Ok(())
 }

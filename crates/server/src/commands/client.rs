@@ -1,7 +1,5 @@
 //! `portcullis client …`.
 
-#![allow(clippy::print_stdout)] // The command's output.
-
 use portcullis_core::admin::clients;
 use portcullis_core::admin::views::{client_changes, client_view, new_client};
 use portcullis_core::store::{ClientStore as _, PageRequest};
@@ -13,41 +11,44 @@ use crate::config::Config;
 
 fn print(view: &ClientView, json: bool) -> anyhow::Result<()> {
     if json {
-        println!("{}", serde_json::to_string_pretty(view)?);
+        crate::out!("{}", serde_json::to_string_pretty(view)?)?;
         return Ok(());
     }
-    println!("client_id      {}", view.client_id);
+    crate::out!("client_id      {}", view.client_id)?;
     if let Some(secret) = &view.client_secret {
-        println!(
+        crate::out!(
             "client_secret  {}   (shown once; only its hash is stored)",
             secret.expose()
-        );
+        )?;
     }
     if let Some(until) = &view.previous_secret_expires_at {
-        println!("old secret     still accepted until {until}");
+        crate::out!("old secret     still accepted until {until}")?;
     }
-    println!("name           {}", view.name);
-    println!(
+    crate::out!("name           {}", view.name)?;
+    crate::out!(
         "type           {}",
         if view.public {
             "public"
         } else {
             "confidential"
         }
-    );
-    println!("redirect_uris  {}", view.redirect_uris.join(" "));
-    println!("grant_types    {}", view.grant_types.join(" "));
-    println!("scope          {}", view.scope);
-    println!("pkce           {}", view.pkce);
-    println!(
+    )?;
+    crate::out!("redirect_uris  {}", view.redirect_uris.join(" "))?;
+    crate::out!("grant_types    {}", view.grant_types.join(" "))?;
+    crate::out!("scope          {}", view.scope)?;
+    crate::out!("pkce           {}", view.pkce)?;
+    crate::out!(
         "lifetimes      access {}s, refresh {}s",
-        view.access_token_ttl, view.refresh_token_ttl
-    );
-    println!("id_token_alg   {}", view.id_token_alg);
-    println!(
+        view.access_token_ttl,
+        view.refresh_token_ttl
+    )?;
+    crate::out!("id_token_alg   {}", view.id_token_alg)?;
+    crate::out!(
         "flags          partner={} admin={} enabled={}",
-        view.partner, view.admin, view.enabled
-    );
+        view.partner,
+        view.admin,
+        view.enabled
+    )?;
     Ok(())
 }
 
@@ -115,12 +116,12 @@ async fn execute(session: &Session, command: ClientCommand) -> anyhow::Result<()
                 }
             }
             if json {
-                println!("{}", serde_json::to_string_pretty(&all)?);
+                crate::out!("{}", serde_json::to_string_pretty(&all)?)?;
             } else {
-                println!("{:<38} {:<13} {:<8} NAME", "CLIENT_ID", "TYPE", "ENABLED");
+                crate::out!("{:<38} {:<13} {:<8} NAME", "CLIENT_ID", "TYPE", "ENABLED")?;
                 for c in &all {
                     let kind = if c.public { "public" } else { "confidential" };
-                    println!("{:<38} {kind:<13} {:<8} {}", c.client_id, c.enabled, c.name);
+                    crate::out!("{:<38} {kind:<13} {:<8} {}", c.client_id, c.enabled, c.name)?;
                 }
             }
             Ok(())
@@ -178,7 +179,7 @@ async fn execute(session: &Session, command: ClientCommand) -> anyhow::Result<()
         }
         ClientCommand::Delete { id, .. } => {
             clients::delete(&admin, &id).await?;
-            println!("deleted client {id}");
+            crate::out!("deleted client {id}")?;
             Ok(())
         }
         ClientCommand::RotateSecret {

@@ -1,7 +1,5 @@
 //! `portcullis keys …`.
 
-#![allow(clippy::print_stdout)] // The command's output.
-
 use std::collections::BTreeSet;
 
 use anyhow::Context as _;
@@ -55,17 +53,17 @@ pub async fn rotate(
             .iter()
             .map(|k| json!({"kid": k.kid, "alg": k.alg, "activates_at": k.activates_at.to_rfc3339()}))
             .collect();
-        println!("{}", serde_json::to_string_pretty(&keys)?);
+        crate::out!("{}", serde_json::to_string_pretty(&keys)?)?;
     } else {
         for key in &made {
-            println!(
+            crate::out!(
                 "new {} key {}: published by each node at its next key refresh (within {}), \
                  signs from {}",
                 key.alg,
                 key.kid,
                 duration::format(config.key_refresh_interval),
                 key.activates_at.to_rfc3339()
-            );
+            )?;
         }
     }
     store.close().await;
@@ -99,21 +97,24 @@ pub async fn list(config: &Config, json: bool) -> anyhow::Result<()> {
         })
         .collect();
     if json {
-        println!("{}", serde_json::to_string_pretty(&rows)?);
+        crate::out!("{}", serde_json::to_string_pretty(&rows)?)?;
     } else {
-        println!(
+        crate::out!(
             "{:<18} {:<6} {:<9} {:<22} ACTIVATES",
-            "KID", "ALG", "STATE", "CREATED"
-        );
+            "KID",
+            "ALG",
+            "STATE",
+            "CREATED"
+        )?;
         for r in &rows {
-            println!(
+            crate::out!(
                 "{:<18} {:<6} {:<9} {:<22} {}",
                 r["kid"].as_str().unwrap_or_default(),
                 r["alg"].as_str().unwrap_or_default(),
                 r["state"].as_str().unwrap_or_default(),
                 r["created_at"].as_str().unwrap_or_default(),
                 r["activates_at"].as_str().unwrap_or_default()
-            );
+            )?;
         }
     }
     store.close().await;
@@ -125,6 +126,6 @@ pub async fn list(config: &Config, json: bool) -> anyhow::Result<()> {
 /// # Errors
 /// When randomness fails.
 pub fn generate_kek() -> anyhow::Result<()> {
-    println!("{}", KeyEncryptionKey::generate_base64(&OsRandom)?);
+    crate::out!("{}", KeyEncryptionKey::generate_base64(&OsRandom)?)?;
     Ok(())
 }

@@ -5,4 +5,5 @@ pub mod audit;
 pub mod check;
 pub mod client;
 pub mod keys;
+pub mod sandbox;
 pub mod user;

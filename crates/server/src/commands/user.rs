@@ -1,7 +1,5 @@
 //! `portcullis user …`.
 
-#![allow(clippy::print_stdout)] // The command's output.
-
 use std::io::BufRead as _;
 
 use anyhow::Context as _;
@@ -18,15 +16,15 @@ use crate::config::{CommonArgs, Config};
 
 fn print(view: &UserView, json: bool) -> anyhow::Result<()> {
     if json {
-        println!("{}", serde_json::to_string_pretty(view)?);
+        crate::out!("{}", serde_json::to_string_pretty(view)?)?;
         return Ok(());
     }
-    println!("id        {}", view.id);
-    println!("email     {}", view.email);
-    println!("name      {}", view.name);
-    println!("disabled  {}", view.disabled);
+    crate::out!("id        {}", view.id)?;
+    crate::out!("email     {}", view.email)?;
+    crate::out!("name      {}", view.name)?;
+    crate::out!("disabled  {}", view.disabled)?;
     for p in &view.profiles {
-        println!("profile   {} ({}, {}) kyc {}", p.id, p.kind, p.name, p.kyc);
+        crate::out!("profile   {} ({}, {}) kyc {}", p.id, p.kind, p.name, p.kyc)?;
     }
     Ok(())
 }
@@ -80,11 +78,11 @@ async fn execute(session: &Session, command: UserCommand) -> anyhow::Result<()> 
                 if generate_password {
                     value["password"] = serde_json::Value::String(password.expose().to_owned());
                 }
-                println!("{}", serde_json::to_string_pretty(&value)?);
+                crate::out!("{}", serde_json::to_string_pretty(&value)?)?;
             } else {
                 print(&view, false)?;
                 if generate_password {
-                    println!("password  {}   (shown once)", password.expose());
+                    crate::out!("password  {}   (shown once)", password.expose())?;
                 }
             }
             Ok(())
@@ -103,11 +101,11 @@ async fn execute(session: &Session, command: UserCommand) -> anyhow::Result<()> 
                 }
             }
             if json {
-                println!("{}", serde_json::to_string_pretty(&all)?);
+                crate::out!("{}", serde_json::to_string_pretty(&all)?)?;
             } else {
-                println!("{:<38} {:<9} EMAIL", "ID", "DISABLED");
+                crate::out!("{:<38} {:<9} EMAIL", "ID", "DISABLED")?;
                 for u in &all {
-                    println!("{:<38} {:<9} {}", u.id, u.disabled, u.email);
+                    crate::out!("{:<38} {:<9} {}", u.id, u.disabled, u.email)?;
                 }
             }
             Ok(())
@@ -115,10 +113,25 @@ async fn execute(session: &Session, command: UserCommand) -> anyhow::Result<()> 
         UserCommand::Show { user, json, .. } => print(&view(session, &user).await?, json),
         UserCommand::Disable { user, .. } => {
             let (user, revoked) = users::disable(&admin, &user).await?;
-            println!(
+            crate::out!(
                 "disabled {} ({}); {revoked} grant(s) revoked",
-                user.email, user.id
-            );
+                user.email,
+                user.id
+            )?;
+            Ok(())
+        }
+        UserCommand::RevokeApp {
+            user, client_id, ..
+        } => {
+            let client = portcullis_proto::ClientId::new(client_id);
+            let (user, ended) = users::revoke_app(&admin, &user, &client).await?;
+            crate::out!(
+                "revoked {client} for {} ({}); {} grant(s) revoked, {} code(s) ended",
+                user.email,
+                user.id,
+                ended.grants,
+                ended.codes
+            )?;
             Ok(())
         }
         UserCommand::SetKyc { target, state, .. } => {
@@ -126,7 +139,7 @@ async fn execute(session: &Session, command: UserCommand) -> anyhow::Result<()> 
                 anyhow::anyhow!("--state must be absent, pending, approved or rejected")
             })?;
             let profile = users::set_kyc(&admin, &target, state).await?;
-            println!("profile {} kyc {}", profile.id, profile.kyc);
+            crate::out!("profile {} kyc {}", profile.id, profile.kyc)?;
             Ok(())
         }
     }
@@ -140,6 +153,7 @@ pub fn common(command: &UserCommand) -> &CommonArgs {
         | UserCommand::List { common, .. }
         | UserCommand::Show { common, .. }
         | UserCommand::Disable { common, .. }
+        | UserCommand::RevokeApp { common, .. }
         | UserCommand::SetKyc { common, .. } => common,
     }
 }

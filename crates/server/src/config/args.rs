@@ -5,6 +5,11 @@ use std::path::PathBuf;
 /// Options every command that touches the database takes.
 #[derive(Debug, Clone, Default, clap::Args)]
 pub struct CommonArgs {
+    /// Let operators credit profiles (`portcullis sandbox fund`, `POST
+    /// /admin/v1/users/{id}/fund`), standing in for incoming transfers; apps never can
+    /// [default: on with --sandbox, off otherwise].
+    #[arg(long, env = "PORTCULLIS_SANDBOX_FUNDING", value_name = "BOOL", num_args = 0..=1, default_missing_value = "true")]
+    pub sandbox_funding: Option<String>,
     /// TOML configuration file (see portcullis.example.toml). Flags and PORTCULLIS_* variables
     /// override it.
     #[arg(long, short = 'c', env = "PORTCULLIS_CONFIG", value_name = "FILE")]

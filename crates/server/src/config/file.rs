@@ -38,6 +38,7 @@ pub(super) struct FileConfig {
     pub(super) banking: Option<Scalar>,
     pub(super) kyc: Option<String>,
     pub(super) sandbox: Option<Scalar>,
+    pub(super) sandbox_funding: Option<Scalar>,
     pub(super) database_url: Option<String>,
     pub(super) database_url_file: Option<PathBuf>,
     pub(super) database_max_connections: Option<Scalar>,

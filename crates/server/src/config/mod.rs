@@ -51,6 +51,8 @@ pub struct Config {
     pub kyc_auto_approve: bool,
     /// Seed and announce the sandbox.
     pub sandbox: bool,
+    /// Let operators credit profiles (the sandbox's stand-in for incoming transfers).
+    pub sandbox_funding: bool,
     /// The database.
     pub database: StoreOptions,
     /// The key-encryption key (base64), if configured.
@@ -346,6 +348,11 @@ impl Config {
             "sandbox",
             false,
         )?;
+        let sandbox_funding = parse_bool(
+            pick!(l, common, sandbox_funding, "PORTCULLIS_SANDBOX_FUNDING"),
+            "sandbox_funding",
+            sandbox,
+        )?;
         let banking = parse_bool(
             pick!(l, server, banking, "PORTCULLIS_BANKING"),
             "banking",
@@ -511,6 +518,7 @@ impl Config {
             banking,
             kyc_auto_approve,
             sandbox,
+            sandbox_funding,
             database,
             key_encryption_key,
             access_token_alg,

@@ -359,3 +359,29 @@ fn limit_variables_have_the_names_the_benchmark_sets() {
         assert_eq!(env(id).as_deref(), Some(name), "{id}");
     }
 }
+
+#[test]
+fn sandbox_funding_follows_the_sandbox_unless_set() {
+    assert!(
+        !Config::load(&CommonArgs::default(), None)
+            .unwrap()
+            .sandbox_funding
+    );
+    let sandbox = load_toml("sandbox = true\n", CommonArgs::default()).unwrap();
+    assert!(sandbox.sandbox_funding);
+    let off = load_toml(
+        "sandbox = true\nsandbox_funding = false\n",
+        CommonArgs::default(),
+    )
+    .unwrap();
+    assert!(off.sandbox && !off.sandbox_funding);
+    let flag = Config::load(
+        &CommonArgs {
+            sandbox_funding: Some("true".into()),
+            ..CommonArgs::default()
+        },
+        None,
+    )
+    .unwrap();
+    assert!(!flag.sandbox && flag.sandbox_funding);
+}

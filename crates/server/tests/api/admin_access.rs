@@ -33,10 +33,13 @@ async fn admin_operations(app: &TestApp) -> Vec<(reqwest::Method, String)> {
         }
         for method in item.as_object().unwrap().keys() {
             let method = reqwest::Method::from_bytes(method.to_uppercase().as_bytes()).unwrap();
-            operations.push((method, path.replace("{id}", "intruder")));
+            let path = path
+                .replace("{id}", "intruder")
+                .replace("{client_id}", "intruder");
+            operations.push((method, path));
         }
     }
-    assert_eq!(operations.len(), 14, "{operations:?}");
+    assert_eq!(operations.len(), 16, "{operations:?}");
     operations
 }
 

@@ -542,3 +542,40 @@ async fn rotation_with_grace_keeps_the_old_secret_until_the_grace_ends() {
     assert_eq!(rotations[0].detail["grace_seconds"], 3600);
     assert_eq!(rotations[0].actor, api.actor());
 }
+
+#[tokio::test]
+async fn an_admin_client_cannot_lock_itself_out() {
+    // Red team: the only admin client deleted (or disabled) itself through the API, and the
+    // platform was left without an admin API.
+    let app = spawn_app().await;
+    let api = AdminApi::new(&app).await;
+    let me = format!("/admin/v1/clients/{}", api.client.id);
+    api.delete(&me).await.assert_error(409, "conflict");
+    for change in [
+        json!({ "enabled": false }),
+        json!({ "admin": false }),
+        json!({ "scope": "openid" }),
+    ] {
+        let answer = api.patch(&me, &change).await;
+        answer.assert_error(409, "conflict");
+        assert!(
+            answer
+                .str("error_description")
+                .contains("its own admin access"),
+            "{change}: {}",
+            answer.body
+        );
+    }
+    let stored = stored(&api, api.client.id.as_str()).await;
+    assert!(stored.enabled && stored.admin);
+    // Changes that keep its access go through, and the API still answers it.
+    let answer = api.patch(&me, &json!({ "name": "Console" })).await;
+    assert_eq!(answer.status, 200, "{}", answer.body);
+    assert_eq!(api.get(&me).await.status, 200);
+    // Another admin client may be deleted by this one.
+    let other = AdminApi::new(&app).await;
+    let answer = api
+        .delete(&format!("/admin/v1/clients/{}", other.client.id))
+        .await;
+    assert_eq!(answer.status, 204, "{}", answer.body);
+}

@@ -77,6 +77,15 @@ impl<'a> AdminApi<'a> {
         Answer::of(request.send().await.unwrap()).await
     }
 
+    /// `POST` with a JSON body and an `Idempotency-Key`.
+    pub async fn request_with_key(&self, path: &str, body: &Value, key: &str) -> Answer {
+        let request = self
+            .request(reqwest::Method::POST, path)
+            .header("Idempotency-Key", key)
+            .json(body);
+        Answer::of(request.send().await.unwrap()).await
+    }
+
     /// `POST` without a body.
     pub async fn post_empty(&self, path: &str) -> Answer {
         Answer::of(

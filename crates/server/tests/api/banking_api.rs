@@ -10,7 +10,7 @@ use portcullis_testkit::flow::banking;
 use portcullis_testkit::{TestApp, spawn_app};
 use serde_json::Value;
 
-use crate::banking_kit::{access, assert_bearer_error, banking_client, get, issue, place};
+use crate::banking_kit::{access, assert_bearer_error, banking_client, get, place, redeem};
 use crate::oauth_kit::{Answer, client_credentials, peek};
 
 const ALICE: &str = "alice@example.com";
@@ -31,7 +31,7 @@ const ROUTES: [(&str, &str, &str); 8] = [
 
 async fn call(app: &TestApp, token: &str, method: &str, path: &str) -> Answer {
     if method == "POST" {
-        place(app, token, Some("k-scope"), &issue(100)).await
+        place(app, token, Some("k-scope"), &redeem(100)).await
     } else {
         get(app, token, path).await
     }
@@ -55,7 +55,7 @@ async fn every_route_needs_its_scope_and_names_it() {
     app.customer(ALICE).await;
     let (full, _) = access(&app, &client, &secret, ALICE, SCOPE).await;
     let profile = peek(&full)["profile"].as_str().unwrap().to_owned();
-    let order = place(&app, &full, Some("k1"), &issue(500)).await;
+    let order = place(&app, &full, Some("k1"), &redeem(500)).await;
     assert_eq!(order.status, 201, "{}", order.body);
     let order = order.str("id");
     let path = |p: &str| p.replace("PROFILE", &profile).replace("ORDER", &order);
@@ -85,7 +85,7 @@ async fn every_route_needs_its_scope_and_names_it() {
     // Reading orders does not allow placing them, nor reading wallets.
     let (reader, _) = access(&app, &client, &secret, ALICE, "orders:read").await;
     assert_eq!(get(&app, &reader, "/api/v1/orders").await.status, 200);
-    let answer = place(&app, &reader, Some("k2"), &issue(1)).await;
+    let answer = place(&app, &reader, Some("k2"), &redeem(1)).await;
     assert_bearer_error(&answer, 403, "insufficient_scope");
     assert!(answer.str("error_description").contains("orders:write"));
     let answer = get(&app, &reader, "/api/v1/wallet/me").await;
@@ -132,7 +132,7 @@ async fn a_token_sees_only_its_own_profile_and_others_are_not_found() {
     let alice_profile = peek(&alice)["profile"].as_str().unwrap().to_owned();
     let bob_profile = peek(&bob)["profile"].as_str().unwrap().to_owned();
     assert_ne!(alice_profile, bob_profile);
-    let bob_order = place(&app, &bob, Some("k"), &issue(700)).await.str("id");
+    let bob_order = place(&app, &bob, Some("k"), &redeem(700)).await.str("id");
 
     let list = get(&app, &alice, "/api/v1/profiles").await;
     assert_eq!(ids(&list.body), BTreeSet::from([alice_profile.clone()]));
@@ -259,7 +259,7 @@ async fn orders_are_listed_a_page_at_a_time() {
     let (token, _) = access(&app, &client, &secret, ALICE, SCOPE).await;
     let mut placed = BTreeSet::new();
     for i in 0..5 {
-        let answer = place(&app, &token, Some(&format!("key-{i}")), &issue(100 + i)).await;
+        let answer = place(&app, &token, Some(&format!("key-{i}")), &redeem(100 + i)).await;
         assert_eq!(answer.status, 201, "{}", answer.body);
         placed.insert(answer.str("id"));
     }

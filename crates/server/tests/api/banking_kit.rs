@@ -55,9 +55,23 @@ pub async fn place(app: &TestApp, token: &str, key: Option<&str>, body: &Value) 
     Answer::of(request.send().await.unwrap()).await
 }
 
-/// An `issue` order of `amount` euro cents.
+/// An `issue` order of `amount` euro cents: what apps may not place.
 pub fn issue(amount: i64) -> Value {
     json!({ "kind": "issue", "currency": "eur", "amount": amount })
+}
+
+/// Credits the token's profile `amount` euro cents as a sandbox operator does (the admin
+/// API's `fund`), and returns the order.
+pub async fn fund(app: &TestApp, token: &str, amount: i64) -> Answer {
+    let claims = crate::oauth_kit::peek(token);
+    let (user, profile) = (claims["sub"].as_str().unwrap(), claims["profile"].as_str());
+    let admin = crate::admin_kit::AdminApi::new(app).await;
+    let body = json!({ "currency": "eur", "amount": amount, "profile": profile });
+    let answer = admin
+        .post(&format!("/admin/v1/users/{user}/fund"), &body)
+        .await;
+    assert_eq!(answer.status, 201, "{}", answer.body);
+    answer
 }
 
 /// A `redeem` order of `amount` euro cents to a valid IBAN.

@@ -5,7 +5,7 @@
 use portcullis_testkit::flow::{hidden, location};
 use portcullis_testkit::{TestApp, spawn_app};
 
-use crate::banking_kit::{access, assert_bearer_error, banking_client, get, issue, place};
+use crate::banking_kit::{access, assert_bearer_error, banking_client, fund, get, place, redeem};
 use crate::oauth_kit::{active, client_credentials, peek, refresh};
 
 const EMAIL: &str = "alice@example.com";
@@ -23,10 +23,7 @@ async fn the_account_page_shows_profiles_with_kyc_wallets_ibans_and_balances() {
     let (client, secret) = banking_client(&app, "Monerium Demo").await;
     app.customer(EMAIL).await;
     let (token, _) = access(&app, &client, &secret, EMAIL, SCOPE).await;
-    assert_eq!(
-        place(&app, &token, Some("k"), &issue(12_345)).await.status,
-        201
-    );
+    fund(&app, &token, 12_345).await;
     let wallet = get(&app, &token, "/api/v1/wallet/me").await;
     let address = wallet.body["wallets"][0]["address"].as_str().unwrap();
     let iban = wallet.body["wallets"][0]["iban"].as_str().unwrap();
@@ -90,7 +87,7 @@ async fn revoking_an_app_on_the_account_page_ends_its_access_at_once() {
         let answer = get(&app, &token, path).await;
         assert_bearer_error(&answer, 401, "invalid_token");
     }
-    let answer = place(&app, &token, Some("after"), &issue(1)).await;
+    let answer = place(&app, &token, Some("after"), &redeem(1)).await;
     assert_bearer_error(&answer, 401, "invalid_token");
     assert_bearer_error(
         &get(&app, &partner_user_token, "/api/v1/profiles").await,

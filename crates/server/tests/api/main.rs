@@ -47,6 +47,7 @@ mod ratelimit_pages;
 mod ratelimit_token;
 mod refresh;
 mod revocation;
+mod revocation_kept_codes;
 mod rolling_restart;
 mod sandbox;
 mod security_headers;

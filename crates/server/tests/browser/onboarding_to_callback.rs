@@ -1,7 +1,12 @@
 //! The whole onboarding of a new user in a real browser, from an app's authorization request
 //! to its callback, then the app's use of the resource API.
 
+use portcullis_core::banking::accounts::{self, BankingSettings, Credit};
+use portcullis_core::banking::order::Currency;
 use portcullis_core::banking::wallet::{Address, OWNERSHIP_MESSAGE, SigningKey, sign_ownership};
+use portcullis_core::random::OsRandom;
+use portcullis_core::store::BankStore as _;
+use portcullis_proto::ProfileId;
 use portcullis_testkit::browser::Browser;
 use portcullis_testkit::flow::{Pkce, banking, param};
 use portcullis_testkit::spawn_app;
@@ -191,14 +196,31 @@ async fn a_new_user_onboards_from_the_apps_request_to_its_callback() {
     assert_eq!(euros(&wallet), 0);
 
     let orders = app.url("/api/v1/orders");
-    let issue =
-        json!({ "kind": "issue", "currency": "eur", "amount": 10_000, "counterpart_iban": iban });
-    let (status, order) = api(&http, orders.clone(), token, Some(("in-1", issue))).await;
-    assert_eq!(
-        (status, order["state"].as_str()),
-        (201, Some("processed")),
-        "{order}"
-    );
+    // Money arrives from outside (apps cannot mint): the sandbox's operator credits 100.00.
+    let profile_id = ProfileId::new(wallet["profile"]["id"].as_str().expect("a profile id"));
+    let profile = app
+        .store
+        .profile(&profile_id)
+        .await
+        .unwrap()
+        .expect("the profile");
+    let credit = Credit {
+        currency: Currency::Eur,
+        amount: 10_000,
+        from_iban: None,
+        memo: Some("incoming transfer".to_owned()),
+    };
+    let funding = BankingSettings {
+        funding: true,
+        ..BankingSettings::default()
+    };
+    let clock: &dyn portcullis_core::time::Clock = app.clock.as_ref();
+    let (order, _) = accounts::fund(
+        &app.store, clock, &OsRandom, funding, &profile, credit, "in-1",
+    )
+    .await
+    .unwrap();
+    assert_eq!(order.state.as_str(), "processed");
     let redeem = json!({
         "kind": "redeem", "currency": "eur", "amount": 2_550,
         "counterpart_iban": "DE89 3704 0044 0532 0130 00", "memo": "rent",

@@ -92,7 +92,10 @@ fn commands_are_recorded_and_read_back_with_filters() {
     assert_eq!(event(2)["detail"], json!({"changed": ["name", "scopes"]}));
     assert_eq!(event(3)["detail"], json!({"grace_seconds": 3600}));
     assert_eq!(event(4)["user_id"], ada.as_str());
-    assert_eq!(event(5)["detail"], json!({"grants_revoked": 0}));
+    assert_eq!(
+        event(5)["detail"],
+        json!({"grants_revoked": 0, "codes_ended": 0, "sessions_ended": 0})
+    );
     assert_eq!(event(6)["detail"]["kids"], json!([rotated[0]["kid"]]));
 
     // Filters.
@@ -170,4 +173,32 @@ fn commands_are_recorded_and_read_back_with_filters() {
         operator.fails(&["audit", "--since", "yesterday"]),
         "\"yesterday\" is not an RFC 3339 time or a number of seconds"
     );
+}
+
+#[test]
+fn a_reader_that_goes_away_ends_a_command_quietly() {
+    // `portcullis audit --json | head` panicked with "failed printing to stdout".
+    let operator = Operator::new();
+    for id in ["one", "two", "three"] {
+        operator.ok(&[
+            "client",
+            "create",
+            "--id",
+            id,
+            "--name",
+            id,
+            "--redirect-uri",
+            "https://app.example/cb",
+        ]);
+    }
+    for args in [
+        &["audit", "--json"][..],
+        &["audit"],
+        &["client", "list"],
+        &["keys", "generate-kek"],
+    ] {
+        let (success, stderr) = operator.run_into_closed_pipe(args);
+        assert!(!stderr.contains("panicked"), "{args:?}: {stderr}");
+        assert!(success, "{args:?}: {stderr}");
+    }
 }

@@ -49,7 +49,12 @@ impl Operator {
     }
 
     pub fn run(&self, args: &[&str]) -> Output {
-        let (status, stdout, stderr) = run(&binary(), self.dir(), args, &[]).unwrap();
+        self.run_with_env(args, &[])
+    }
+
+    /// Runs with these environment variables (and nothing else but `PATH`).
+    pub fn run_with_env(&self, args: &[&str], env: &[(&str, &str)]) -> Output {
+        let (status, stdout, stderr) = run(&binary(), self.dir(), args, env).unwrap();
         Output {
             success: status.success(),
             stdout,
@@ -81,6 +86,27 @@ impl Operator {
             stdout: String::from_utf8_lossy(&output.stdout).into_owned(),
             stderr: String::from_utf8_lossy(&output.stderr).into_owned(),
         }
+    }
+
+    /// Runs with standard output a pipe whose reader is already gone, as in `portcullis … |
+    /// head` once `head` has read enough. Returns whether it succeeded and its stderr.
+    pub fn run_into_closed_pipe(&self, args: &[&str]) -> (bool, String) {
+        let mut child = Command::new(binary())
+            .args(args)
+            .current_dir(self.dir())
+            .env_clear()
+            .env("PATH", std::env::var("PATH").unwrap_or_default())
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        drop(child.stdout.take());
+        let output = child.wait_with_output().unwrap();
+        (
+            output.status.success(),
+            String::from_utf8_lossy(&output.stderr).into_owned(),
+        )
     }
 
     /// Runs a command that must succeed; returns what it printed.

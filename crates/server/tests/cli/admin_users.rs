@@ -284,3 +284,64 @@ async fn list_show_disable_and_set_kyc() {
         "no user \"nobody\""
     );
 }
+
+#[tokio::test]
+async fn sandbox_fund_credits_a_profile_only_where_funding_is_on() {
+    let operator = Operator::new();
+    let ada = create(&operator, "ada@example.com");
+    add_profile(&operator, &ada, "acme").await;
+    operator.ok(&["user", "set-kyc", "acme", "--state", "approved"]);
+    let fund = ["sandbox", "fund", "ada@example.com", "--amount", "12.34"];
+    // Not a sandbox: money arrives by incoming transfer only.
+    let off = operator.fails(&fund);
+    assert!(off.starts_with("sandbox funding is off"), "{off}");
+    let on = [("PORTCULLIS_SANDBOX_FUNDING", "true")];
+    let output = operator.run_with_env(&fund, &on);
+    assert!(output.success, "{}", output.stderr);
+    assert!(
+        output
+            .stdout
+            .starts_with("credited 12.34 EUR to profile acme"),
+        "{}",
+        output.stdout
+    );
+    for (args, error) in [
+        (
+            &["sandbox", "fund", "acme", "--amount", "12.345"][..],
+            "--amount must be a positive number with at most 2 decimals",
+        ),
+        (
+            &["sandbox", "fund", "acme", "--amount=-1"],
+            "--amount must be a positive number",
+        ),
+        (
+            &[
+                "sandbox",
+                "fund",
+                "acme",
+                "--amount",
+                "1",
+                "--currency",
+                "btc",
+            ],
+            "--currency must be eur, usd, gbp or isk",
+        ),
+        (
+            &["sandbox", "fund", "nobody@example.com", "--amount", "1"],
+            "no profile \"nobody@example.com\"",
+        ),
+    ] {
+        let message = refused(args, &operator.run_with_env(args, &on));
+        assert!(message.starts_with(error), "{args:?}: {message}");
+    }
+    let store = store(&operator).await;
+    let balances = store.balances_of(&ProfileId::new("acme")).await.unwrap();
+    assert_eq!(balances.len(), 1);
+    assert_eq!(balances[0].amount, 1_234);
+    store.close().await;
+    let events = operator.json(&["audit", "--json", "--kind", "sandbox_funded"]);
+    let events = events.as_array().unwrap();
+    assert_eq!(events.len(), 1, "{events:?}");
+    assert_eq!(events[0]["actor"], "cli");
+    assert_eq!(events[0]["detail"]["amount"], 1_234);
+}

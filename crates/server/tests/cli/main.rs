@@ -9,6 +9,7 @@ mod admin_rotation;
 mod admin_users;
 mod admin_validation;
 mod config;
+mod data_dir;
 mod keys;
 mod serve;
 

@@ -30,7 +30,15 @@ async fn sandbox_serves_within_seconds_and_keeps_data_across_restart() {
         started.elapsed()
     );
     assert!(dir.path().join("portcullis-data/portcullis.db").exists());
-    let out = server.stdout().join("\n");
+    // Standard output is captured here, as by a supervisor: the credentials go to a file of
+    // the operator's, never into what is logged.
+    let file = dir.path().join("portcullis-data/sandbox-credentials.txt");
+    let out = std::fs::read_to_string(&file).unwrap();
+    assert_eq!(
+        std::os::unix::fs::PermissionsExt::mode(&std::fs::metadata(&file).unwrap().permissions())
+            & 0o777,
+        0o600
+    );
     assert!(
         out.contains("Demo user   demo@example.com  password "),
         "{out}"
@@ -40,18 +48,38 @@ async fn sandbox_serves_within_seconds_and_keeps_data_across_restart() {
         out.contains("/oauth/authorize?response_type=code&client_id=demo-app"),
         "{out}"
     );
+    let password = out
+        .split("password ")
+        .nth(1)
+        .and_then(|rest| rest.split_whitespace().next())
+        .unwrap()
+        .to_owned();
+    let logged = [server.stdout(), server.stderr()].concat();
+    assert!(!logged.is_empty());
+    for line in &logged {
+        assert!(!line.contains(&password), "a secret was logged: {line}");
+        assert!(!line.contains("client_secret"), "{line}");
+        // Every line is a JSON log record: nothing plain-text is mixed into the stream.
+        serde_json::from_str::<Value>(line).unwrap_or_else(|e| panic!("{e}: {line}"));
+    }
+    assert!(
+        logged.iter().any(|l| l.contains("sandbox-credentials.txt")),
+        "the log says where the credentials are: {logged:?}"
+    );
     let (_, jwks_before) = get(&server.url("/oauth/jwks")).await;
     server.terminate().unwrap();
     assert!(server.wait(Duration::from_secs(10)).unwrap().success());
 
     let server = ServerProcess::start(&binary(), dir.path(), &["--sandbox"], &[]).unwrap();
     assert_eq!(get(&server.url("/readyz")).await.0, 200);
-    let out = server.stdout().join("\n");
-    assert!(out.contains("secrets were printed on first start"), "{out}");
+    let logged = [server.stdout(), server.stderr()].concat().join("\n");
     assert!(
-        !out.contains("password "),
-        "secrets are printed only once: {out}"
+        logged.contains("written to the credentials file on first start"),
+        "{logged}"
     );
+    assert!(!logged.contains(&password), "{logged}");
+    // The first start's file is kept.
+    assert_eq!(std::fs::read_to_string(&file).unwrap(), out);
     assert_eq!(get(&server.url("/oauth/jwks")).await.1, jwks_before);
 }
 
@@ -84,10 +112,10 @@ async fn serves_on_postgres_and_keeps_data_across_restart() {
     assert_eq!(get(&server.url("/readyz")).await.0, 200);
     assert_eq!(get(&server.url("/oauth/jwks")).await.1, jwks_before);
     assert!(
-        server
-            .stdout()
+        [server.stdout(), server.stderr()]
+            .concat()
             .join("\n")
-            .contains("secrets were printed on first start")
+            .contains("written to the credentials file on first start")
     );
 }
 

@@ -1,8 +1,9 @@
 use portcullis_core::hash::SecretHash;
 use portcullis_core::pkce::ChallengeMethod;
 use portcullis_core::store::{
-    ClientStore as _, CodeChallenge, CodeRecord, CodeStore as _, GrantRecord, GrantStore as _,
-    RefreshTokenRecord, RefreshTokenStore as _, StoreError, UserStore as _,
+    ClientStore as _, CodeChallenge, CodeRecord, CodeStore as _, ConsentRecord, ConsentStore as _,
+    Ended, Ending, GrantRecord, GrantStore as _, RefreshTokenRecord, RefreshTokenStore as _,
+    StoreError, UserStore as _,
 };
 use portcullis_core::time::UnixTime;
 use portcullis_proto::{ClientId, GrantId, ProfileId, ScopeSet, UserId};
@@ -31,6 +32,20 @@ pub async fn parties(store: &SqlStore, client: &str, user: &str) {
         let email = format!("{user}@example.com");
         store.insert_user(&users::user(user, &email)).await.unwrap();
     }
+}
+
+/// [`parties`], and the user's consent to the client that a code needs to be redeemed.
+pub async fn redeemable(store: &SqlStore, client: &str, user: &str) {
+    parties(store, client, user).await;
+    let consent = ConsentRecord {
+        user_id: UserId::new(user),
+        client_id: ClientId::new(client),
+        scope: ScopeSet::parse("openid wallet:read").unwrap(),
+        profile_id: None,
+        created_at: UnixTime(ISSUED - 5),
+        updated_at: UnixTime(ISSUED - 5),
+    };
+    store.put_consent(&consent).await.unwrap();
 }
 
 /// A fresh, unredeemed code with every optional field set.
@@ -86,7 +101,7 @@ pub fn refresh(secret: &str, grant: &GrantRecord) -> RefreshTokenRecord {
 /// Stores `grant` (and `refresh`) the only way the traits allow: by redeeming a fresh code.
 pub async fn issue(store: &SqlStore, grant: &GrantRecord, refresh: Option<&RefreshTokenRecord>) {
     let (client, user) = (grant.client_id.as_str(), grant.user_id.as_str());
-    parties(store, client, user).await;
+    redeemable(store, client, user).await;
     let code = code(&format!("code-for-{}", grant.id), client, user);
     store.insert_code(&code).await.unwrap();
     let now = UnixTime(BEFORE_EXPIRY);
@@ -99,7 +114,7 @@ pub async fn issue(store: &SqlStore, grant: &GrantRecord, refresh: Option<&Refre
 }
 
 pub async fn code_round_trip_with_every_field(store: &SqlStore) {
-    parties(store, "c1", "u1").await;
+    redeemable(store, "c1", "u1").await;
     let full = code("full", "c1", "u1");
     store.insert_code(&full).await.unwrap();
     assert_eq!(store.code(&full.hash).await.unwrap(), Some(full));
@@ -118,7 +133,7 @@ pub async fn code_round_trip_with_every_field(store: &SqlStore) {
 }
 
 pub async fn code_round_trip_without_optional_fields(store: &SqlStore) {
-    parties(store, "c1", "u1").await;
+    redeemable(store, "c1", "u1").await;
     let mut bare = code("bare", "c1", "u1");
     bare.redirect_uri_given = false;
     bare.challenge = None;
@@ -129,14 +144,14 @@ pub async fn code_round_trip_without_optional_fields(store: &SqlStore) {
 }
 
 pub async fn duplicate_code_conflicts(store: &SqlStore) {
-    parties(store, "c1", "u1").await;
+    redeemable(store, "c1", "u1").await;
     store.insert_code(&code("c", "c1", "u1")).await.unwrap();
     let again = store.insert_code(&code("c", "c1", "u1")).await;
     assert!(matches!(again, Err(StoreError::Conflict(_))), "{again:?}");
 }
 
 pub async fn code_redeem_writes_grant_and_refresh_token_and_marks_code(store: &SqlStore) {
-    parties(store, "c1", "u1").await;
+    redeemable(store, "c1", "u1").await;
     let c = code("c", "c1", "u1");
     store.insert_code(&c).await.unwrap();
     let g = grant("g1", "c1", "u1");
@@ -162,7 +177,7 @@ pub async fn code_redeem_writes_grant_and_refresh_token_and_marks_code(store: &S
 }
 
 pub async fn code_redeemed_once_then_refused(store: &SqlStore) {
-    parties(store, "c1", "u1").await;
+    redeemable(store, "c1", "u1").await;
     let c = code("c", "c1", "u1");
     store.insert_code(&c).await.unwrap();
     let (first, second) = (grant("g1", "c1", "u1"), grant("g2", "c1", "u1"));
@@ -192,7 +207,7 @@ pub async fn code_redeemed_once_then_refused(store: &SqlStore) {
 }
 
 pub async fn expired_code_cannot_be_redeemed(store: &SqlStore) {
-    parties(store, "c1", "u1").await;
+    redeemable(store, "c1", "u1").await;
     let c = code("c", "c1", "u1");
     store.insert_code(&c).await.unwrap();
     let g = grant("g1", "c1", "u1");
@@ -220,7 +235,7 @@ pub async fn expired_code_cannot_be_redeemed(store: &SqlStore) {
 }
 
 pub async fn unknown_code_cannot_be_redeemed(store: &SqlStore) {
-    parties(store, "c1", "u1").await;
+    redeemable(store, "c1", "u1").await;
     let g = grant("g1", "c1", "u1");
     let now = UnixTime(BEFORE_EXPIRY);
     let unknown = SecretHash::of("never issued");
@@ -229,7 +244,7 @@ pub async fn unknown_code_cannot_be_redeemed(store: &SqlStore) {
 }
 
 pub async fn code_redeem_without_refresh_token(store: &SqlStore) {
-    parties(store, "c1", "u1").await;
+    redeemable(store, "c1", "u1").await;
     let c = code("c", "c1", "u1");
     store.insert_code(&c).await.unwrap();
     let g = grant("g1", "c1", "u1");
@@ -246,7 +261,7 @@ pub async fn code_redeem_without_refresh_token(store: &SqlStore) {
 }
 
 pub async fn code_stays_unredeemed_when_grant_cannot_be_written(store: &SqlStore) {
-    parties(store, "c1", "u1").await;
+    redeemable(store, "c1", "u1").await;
     let g = grant("g1", "c1", "u1");
     issue(store, &g, None).await;
     let c = code("c", "c1", "u1");
@@ -262,4 +277,145 @@ pub async fn code_stays_unredeemed_when_grant_cannot_be_written(store: &SqlStore
     assert_eq!(store.refresh_token(&r.hash).await.unwrap(), None);
     let fresh = grant("g2", "c1", "u1");
     assert!(store.redeem_code(&c.hash, now, &fresh, None).await.unwrap());
+}
+
+pub async fn code_of_a_withdrawn_consent_cannot_be_redeemed(store: &SqlStore) {
+    redeemable(store, "c1", "u1").await;
+    let c = code("c", "c1", "u1");
+    store.insert_code(&c).await.unwrap();
+    let (u1, c1) = (UserId::new("u1"), ClientId::new("c1"));
+    assert!(store.delete_consent(&u1, &c1).await.unwrap());
+    let g = grant("g", "c1", "u1");
+    let now = UnixTime(BEFORE_EXPIRY);
+    assert!(!store.redeem_code(&c.hash, now, &g, None).await.unwrap());
+    assert_eq!(store.grant(&g.id).await.unwrap(), None);
+    assert_eq!(
+        store.code(&c.hash).await.unwrap().unwrap().redeemed_at,
+        None
+    );
+}
+
+pub async fn code_of_a_disabled_user_cannot_be_redeemed(store: &SqlStore) {
+    redeemable(store, "c1", "u1").await;
+    let c = code("c", "c1", "u1");
+    store.insert_code(&c).await.unwrap();
+    let mut user = store.user(&UserId::new("u1")).await.unwrap().unwrap();
+    user.disabled = true;
+    assert!(store.update_user(&user).await.unwrap());
+    let g = grant("g", "c1", "u1");
+    let now = UnixTime(BEFORE_EXPIRY);
+    assert!(!store.redeem_code(&c.hash, now, &g, None).await.unwrap());
+    assert_eq!(store.grant(&g.id).await.unwrap(), None);
+}
+
+pub async fn ending_an_app_ends_its_consent_codes_and_grants_and_nothing_else(store: &SqlStore) {
+    // Two apps of u1, and the same app for u2: only (u1, c1) ends.
+    for (client, user) in [("c1", "u1"), ("c2", "u1"), ("c1", "u2")] {
+        redeemable(store, client, user).await;
+        let g = grant(&format!("g-{client}-{user}"), client, user);
+        let r = refresh(&format!("r-{client}-{user}"), &g);
+        issue(store, &g, Some(&r)).await;
+        store
+            .insert_code(&code(&format!("kept-{client}-{user}"), client, user))
+            .await
+            .unwrap();
+    }
+    let (u1, c1) = (UserId::new("u1"), ClientId::new("c1"));
+    let ending = Ending::App {
+        user: u1.clone(),
+        client: c1.clone(),
+    };
+    let now = UnixTime(BEFORE_EXPIRY + 1);
+    let ended = store.end_access(&ending, now).await.unwrap();
+    assert_eq!(
+        ended,
+        Ended {
+            consents: 1,
+            codes: 1,
+            grants: 1,
+            sessions: 0
+        }
+    );
+    assert_eq!(store.consent(&u1, &c1).await.unwrap(), None);
+    assert_eq!(
+        store.code(&SecretHash::of("kept-c1-u1")).await.unwrap(),
+        None
+    );
+    let revoked = store
+        .grant(&GrantId::new("g-c1-u1"))
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(revoked.revoked_at, Some(now));
+    // The redeemed code stays, so that presenting it again is still told apart as reuse.
+    assert!(
+        store
+            .code(&SecretHash::of("code-for-g-c1-u1"))
+            .await
+            .unwrap()
+            .is_some()
+    );
+    // The refresh token of the revoked grant no longer rotates.
+    let successor = refresh("successor", &revoked);
+    assert!(
+        !store
+            .rotate_refresh_token(&SecretHash::of("r-c1-u1"), now, &successor)
+            .await
+            .unwrap()
+    );
+    for (client, user) in [("c2", "u1"), ("c1", "u2")] {
+        let (u, c) = (UserId::new(user), ClientId::new(client));
+        assert!(store.consent(&u, &c).await.unwrap().is_some());
+        let kept = format!("kept-{client}-{user}");
+        assert!(store.code(&SecretHash::of(&kept)).await.unwrap().is_some());
+        let id = GrantId::new(format!("g-{client}-{user}"));
+        assert_eq!(store.grant(&id).await.unwrap().unwrap().revoked_at, None);
+    }
+    // Ending it again finds nothing left.
+    assert_eq!(
+        store.end_access(&ending, now).await.unwrap(),
+        Ended::default()
+    );
+}
+
+pub async fn ending_a_user_disables_them_and_ends_every_app_but_keeps_consents(store: &SqlStore) {
+    for client in ["c1", "c2"] {
+        redeemable(store, client, "u1").await;
+        let g = grant(&format!("g-{client}"), client, "u1");
+        issue(store, &g, None).await;
+        store
+            .insert_code(&code(&format!("kept-{client}"), client, "u1"))
+            .await
+            .unwrap();
+    }
+    redeemable(store, "c1", "u2").await;
+    issue(store, &grant("g-u2", "c1", "u2"), None).await;
+    let u1 = UserId::new("u1");
+    let now = UnixTime(BEFORE_EXPIRY + 1);
+    let ended = store
+        .end_access(&Ending::User(u1.clone()), now)
+        .await
+        .unwrap();
+    assert_eq!((ended.consents, ended.codes, ended.grants), (0, 2, 2));
+    let user = store.user(&u1).await.unwrap().unwrap();
+    assert!(user.disabled);
+    assert_eq!(user.updated_at, now);
+    assert_eq!(store.consents_of(&u1).await.unwrap().len(), 2);
+    for client in ["c1", "c2"] {
+        let id = GrantId::new(format!("g-{client}"));
+        assert_eq!(
+            store.grant(&id).await.unwrap().unwrap().revoked_at,
+            Some(now)
+        );
+    }
+    let other = store.grant(&GrantId::new("g-u2")).await.unwrap().unwrap();
+    assert_eq!(other.revoked_at, None);
+    assert!(
+        !store
+            .user(&UserId::new("u2"))
+            .await
+            .unwrap()
+            .unwrap()
+            .disabled
+    );
 }

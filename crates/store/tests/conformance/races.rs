@@ -2,13 +2,14 @@
 
 use portcullis_core::hash::SecretHash;
 use portcullis_core::store::{
-    CodeStore as _, GrantStore as _, RefreshTokenRecord, RefreshTokenStore as _,
+    CodeStore as _, Ending, GrantStore as _, RefreshTokenRecord, RefreshTokenStore as _,
 };
 use portcullis_core::time::UnixTime;
+use portcullis_proto::{ClientId, GrantId, UserId};
 use portcullis_store::SqlStore;
 use tokio::task::JoinSet;
 
-use crate::codes::{BEFORE_EXPIRY, code, grant, issue, parties, refresh};
+use crate::codes::{BEFORE_EXPIRY, code, grant, issue, redeemable, refresh};
 
 const RACERS: usize = 20;
 
@@ -22,7 +23,7 @@ async fn winners(mut tasks: JoinSet<bool>) -> usize {
 }
 
 pub async fn concurrent_redemptions_of_one_code_have_one_winner(store: &SqlStore) {
-    parties(store, "c1", "u1").await;
+    redeemable(store, "c1", "u1").await;
     let c = code("c", "c1", "u1");
     store.insert_code(&c).await.unwrap();
     let grants: Vec<_> = (0..RACERS)
@@ -97,4 +98,57 @@ pub async fn concurrent_rotations_of_one_token_have_one_winner(store: &SqlStore)
     assert_eq!(stored, 1);
     let rotated = store.refresh_token(&old.hash).await.unwrap().unwrap();
     assert_eq!(rotated.rotated_at, Some(UnixTime(now)));
+}
+
+pub async fn redemptions_racing_a_revocation_leave_no_live_grant(store: &SqlStore) {
+    // Red team: the app keeps codes and redeems them while the user revokes it. Whatever the
+    // interleaving, once the revocation returns no grant of that app may be live.
+    for round in 0..5 {
+        redeemable(store, "c1", "u1").await;
+        let codes: Vec<_> = (0..RACERS)
+            .map(|n| code(&format!("c{round}-{n}"), "c1", "u1"))
+            .collect();
+        for c in &codes {
+            store.insert_code(c).await.unwrap();
+        }
+        let mut tasks = JoinSet::new();
+        for (n, c) in codes.iter().enumerate() {
+            let (store, hash) = (store.clone(), c.hash.clone());
+            let g = grant(&format!("g{round}-{n}"), "c1", "u1");
+            tasks.spawn(async move {
+                let r = refresh(&format!("r{round}-{n}"), &g);
+                let now = UnixTime(BEFORE_EXPIRY);
+                store.redeem_code(&hash, now, &g, Some(&r)).await.unwrap()
+            });
+        }
+        let ending = Ending::App {
+            user: UserId::new("u1"),
+            client: ClientId::new("c1"),
+        };
+        store
+            .end_access(&ending, UnixTime(BEFORE_EXPIRY))
+            .await
+            .unwrap();
+        let won = winners(tasks).await;
+        for n in 0..RACERS {
+            if let Some(g) = store
+                .grant(&GrantId::new(format!("g{round}-{n}")))
+                .await
+                .unwrap()
+            {
+                assert!(
+                    g.revoked_at.is_some(),
+                    "round {round}: grant {n} outlived the revocation ({won} redeemed)"
+                );
+            }
+        }
+        // Every code was either redeemed before the revocation or ended by it.
+        for c in &codes {
+            let left = store.code(&c.hash).await.unwrap();
+            assert!(
+                left.is_none_or(|c| c.redeemed_at.is_some()),
+                "round {round}"
+            );
+        }
+    }
 }
