@@ -176,7 +176,9 @@ mod tests {
         assert!(!opened.csrf_matches(&other.csrf));
         assert!(!opened.csrf_matches(""));
         // Not from another cluster, not altered, not after its expiry.
-        assert!(PreLogin::of_cookie(&Sealer::from_root(&[4u8; 32]), &clock, &first.cookie).is_none());
+        assert!(
+            PreLogin::of_cookie(&Sealer::from_root(&[4u8; 32]), &clock, &first.cookie).is_none()
+        );
         let (value, rest) = first.cookie.split_once('.').unwrap();
         let later = format!("{value}.{}", rest.replacen("4600", "9999", 1));
         assert!(PreLogin::of_cookie(&sealer, &clock, &later).is_none());

@@ -369,8 +369,7 @@ pub trait AuthRequestStore: Send + Sync {
     /// Records that the request with `id` was answered, kept until `expires_at` (after which
     /// its handle no longer opens anyway). `true` for the one caller that recorded it, `false`
     /// when it was spent before: a conditional insert, so two nodes racing cannot both win.
-    async fn spend_auth_request(&self, id: &str, expires_at: UnixTime)
-    -> Result<bool, StoreError>;
+    async fn spend_auth_request(&self, id: &str, expires_at: UnixTime) -> Result<bool, StoreError>;
     /// Whether the request with `id` was answered.
     async fn auth_request_spent(&self, id: &str) -> Result<bool, StoreError>;
 }

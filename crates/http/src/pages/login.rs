@@ -6,15 +6,15 @@ use axum::extract::{Query, State};
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::Response;
 use portcullis_core::audit::AuditKind;
+use portcullis_core::hash::SecretHash;
 use portcullis_core::oauth::authorize;
 use portcullis_core::throttle::{self, Throttled};
 use portcullis_core::user::{DUMMY_PASSWORD_HASH, normalize_email, verify_password};
-use portcullis_core::hash::SecretHash;
 use portcullis_proto::Secret;
 use serde::Deserialize;
 
 use super::session::{self, Browser, ClientIp};
-use super::{PageFailure, error_page, render, see_other, stale_form, with_request};
+use super::{PageFailure, error_page, internal, render, see_other, stale_form, with_request};
 use crate::state::AppState;
 
 #[derive(Template)]
@@ -63,7 +63,7 @@ pub async fn show(
     browser: Browser,
     Query(query): Query<LoginQuery>,
 ) -> Result<Response, PageFailure> {
-    let (csrf, pre_login) = session::form_csrf(&state, &browser)?;
+    let (csrf, pre_login) = session::form_csrf(&state, &browser).map_err(|e| internal(&e))?;
     let request = query.request.as_deref().filter(|r| !r.is_empty());
     let error = query.error.as_deref().map(|code| match code {
         "credentials" => "Email or password is incorrect.",
@@ -138,7 +138,9 @@ pub async fn submit(
                 let event = state
                     .event(AuditKind::Throttled, "anonymous")
                     .failed()
-                    .detail(serde_json::json!({ "action": "login", "limit": which, "email": email }));
+                    .detail(
+                        serde_json::json!({ "action": "login", "limit": which, "email": email }),
+                    );
                 state.record(event, ip);
             }
             return Ok(too_many(throttled));

@@ -6,6 +6,7 @@ use axum::extract::FromRequestParts;
 use axum::http::request::Parts;
 use axum::http::{HeaderMap, HeaderValue, header};
 use axum::response::Response;
+use portcullis_core::random::RandomError;
 use portcullis_core::session::{self, PRE_LOGIN_TTL, PreLogin, SESSION_TTL};
 use portcullis_core::store::{SessionRecord, StoreError};
 use portcullis_core::user::User;
@@ -76,7 +77,10 @@ impl Browser {
         self.session
             .as_ref()
             .is_some_and(|s| session::csrf_matches(s, csrf))
-            || self.pre_login.as_ref().is_some_and(|p| p.csrf_matches(csrf))
+            || self
+                .pre_login
+                .as_ref()
+                .is_some_and(|p| p.csrf_matches(csrf))
     }
 }
 
@@ -118,7 +122,8 @@ impl FromRequestParts<AppState> for Browser {
 /// The `Set-Cookie` value for cookie `name`.
 fn set_cookie(state: &AppState, name: &str, value: &str, max_age: i64) -> Option<HeaderValue> {
     let secure = if state.secure() { "; Secure" } else { "" };
-    let value = format!("{name}={value}; Path=/; HttpOnly; SameSite=Lax; Max-Age={max_age}{secure}");
+    let value =
+        format!("{name}={value}; Path=/; HttpOnly; SameSite=Lax; Max-Age={max_age}{secure}");
     HeaderValue::try_from(value).ok()
 }
 
@@ -153,7 +158,7 @@ pub fn clear_pre_login(state: &AppState, response: &mut Response) {
 pub fn form_csrf(
     state: &AppState,
     browser: &Browser,
-) -> Result<(String, Option<PreLogin>), PageFailure> {
+) -> Result<(String, Option<PreLogin>), RandomError> {
     if let Some(session) = &browser.session {
         return Ok((session.csrf_token.clone(), None));
     }
@@ -163,8 +168,7 @@ pub fn form_csrf(
     {
         return Ok((pre_login.csrf.clone(), None));
     }
-    let fresh = PreLogin::start(&state.sealer, clock, state.services.random.as_ref())
-        .map_err(|e| super::internal(&e))?;
+    let fresh = PreLogin::start(&state.sealer, clock, state.services.random.as_ref())?;
     Ok((fresh.csrf.clone(), Some(fresh)))
 }
 

@@ -6,10 +6,10 @@ use axum::extract::{Query, State};
 use axum::http::StatusCode;
 use axum::response::Response;
 use portcullis_core::admin::users::{self, NewUserError};
+use portcullis_core::hash::SecretHash;
 use portcullis_core::oauth::authorize;
 use portcullis_core::throttle;
 use portcullis_core::user::{EmailError, MIN_PASSWORD_LEN, PasswordError};
-use portcullis_core::hash::SecretHash;
 use portcullis_proto::Secret;
 use serde::Deserialize;
 
@@ -59,7 +59,7 @@ pub async fn show(
     browser: Browser,
     Query(query): Query<SignupQuery>,
 ) -> Result<Response, PageFailure> {
-    let (csrf, pre_login) = session::form_csrf(&state, &browser)?;
+    let (csrf, pre_login) = session::form_csrf(&state, &browser).map_err(|e| internal(&e))?;
     let request = query.request.as_deref().filter(|r| !r.is_empty());
     let page = SignupPage {
         csrf: &csrf,

@@ -87,14 +87,21 @@ async fn a_flood_of_anonymous_requests_adds_no_rows(app: TestApp, each: usize) {
     let first = app.authorize(&anonymous, &params).await;
     let handle = param(&location(&app.base, &first), "request").unwrap();
     let before = row_counts(&app).await;
-    for table in ["sessions", "authorization_requests", "spent_authorization_requests"] {
+    for table in [
+        "sessions",
+        "authorization_requests",
+        "spent_authorization_requests",
+    ] {
         assert!(before.contains_key(table), "{table} exists: {before:?}");
     }
     for _ in 0..each {
         for path in ["/login", "/signup", &format!("/login?request={handle}")] {
             let page = anonymous.get(app.url(path)).send().await.unwrap();
             assert_eq!(page.status(), 200, "{path}");
-            assert!(page.headers().get("set-cookie").is_some(), "{path}: a CSRF cookie");
+            assert!(
+                page.headers().get("set-cookie").is_some(),
+                "{path}: a CSRF cookie"
+            );
         }
         let sent = app.authorize(&anonymous, &params).await;
         assert_eq!(location(&app.base, &sent).path(), "/login");
@@ -110,7 +117,11 @@ async fn a_flood_of_anonymous_requests_adds_no_rows(app: TestApp, each: usize) {
             .unwrap();
         assert_eq!(location(&app.base, &resumed).path(), "/login");
     }
-    assert_eq!(row_counts(&app).await, before, "no table gained or lost a row");
+    assert_eq!(
+        row_counts(&app).await,
+        before,
+        "no table gained or lost a row"
+    );
 
     // The flow still works from one of those anonymous starts.
     app.user(EMAIL).await;
@@ -204,15 +215,25 @@ async fn a_request_handle_is_small_tamper_proof_and_expires() {
         .authorize(&anonymous, &request(client.id.as_str(), &pkce, "openid"))
         .await;
     let sent_to = location(&app.base, &response);
-    assert!(sent_to.as_str().len() < 2048, "{} bytes", sent_to.as_str().len());
+    assert!(
+        sent_to.as_str().len() < 2048,
+        "{} bytes",
+        sent_to.as_str().len()
+    );
     let handle = param(&sent_to, "request").unwrap();
-    assert!(!handle.contains("xyz"), "the state is not readable in the handle");
+    assert!(
+        !handle.contains("xyz"),
+        "the state is not readable in the handle"
+    );
     let resume = |handle: String| {
         let anonymous = anonymous.clone();
         let url = app.url(&format!("/oauth/authorize/resume?request={handle}"));
         async move { anonymous.get(url).send().await.unwrap() }
     };
-    assert_eq!(location(&app.base, &resume(handle.clone()).await).path(), "/login");
+    assert_eq!(
+        location(&app.base, &resume(handle.clone()).await).path(),
+        "/login"
+    );
     let mut altered = handle.clone().into_bytes();
     let at = altered.len() / 2;
     altered[at] = if altered[at] == b'A' { b'B' } else { b'A' };
@@ -224,7 +245,11 @@ async fn a_request_handle_is_small_tamper_proof_and_expires() {
         .send()
         .await
         .unwrap();
-    for page in [resume(altered).await, resume("x".repeat(4_000)).await, foreign] {
+    for page in [
+        resume(altered).await,
+        resume("x".repeat(4_000)).await,
+        foreign,
+    ] {
         let html = expect_error_page(page, 400).await;
         assert!(html.contains("expired or is unknown"), "{html}");
     }

@@ -9,8 +9,8 @@ use super::{AuthorizeError, PageError, Prompt, finish_with_error, issue_code_for
 use crate::banking::onboarding;
 use crate::client::{Client, ClientKind};
 use crate::client_cache::ClientLookup;
-use crate::oauth::Context;
 use crate::hash::SecretHash;
+use crate::oauth::Context;
 use crate::store::{AuthRequestRecord, ConsentRecord};
 use crate::time::UnixTime;
 use crate::user::User;

@@ -113,7 +113,10 @@ impl Wire {
 ///
 /// # Errors
 /// When randomness fails.
-pub fn seal(ctx: &Context<'_>, mut request: AuthRequestRecord) -> Result<AuthRequestRecord, RandomError> {
+pub fn seal(
+    ctx: &Context<'_>,
+    mut request: AuthRequestRecord,
+) -> Result<AuthRequestRecord, RandomError> {
     // Serialising strings, numbers and booleans cannot fail (and an empty seal would only not
     // open).
     let plain = serde_json::to_vec(&Wire::of(&request)).unwrap_or_default();
