@@ -241,11 +241,16 @@ pub struct SessionRecord {
     pub expires_at: UnixTime,
 }
 
-/// A validated authorization request waiting for the user to log in, onboard and consent.
+/// A validated authorization request waiting for the user to log in, onboard and consent. It
+/// is not stored: the browser holds it sealed (its `handle`, see
+/// `oauth::authorize::sealed`); only its id is stored once it is answered
+/// ([`AuthRequestStore::spend_auth_request`]).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct AuthRequestRecord {
-    /// Random, unguessable handle carried by the pages.
+    /// Random id, fixed for the request's life (what is recorded when it is spent).
     pub id: String,
+    /// The sealed request, as the pages carry it in their `request` parameter.
+    pub handle: String,
     /// The client.
     pub client_id: ClientId,
     /// The redirect URI the response goes to.
@@ -268,6 +273,9 @@ pub struct AuthRequestRecord {
     pub created_at: UnixTime,
     /// Expiry.
     pub expires_at: UnixTime,
+    /// The session whose login answered the request's `prompt=login`, `prompt=create` or
+    /// `max_age` (by digest): that session need not log in again for it.
+    pub answered_by: Option<SecretHash>,
 }
 
 /// Authorization codes.
@@ -390,15 +398,15 @@ pub trait SessionStore: Send + Sync {
     async fn delete_sessions_of(&self, user: &UserId) -> Result<u64, StoreError>;
 }
 
-/// Pending authorization requests.
+/// Answered authorization requests (pending ones are held by the browser, sealed).
 #[async_trait]
 pub trait AuthRequestStore: Send + Sync {
-    /// Stores a request.
-    async fn insert_auth_request(&self, request: &AuthRequestRecord) -> Result<(), StoreError>;
-    /// The request with this id.
-    async fn auth_request(&self, id: &str) -> Result<Option<AuthRequestRecord>, StoreError>;
-    /// Deletes a request (once answered).
-    async fn delete_auth_request(&self, id: &str) -> Result<(), StoreError>;
+    /// Records that the request with `id` was answered, kept until `expires_at` (after which
+    /// its handle no longer opens anyway). `true` for the one caller that recorded it, `false`
+    /// when it was spent before: a conditional insert, so two nodes racing cannot both win.
+    async fn spend_auth_request(&self, id: &str, expires_at: UnixTime) -> Result<bool, StoreError>;
+    /// Whether the request with `id` was answered.
+    async fn auth_request_spent(&self, id: &str) -> Result<bool, StoreError>;
 }
 
 /// Access tokens revoked one by one (RFC 7009), kept until they would have expired.

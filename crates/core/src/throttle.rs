@@ -113,6 +113,10 @@ impl Default for RateLimits {
 pub struct Throttled {
     /// Seconds until the window ends.
     pub retry_after: i64,
+    /// Whether this is the window's first refusal for the key: a caller that records refusals
+    /// (an audit event) records this one only, so a flood over the limit writes one row, not
+    /// one per request.
+    pub first: bool,
 }
 
 /// Counts one event for `key` against `limit`, in the database.
@@ -132,6 +136,7 @@ pub async fn hit(
     if count > limit.max {
         Ok(Err(Throttled {
             retry_after: limit.retry_after(start, now),
+            first: count == limit.max.saturating_add(1),
         }))
     } else {
         Ok(Ok(()))
@@ -370,6 +375,7 @@ fn refuse(counter: &mut Counter, limit: Limit, now: UnixTime) -> Refused {
     Refused {
         throttled: Throttled {
             retry_after: limit.retry_after(counter.start, now),
+            first,
         },
         first,
     }

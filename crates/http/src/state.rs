@@ -69,10 +69,9 @@ impl AppState {
         clients: Arc<ClientCache>,
         keys: Arc<ArcSwap<KeyRing>>,
         kek: Option<Arc<KeyEncryptionKey>>,
-        sealer: Sealer,
         settings: HttpSettings,
     ) -> Self {
-        let sealer = Arc::new(sealer);
+        let sealer = Arc::clone(&services.sealer);
         let counters = Arc::new(SharedCounters::new(Arc::clone(&services.clock)));
         Self(Arc::new(Inner {
             counters,

@@ -158,6 +158,7 @@ impl Application {
                 funding: config.sandbox_funding,
             },
             audit: Arc::new(audit.clone()),
+            sealer: Arc::new(ring.kek().sealer()),
         };
         let cache_ttl = i64::try_from(config.client_cache_ttl.as_secs()).unwrap_or(i64::MAX);
         let clients = Arc::new(ClientCache::new(
@@ -181,7 +182,6 @@ impl Application {
             clients,
             Arc::clone(&ring.ring),
             Some(ring.kek()),
-            ring.kek().sealer(),
             settings,
         );
         let sandbox = if config.sandbox {

@@ -148,14 +148,19 @@ async fn add_sqlite(
 #[async_trait]
 impl MaintenanceStore for SqlStore {
     async fn delete_expired(&self, now: UnixTime) -> Result<u64, StoreError> {
-        const STATEMENTS: [(&str, i64); 6] = [
+        const STATEMENTS: [(&str, i64); 7] = [
             (
                 "DELETE FROM authorization_codes WHERE expires_at < $1",
                 CODE_RETENTION_SECONDS,
             ),
             ("DELETE FROM sessions WHERE expires_at < $1", 0),
+            // Written by versions before 0006 only; emptied as their requests expire.
             (
                 "DELETE FROM authorization_requests WHERE expires_at < $1",
+                0,
+            ),
+            (
+                "DELETE FROM spent_authorization_requests WHERE expires_at < $1",
                 0,
             ),
             ("DELETE FROM revoked_access_tokens WHERE expires_at < $1", 0),

@@ -1,12 +1,10 @@
 use async_trait::async_trait;
 use portcullis_core::hash::SecretHash;
-use portcullis_core::store::{
-    AuthRequestRecord, AuthRequestStore, SessionRecord, SessionStore, StoreError,
-};
+use portcullis_core::store::{AuthRequestStore, SessionRecord, SessionStore, StoreError};
 use portcullis_core::time::UnixTime;
-use portcullis_proto::{ClientId, UserId};
+use portcullis_proto::UserId;
 
-use crate::rows::{challenge, digest, scope};
+use crate::rows::digest;
 use crate::{SqlStore, db_error, execute, on_reader};
 
 #[derive(sqlx::FromRow)]
@@ -75,90 +73,22 @@ impl SessionStore for SqlStore {
     }
 }
 
-#[derive(sqlx::FromRow)]
-struct AuthRequestRow {
-    id: String,
-    client_id: String,
-    redirect_uri: String,
-    redirect_uri_given: bool,
-    scope: String,
-    state: Option<String>,
-    code_challenge: Option<String>,
-    code_challenge_method: Option<String>,
-    nonce: Option<String>,
-    prompt: String,
-    max_age: Option<i64>,
-    created_at: i64,
-    expires_at: i64,
-}
-
-impl TryFrom<AuthRequestRow> for AuthRequestRecord {
-    type Error = StoreError;
-
-    fn try_from(row: AuthRequestRow) -> Result<Self, Self::Error> {
-        Ok(Self {
-            id: row.id,
-            client_id: ClientId::new(row.client_id),
-            redirect_uri: row.redirect_uri,
-            redirect_uri_given: row.redirect_uri_given,
-            scope: scope("authorization_requests.scope", &row.scope)?,
-            state: row.state,
-            challenge: challenge(
-                "authorization_requests.code_challenge",
-                row.code_challenge,
-                row.code_challenge_method,
-            )?,
-            nonce: row.nonce,
-            prompt: row.prompt,
-            max_age: row.max_age,
-            created_at: UnixTime(row.created_at),
-            expires_at: UnixTime(row.expires_at),
-        })
-    }
-}
-
 #[async_trait]
 impl AuthRequestStore for SqlStore {
-    async fn insert_auth_request(&self, request: &AuthRequestRecord) -> Result<(), StoreError> {
-        const SQL: &str = "INSERT INTO authorization_requests (id, client_id, redirect_uri, \
-            redirect_uri_given, scope, state, code_challenge, code_challenge_method, nonce, prompt, \
-            max_age, created_at, expires_at) \
-            VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)";
-        execute!(
-            self,
-            sqlx::query(SQL)
-                .bind(&request.id)
-                .bind(request.client_id.as_str())
-                .bind(&request.redirect_uri)
-                .bind(request.redirect_uri_given)
-                .bind(request.scope.to_string())
-                .bind(request.state.as_deref())
-                .bind(request.challenge.as_ref().map(|c| c.challenge.as_str()))
-                .bind(request.challenge.as_ref().map(|c| c.method.as_str()))
-                .bind(request.nonce.as_deref())
-                .bind(&request.prompt)
-                .bind(request.max_age)
-                .bind(request.created_at.0)
-                .bind(request.expires_at.0)
-        )?;
-        Ok(())
+    async fn spend_auth_request(&self, id: &str, expires_at: UnixTime) -> Result<bool, StoreError> {
+        // A conditional insert: of two callers racing, one inserts, the other changes nothing.
+        const SQL: &str = "INSERT INTO spent_authorization_requests (id, expires_at) \
+            VALUES ($1, $2) ON CONFLICT (id) DO NOTHING";
+        Ok(execute!(self, sqlx::query(SQL).bind(id).bind(expires_at.0))? == 1)
     }
 
-    async fn auth_request(&self, id: &str) -> Result<Option<AuthRequestRecord>, StoreError> {
-        const SQL: &str = "SELECT id, client_id, redirect_uri, redirect_uri_given, scope, state, \
-            code_challenge, code_challenge_method, nonce, prompt, max_age, created_at, expires_at \
-            FROM authorization_requests WHERE id = $1";
-        let row = on_reader!(self, |pool| sqlx::query_as::<_, AuthRequestRow>(SQL)
+    async fn auth_request_spent(&self, id: &str) -> Result<bool, StoreError> {
+        const SQL: &str = "SELECT 1 FROM spent_authorization_requests WHERE id = $1";
+        let row: Option<(i32,)> = on_reader!(self, |pool| sqlx::query_as(SQL)
             .bind(id)
             .fetch_optional(pool)
             .await)
         .map_err(db_error)?;
-        row.map(AuthRequestRecord::try_from).transpose()
-    }
-
-    async fn delete_auth_request(&self, id: &str) -> Result<(), StoreError> {
-        const SQL: &str = "DELETE FROM authorization_requests WHERE id = $1";
-        execute!(self, sqlx::query(SQL).bind(id))?;
-        Ok(())
+        Ok(row.is_some())
     }
 }

@@ -63,6 +63,8 @@ pub struct Context<'a> {
     pub banking: crate::banking::accounts::BankingSettings,
     /// The client's IP, when the operation serves a request (for the audit trail).
     pub client_ip: Option<std::net::IpAddr>,
+    /// Seals what the browser holds for the server (pending authorization requests).
+    pub sealer: &'a crate::seal::Sealer,
 }
 
 impl Context<'_> {
@@ -108,6 +110,9 @@ pub struct Services {
     pub banking: crate::banking::accounts::BankingSettings,
     /// The audit trail.
     pub audit: Arc<dyn AuditSink>,
+    /// Signs and seals what the browser holds for the server (pre-login state); derived from
+    /// the key-encryption key, so every node opens what another made.
+    pub sealer: Arc<crate::seal::Sealer>,
 }
 
 impl Services {
@@ -123,6 +128,7 @@ impl Services {
             audit: self.audit.as_ref(),
             banking: self.banking,
             client_ip: None,
+            sealer: &self.sealer,
         }
     }
 }

@@ -70,7 +70,7 @@ pub async fn start(
         Err(other) => return Err(other.into()),
     };
     let step = authorize::next_step(&ctx, &request, &client, browser.logged_in()).await?;
-    Ok(respond(step, &request.id))
+    Ok(respond(step, &request.handle))
 }
 
 /// Sends the browser to its next step of pending request `request`.
@@ -103,5 +103,5 @@ pub async fn resume(
     let (client, request) =
         authorize::pending(&ctx, state.clients.as_ref(), &query.request).await?;
     let step = authorize::next_step(&ctx, &request, &client, browser.logged_in()).await?;
-    Ok(respond(step, &request.id))
+    Ok(respond(step, &request.handle))
 }

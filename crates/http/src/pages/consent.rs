@@ -66,7 +66,7 @@ pub async fn show(
     let (client, request) =
         authorize::pending(&ctx, state.clients.as_ref(), &query.request).await?;
     if let Some(step) = authorize::before_consent(&ctx, &request, logged_in).await? {
-        return Ok(respond(step, &request.id));
+        return Ok(respond(step, &request.handle));
     }
     let profiles = profile_choices(&ctx, &request, &client, logged_in).await?;
     let registry = &state.services.settings.scopes;
@@ -83,7 +83,7 @@ pub async fn show(
         .collect();
     let page = ConsentPage {
         csrf: &session.csrf_token,
-        request: &request.id,
+        request: &request.handle,
         client_id: client.id.as_str(),
         app: &client.name,
         logo: client.logo_uri.as_deref(),
@@ -234,5 +234,5 @@ pub async fn submit(
     if matches!(step, Step::Redirect(_)) {
         tracing::info!(client = %client.id, user = %logged_in.user.id, allowed = form.allow, "consent answered");
     }
-    Ok(respond(step, &request.id))
+    Ok(respond(step, &request.handle))
 }

@@ -6,6 +6,7 @@ use axum::extract::{Query, State};
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::Response;
 use portcullis_core::audit::AuditKind;
+use portcullis_core::hash::SecretHash;
 use portcullis_core::oauth::authorize;
 use portcullis_core::throttle::{self, Throttled};
 use portcullis_core::user::{DUMMY_PASSWORD_HASH, normalize_email, verify_password};
@@ -13,7 +14,7 @@ use portcullis_proto::Secret;
 use serde::Deserialize;
 
 use super::session::{self, Browser, ClientIp};
-use super::{PageFailure, error_page, render, see_other, stale_form, with_request};
+use super::{PageFailure, error_page, internal, render, see_other, stale_form, with_request};
 use crate::state::AppState;
 
 #[derive(Template)]
@@ -37,7 +38,8 @@ pub struct LoginQuery {
 
 /// The name of the app a pending request comes from, for the page heading.
 pub async fn app_name(state: &AppState, request: Option<&str>) -> Option<String> {
-    let request = state.services.store.auth_request(request?).await.ok()??;
+    let keys = state.keyring();
+    let request = authorize::sealed::open(&state.context(&keys), request?)?;
     let client = state
         .services
         .store
@@ -61,14 +63,14 @@ pub async fn show(
     browser: Browser,
     Query(query): Query<LoginQuery>,
 ) -> Result<Response, PageFailure> {
-    let (session, new_id) = session::ensure(&state, &browser).await?;
+    let (csrf, pre_login) = session::form_csrf(&state, &browser).map_err(|e| internal(&e))?;
     let request = query.request.as_deref().filter(|r| !r.is_empty());
     let error = query.error.as_deref().map(|code| match code {
         "credentials" => "Email or password is incorrect.",
         _ => "Something went wrong; please try again.",
     });
     let page = LoginPage {
-        csrf: &session.csrf_token,
+        csrf: &csrf,
         request,
         app: app_name(&state, request).await,
         error,
@@ -76,8 +78,8 @@ pub async fn show(
         signup_href: with_request("/signup", request),
     };
     let mut response = render(StatusCode::OK, &page);
-    if let Some(id) = new_id {
-        session::attach(&state, &mut response, &id);
+    if let Some(pre_login) = &pre_login {
+        session::attach_pre_login(&state, &mut response, pre_login);
     }
     Ok(response)
 }
@@ -122,18 +124,25 @@ pub async fn submit(
     let account_key = format!("login:account:{email}");
     let ip_key = format!("login:ip:{}", throttle::ip_key(ip));
     let limits = &state.settings.rate_limits;
+    // The address first: once it is over its limit, guesses at ever new accounts add no
+    // per-account counter rows.
     for (key, limit) in [
-        (&account_key, limits.login_per_account),
         (&ip_key, limits.login_per_ip),
+        (&account_key, limits.login_per_account),
     ] {
         if let Err(throttled) = throttle::hit(store, clock, key, limit).await? {
             let which = key.split(':').nth(1).unwrap_or_default();
-            tracing::warn!(limit = %which, "login throttled");
-            let event = state
-                .event(AuditKind::Throttled, "anonymous")
-                .failed()
-                .detail(serde_json::json!({ "action": "login", "limit": which, "email": email }));
-            state.record(event, ip);
+            // Recorded once per key and window: refusals must not become a way to write rows.
+            if throttled.first {
+                tracing::warn!(limit = %which, "login throttled");
+                let event = state
+                    .event(AuditKind::Throttled, "anonymous")
+                    .failed()
+                    .detail(
+                        serde_json::json!({ "action": "login", "limit": which, "email": email }),
+                    );
+                state.record(event, ip);
+            }
             return Ok(too_many(throttled));
         }
     }
@@ -167,10 +176,15 @@ pub async fn submit(
     };
     store.reset(&account_key).await?;
     let id = session::login(&state, &browser, &user).await?;
-    if let Some(request) = request {
-        let keys = state.keyring();
-        authorize::authenticated(&state.context(&keys), request).await?;
-    }
+    let keys = state.keyring();
+    let request = match request {
+        Some(handle) => Some(authorize::authenticated(
+            &state.context(&keys),
+            handle,
+            &SecretHash::of(id.expose()),
+        )?),
+        None => None,
+    };
     tracing::info!(user = %user.id, "login succeeded");
     state.record(
         state
@@ -178,7 +192,8 @@ pub async fn submit(
             .user(&user.id),
         ip,
     );
-    let mut response = see_other(&after_login(request));
+    let mut response = see_other(&after_login(request.as_deref()));
     session::attach(&state, &mut response, &id);
+    session::clear_pre_login(&state, &mut response);
     Ok(response)
 }

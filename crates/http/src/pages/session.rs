@@ -1,10 +1,13 @@
 //! The browser's session: a cookie holding a random id, resolved to a session row and user.
+//! Before login, a signed pre-login cookie instead (no row): see
+//! [`portcullis_core::session::PreLogin`].
 
 use axum::extract::FromRequestParts;
 use axum::http::request::Parts;
 use axum::http::{HeaderMap, HeaderValue, header};
 use axum::response::Response;
-use portcullis_core::session::{self, SESSION_TTL};
+use portcullis_core::random::RandomError;
+use portcullis_core::session::{self, PRE_LOGIN_TTL, PreLogin, SESSION_TTL};
 use portcullis_core::store::{SessionRecord, StoreError};
 use portcullis_core::user::User;
 use portcullis_proto::Secret;
@@ -20,6 +23,16 @@ pub fn cookie_name(state: &AppState) -> &'static str {
         "__Host-portcullis"
     } else {
         "portcullis"
+    }
+}
+
+/// The pre-login cookie's name (see [`cookie_name`] for the prefix).
+#[must_use]
+pub fn pre_login_cookie_name(state: &AppState) -> &'static str {
+    if state.secure() {
+        "__Host-portcullis-login"
+    } else {
+        "portcullis-login"
     }
 }
 
@@ -41,6 +54,8 @@ pub struct Browser {
     pub session: Option<SessionRecord>,
     /// The logged-in user, if the session has one and it is not disabled.
     pub user: Option<User>,
+    /// The pre-login cookie, when it is valid.
+    pub pre_login: Option<PreLogin>,
 }
 
 impl Browser {
@@ -48,16 +63,24 @@ impl Browser {
     #[must_use]
     pub fn logged_in(&self) -> Option<portcullis_core::oauth::authorize::LoggedIn<'_>> {
         let user = self.user.as_ref()?;
-        let auth_time = self.session.as_ref()?.auth_time?;
-        Some(portcullis_core::oauth::authorize::LoggedIn { user, auth_time })
+        let session = self.session.as_ref()?;
+        Some(portcullis_core::oauth::authorize::LoggedIn {
+            user,
+            auth_time: session.auth_time?,
+            session: &session.id_hash,
+        })
     }
 
-    /// Whether `csrf` is this session's token.
+    /// Whether `csrf` is this session's token, or the pre-login cookie's.
     #[must_use]
     pub fn csrf_ok(&self, csrf: &str) -> bool {
         self.session
             .as_ref()
             .is_some_and(|s| session::csrf_matches(s, csrf))
+            || self
+                .pre_login
+                .as_ref()
+                .is_some_and(|p| p.csrf_matches(csrf))
     }
 }
 
@@ -68,12 +91,21 @@ impl FromRequestParts<AppState> for Browser {
         parts: &mut Parts,
         state: &AppState,
     ) -> Result<Self, Self::Rejection> {
+        let clock = state.services.clock.as_ref();
+        let pre_login = cookie_value(&parts.headers, pre_login_cookie_name(state))
+            .and_then(|cookie| PreLogin::of_cookie(&state.sealer, clock, &cookie));
         let Some(id) = cookie_value(&parts.headers, cookie_name(state)) else {
-            return Ok(Self::default());
+            return Ok(Self {
+                pre_login,
+                ..Self::default()
+            });
         };
         let store = state.services.store.as_ref();
-        let Some(session) = session::find(store, state.services.clock.as_ref(), &id).await? else {
-            return Ok(Self::default());
+        let Some(session) = session::find(store, clock, &id).await? else {
+            return Ok(Self {
+                pre_login,
+                ..Self::default()
+            });
         };
         let user = match &session.user_id {
             Some(id) => store.user(id).await?.filter(|u| !u.disabled),
@@ -82,55 +114,74 @@ impl FromRequestParts<AppState> for Browser {
         Ok(Self {
             session: Some(session),
             user,
+            pre_login,
         })
     }
 }
 
-/// The `Set-Cookie` value for a session id.
-fn set_cookie(state: &AppState, id: &Secret, max_age: i64) -> Option<HeaderValue> {
+/// The `Set-Cookie` value for cookie `name`.
+fn set_cookie(state: &AppState, name: &str, value: &str, max_age: i64) -> Option<HeaderValue> {
     let secure = if state.secure() { "; Secure" } else { "" };
-    let value = format!(
-        "{}={}; Path=/; HttpOnly; SameSite=Lax; Max-Age={max_age}{secure}",
-        cookie_name(state),
-        id.expose()
-    );
+    let value =
+        format!("{name}={value}; Path=/; HttpOnly; SameSite=Lax; Max-Age={max_age}{secure}");
     HeaderValue::try_from(value).ok()
 }
 
 /// Adds the session cookie to a response.
 pub fn attach(state: &AppState, response: &mut Response, id: &Secret) {
-    if let Some(cookie) = set_cookie(state, id, SESSION_TTL) {
+    if let Some(cookie) = set_cookie(state, cookie_name(state), id.expose(), SESSION_TTL) {
         response.headers_mut().append(header::SET_COOKIE, cookie);
     }
 }
 
 /// Clears the session cookie.
 pub fn clear(state: &AppState, response: &mut Response) {
-    if let Some(cookie) = set_cookie(state, &Secret::new(""), 0) {
+    if let Some(cookie) = set_cookie(state, cookie_name(state), "", 0) {
         response.headers_mut().append(header::SET_COOKIE, cookie);
     }
 }
 
-/// The browser's session, made (without a user) if it has none, so that a form can carry a
-/// CSRF token. Returns the session and, when new, the id to set as cookie.
+/// Clears the pre-login cookie (once logged in, the session's token protects the forms).
+pub fn clear_pre_login(state: &AppState, response: &mut Response) {
+    if let Some(cookie) = set_cookie(state, pre_login_cookie_name(state), "", 0) {
+        response.headers_mut().append(header::SET_COOKIE, cookie);
+    }
+}
+
+/// The CSRF token a form of this browser carries, and the pre-login cookie to set with it, if
+/// one must be set. A browser with a session uses the session's token; one without gets a
+/// signed pre-login cookie (renewed when less than half its life is left, so that an open form
+/// does not lapse soon after it is shown). Nothing is stored.
 ///
 /// # Errors
-/// Storage failures.
-pub async fn ensure(
+/// When randomness fails.
+pub fn form_csrf(
     state: &AppState,
     browser: &Browser,
-) -> Result<(SessionRecord, Option<Secret>), PageFailure> {
+) -> Result<(String, Option<PreLogin>), RandomError> {
     if let Some(session) = &browser.session {
-        return Ok((session.clone(), None));
+        return Ok((session.csrf_token.clone(), None));
     }
-    let (id, record) = session::start(
-        state.services.store.as_ref(),
-        state.services.clock.as_ref(),
-        state.services.random.as_ref(),
-        None,
-    )
-    .await?;
-    Ok((record, Some(id)))
+    let clock = state.services.clock.as_ref();
+    if let Some(pre_login) = &browser.pre_login
+        && pre_login.expires_at.0 - clock.now().0 > PRE_LOGIN_TTL / 2
+    {
+        return Ok((pre_login.csrf.clone(), None));
+    }
+    let fresh = PreLogin::start(&state.sealer, clock, state.services.random.as_ref())?;
+    Ok((fresh.csrf.clone(), Some(fresh)))
+}
+
+/// Sets the pre-login cookie on a response.
+pub fn attach_pre_login(state: &AppState, response: &mut Response, pre_login: &PreLogin) {
+    if let Some(cookie) = set_cookie(
+        state,
+        pre_login_cookie_name(state),
+        &pre_login.cookie,
+        PRE_LOGIN_TTL,
+    ) {
+        response.headers_mut().append(header::SET_COOKIE, cookie);
+    }
 }
 
 /// Starts a logged-in session for `user` (a new id: session fixation defeated), ending the

@@ -6,6 +6,7 @@ use axum::extract::{Query, State};
 use axum::http::StatusCode;
 use axum::response::Response;
 use portcullis_core::admin::users::{self, NewUserError};
+use portcullis_core::hash::SecretHash;
 use portcullis_core::oauth::authorize;
 use portcullis_core::throttle;
 use portcullis_core::user::{EmailError, MIN_PASSWORD_LEN, PasswordError};
@@ -58,10 +59,10 @@ pub async fn show(
     browser: Browser,
     Query(query): Query<SignupQuery>,
 ) -> Result<Response, PageFailure> {
-    let (session, new_id) = session::ensure(&state, &browser).await?;
+    let (csrf, pre_login) = session::form_csrf(&state, &browser).map_err(|e| internal(&e))?;
     let request = query.request.as_deref().filter(|r| !r.is_empty());
     let page = SignupPage {
-        csrf: &session.csrf_token,
+        csrf: &csrf,
         request,
         app: app_name(&state, request).await,
         error: query.error.as_deref().map(message),
@@ -71,8 +72,8 @@ pub async fn show(
         login_href: with_request("/login", request),
     };
     let mut response = render(StatusCode::OK, &page);
-    if let Some(id) = new_id {
-        session::attach(&state, &mut response, &id);
+    if let Some(pre_login) = &pre_login {
+        session::attach_pre_login(&state, &mut response, pre_login);
     }
     Ok(response)
 }
@@ -107,11 +108,14 @@ pub async fn submit(
     )
     .await?
     {
-        let event = state
-            .event(portcullis_core::audit::AuditKind::Throttled, "anonymous")
-            .failed()
-            .detail(serde_json::json!({ "action": "sign_up", "limit": "ip" }));
-        state.record(event, ip);
+        // Recorded once per window: refusals must not become a way to write rows.
+        if throttled.first {
+            let event = state
+                .event(portcullis_core::audit::AuditKind::Throttled, "anonymous")
+                .failed()
+                .detail(serde_json::json!({ "action": "sign_up", "limit": "ip" }));
+            state.record(event, ip);
+        }
         return Ok(too_many(throttled));
     }
     let request = form.request.as_deref().filter(|r| !r.is_empty());
@@ -165,11 +169,17 @@ pub async fn submit(
         .user(&user.id);
     state.record(event, ip);
     let id = session::login(&state, &browser, &user).await?;
-    if let Some(request) = request {
-        let keys = state.keyring();
-        authorize::authenticated(&state.context(&keys), request).await?;
-    }
-    let mut response = see_other(&after_login(request));
+    let keys = state.keyring();
+    let request = match request {
+        Some(handle) => Some(authorize::authenticated(
+            &state.context(&keys),
+            handle,
+            &SecretHash::of(id.expose()),
+        )?),
+        None => None,
+    };
+    let mut response = see_other(&after_login(request.as_deref()));
     session::attach(&state, &mut response, &id);
+    session::clear_pre_login(&state, &mut response);
     Ok(response)
 }

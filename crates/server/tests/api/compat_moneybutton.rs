@@ -80,6 +80,9 @@ async fn money_button_guide_works_unchanged() {
         .unwrap();
     let consent = app.follow(&browser, submitted).await;
     assert_eq!(consent.url().path(), "/consent");
+    // The sign-up answered the request's landing=register for this session: the pages carry
+    // the request as that sign-up left it.
+    let request = param(consent.url(), "request").unwrap();
     let allowed = app
         .consent(&browser, &request, "allow", &["auth.user_identity:read"])
         .await;

@@ -10,6 +10,7 @@ mod admin_kit;
 mod admin_openapi;
 mod admin_secrets;
 mod admin_users;
+mod anonymous_writes;
 mod authorize_errors;
 mod authorize_prompt;
 mod banking_api;

@@ -1,5 +1,6 @@
-//! Browser sessions: stored in the database, a cookie with the right attributes, a new id at
-//! login, logout, and unknown cookie values ignored.
+//! Browser sessions: stored in the database from login on (before it, a signed pre-login
+//! cookie holds the forms' CSRF token), cookies with the right attributes, a new id at login,
+//! logout, and unknown cookie values ignored.
 
 use portcullis_testkit::flow::{
     PASSWORD, Pkce, browser, browser_with_jar, confidential, cookie, hidden, location, param,
@@ -9,6 +10,7 @@ use portcullis_testkit::{TestApp, spawn_app};
 
 const EMAIL: &str = "alice@example.com";
 const COOKIE: &str = "portcullis";
+const PRE_LOGIN_COOKIE: &str = "portcullis-login";
 
 /// A client that sends exactly `cookie` and keeps no jar.
 fn with_cookie(value: &str) -> reqwest::Client {
@@ -37,15 +39,12 @@ async fn logged_in(app: &TestApp, client: &reqwest::Client) -> bool {
     }
 }
 
-fn check_attributes(set_cookie: &str) {
+fn check_attributes(set_cookie: &str, name: &str) {
     let parts: Vec<String> = set_cookie
         .split(';')
         .map(|p| p.trim().to_ascii_lowercase())
         .collect();
-    assert!(
-        set_cookie.starts_with(&format!("{COOKIE}=")),
-        "{set_cookie}"
-    );
+    assert!(set_cookie.starts_with(&format!("{name}=")), "{set_cookie}");
     assert!(parts.contains(&"httponly".to_owned()), "{set_cookie}");
     assert!(parts.contains(&"samesite=lax".to_owned()), "{set_cookie}");
     assert!(parts.contains(&"path=/".to_owned()), "{set_cookie}");
@@ -65,7 +64,7 @@ async fn session_cookie_is_httponly_samesite_lax_and_host_only() {
     let page = browser.get(app.url("/login")).send().await.unwrap();
     let cookies = set_cookies(&page);
     assert_eq!(cookies.len(), 1, "{cookies:?}");
-    check_attributes(&cookies[0]);
+    check_attributes(&cookies[0], PRE_LOGIN_COOKIE);
     let csrf = hidden(&page.text().await.unwrap(), "csrf");
     let form = [
         ("email", EMAIL),
@@ -79,8 +78,11 @@ async fn session_cookie_is_httponly_samesite_lax_and_host_only() {
         .await
         .unwrap();
     let cookies = set_cookies(&response);
-    assert_eq!(cookies.len(), 1, "{cookies:?}");
-    check_attributes(&cookies[0]);
+    assert_eq!(cookies.len(), 2, "{cookies:?}");
+    check_attributes(&cookies[0], COOKIE);
+    // The pre-login cookie is done with.
+    check_attributes(&cookies[1], PRE_LOGIN_COOKIE);
+    assert!(cookies[1].contains("Max-Age=0"), "{cookies:?}");
 }
 
 #[tokio::test]
@@ -88,15 +90,19 @@ async fn session_id_changes_at_login() {
     let app = spawn_app().await;
     app.user(EMAIL).await;
     let (browser, jar) = browser_with_jar();
-    browser.get(app.url("/login")).send().await.unwrap();
-    let before = cookie(&jar, &app.base, COOKIE).expect("a session before login");
+    // A value fixed before login, as an attacker planting a cookie would.
+    let before = "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA";
+    jar.add_cookie_str(
+        &format!("{COOKIE}={before}; Path=/"),
+        &app.base.parse::<reqwest::Url>().unwrap(),
+    );
     let response = app.login(&browser, EMAIL, PASSWORD, None).await;
     assert_eq!(response.status(), 303);
     let after = cookie(&jar, &app.base, COOKIE).expect("a session after login");
     assert_ne!(before, after);
     assert!(after.len() >= 43, "256-bit id: {after}");
     // An id fixed before login (session fixation) gives nothing after it.
-    assert!(!logged_in(&app, &with_cookie(&before)).await);
+    assert!(!logged_in(&app, &with_cookie(before)).await);
     assert!(logged_in(&app, &with_cookie(&after)).await);
 }
 
@@ -173,12 +179,12 @@ async fn unknown_session_cookie_is_ignored() {
             .authorize(&stranger, &request(client.id.as_str(), &pkce, "openid"))
             .await;
         assert_eq!(location(&app.base, &response).path(), "/login", "{value:?}");
-        // The login page starts a fresh session instead of adopting the value.
+        // The login page adopts nothing: it sets only its own pre-login cookie.
         let page = stranger.get(app.url("/login")).send().await.unwrap();
         let cookies = set_cookies(&page);
         assert_eq!(cookies.len(), 1, "{cookies:?}");
         assert!(
-            !cookies[0].starts_with(&format!("{COOKIE}={value};")),
+            cookies[0].starts_with(&format!("{PRE_LOGIN_COOKIE}=")),
             "{cookies:?}"
         );
     }
@@ -198,8 +204,8 @@ async fn session_expires_after_its_lifetime() {
 
 #[tokio::test]
 async fn a_pending_flow_continues_after_a_restart() {
-    // Sessions and pending requests live in the database: another process (here the same one
-    // restarted, on a new port) finishes the flow.
+    // Sessions live in the database and pending requests are sealed with the cluster's key:
+    // another process (here the same one restarted, on a new port) finishes the flow.
     let app = spawn_app().await;
     let (client, secret) = app.client(confidential("Pied Piper")).await;
     app.user(EMAIL).await;
@@ -230,7 +236,9 @@ async fn session_cookie_is_host_prefixed_and_secure_when_the_issuer_is_https() {
         ..portcullis_testkit::AppOptions::default()
     };
     let app = portcullis_testkit::spawn_app_with(options).await.unwrap();
-    // Behind TLS termination: the server itself is reached over plain http.
+    app.user(EMAIL).await;
+    // Behind TLS termination: the server itself is reached over plain http (so the cookies,
+    // being Secure, are sent by hand).
     let page = browser()
         .get(format!("http://{}/login", app.address))
         .send()
@@ -238,10 +246,27 @@ async fn session_cookie_is_host_prefixed_and_secure_when_the_issuer_is_https() {
         .unwrap();
     let cookies = set_cookies(&page);
     assert_eq!(cookies.len(), 1, "{cookies:?}");
-    let parts: Vec<&str> = cookies[0].split(';').map(str::trim).collect();
-    assert!(parts[0].starts_with("__Host-portcullis="), "{cookies:?}");
+    check_secure(&cookies[0], "__Host-portcullis-login");
+    let pre_login = cookies[0].split(';').next().unwrap().to_owned();
+    let csrf = hidden(&page.text().await.unwrap(), "csrf");
+    let response = browser()
+        .post(format!("http://{}/login", app.address))
+        .header("cookie", pre_login)
+        .form(&[("email", EMAIL), ("password", PASSWORD), ("csrf", &csrf)])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 303);
+    let cookies = set_cookies(&response);
+    check_secure(&cookies[0], "__Host-portcullis");
+    check_secure(&cookies[1], "__Host-portcullis-login");
+}
+
+fn check_secure(set_cookie: &str, name: &str) {
+    let parts: Vec<&str> = set_cookie.split(';').map(str::trim).collect();
+    assert!(parts[0].starts_with(&format!("{name}=")), "{set_cookie}");
     for attribute in ["Secure", "HttpOnly", "SameSite=Lax", "Path=/"] {
-        assert!(parts.contains(&attribute), "{attribute} in {cookies:?}");
+        assert!(parts.contains(&attribute), "{attribute} in {set_cookie}");
     }
     assert!(
         !parts

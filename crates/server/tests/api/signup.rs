@@ -83,6 +83,9 @@ async fn signup_creates_the_account_and_continues_the_flow(app: TestApp) {
     assert_eq!(onboarding.url().path(), "/onboarding/profile");
     let consent = app.onboard(&browser, onboarding).await;
     assert_eq!(consent.url().path(), "/consent");
+    // The sign-up answered the request's prompt=create for this session: the pages carry the
+    // request as that sign-up left it.
+    let request_id = param(consent.url(), "request").unwrap();
     let html = consent.text().await.unwrap();
     assert!(
         html.contains("Dana Scully") && html.contains("dana@example.com"),

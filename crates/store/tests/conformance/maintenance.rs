@@ -7,7 +7,6 @@ use portcullis_core::store::{
 use portcullis_core::time::UnixTime;
 use portcullis_store::SqlStore;
 
-use crate::auth_requests::auth_request;
 use crate::codes::{code, grant, issue, parties, refresh};
 use crate::sessions::session;
 
@@ -56,12 +55,14 @@ pub async fn delete_expired_removes_only_what_lapsed(store: &SqlStore) {
     );
     store.insert_session(&old_session).await.unwrap();
     store.insert_session(&live_session).await.unwrap();
-    let live_request = auth_request("req-live", NOW + 1);
-    store
-        .insert_auth_request(&auth_request("req-old", NOW - 1))
-        .await
-        .unwrap();
-    store.insert_auth_request(&live_request).await.unwrap();
+    for (id, expires_at) in [("req-old", NOW - 1), ("req-live", NOW + 1)] {
+        assert!(
+            store
+                .spend_auth_request(id, UnixTime(expires_at))
+                .await
+                .unwrap()
+        );
+    }
     store
         .revoke_access_token("jti-old", UnixTime(NOW - 1))
         .await
@@ -91,11 +92,8 @@ pub async fn delete_expired_removes_only_what_lapsed(store: &SqlStore) {
         store.session(&live_session.id_hash).await.unwrap(),
         Some(live_session)
     );
-    assert_eq!(store.auth_request("req-old").await.unwrap(), None);
-    assert_eq!(
-        store.auth_request("req-live").await.unwrap(),
-        Some(live_request)
-    );
+    assert!(!store.auth_request_spent("req-old").await.unwrap());
+    assert!(store.auth_request_spent("req-live").await.unwrap());
     assert!(!store.is_access_token_revoked("jti-old").await.unwrap());
     assert!(store.is_access_token_revoked("jti-live").await.unwrap());
     assert_eq!(store.refresh_token(&old_refresh.hash).await.unwrap(), None);

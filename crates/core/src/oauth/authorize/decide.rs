@@ -9,8 +9,9 @@ use super::{AuthorizeError, PageError, Prompt, finish_with_error, issue_code_for
 use crate::banking::onboarding;
 use crate::client::{Client, ClientKind};
 use crate::client_cache::ClientLookup;
+use crate::hash::SecretHash;
 use crate::oauth::Context;
-use crate::store::{AuthRequestRecord, ConsentRecord, StoreError};
+use crate::store::{AuthRequestRecord, ConsentRecord};
 use crate::time::UnixTime;
 use crate::user::User;
 
@@ -21,6 +22,8 @@ pub struct LoggedIn<'a> {
     pub user: &'a User,
     /// When they authenticated.
     pub auth_time: UnixTime,
+    /// The session's id, by digest (a login made for a request is bound to its session).
+    pub session: &'a SecretHash,
 }
 
 /// What the user must do next for a pending request.
@@ -40,15 +43,20 @@ pub enum Step {
     Redirect(String),
 }
 
-/// Whether the browser's login may serve `request`: the user is not disabled, the request
-/// asks for no new login (`prompt=login` or `create` not yet answered by a login during the
-/// request, see [`authenticated`]), and the login is recent enough for `max_age` (OpenID
+/// Whether the browser's login may serve `request`: the user is not disabled, and either this
+/// session's login was made for the request (see [`authenticated`]), or the request asks for no
+/// new login (`prompt=login`, `create`) and the login is recent enough for `max_age` (OpenID
 /// Connect Core §3.1.2.1).
 #[must_use]
 pub fn login_satisfies(request: &AuthRequestRecord, session: LoggedIn<'_>, now: UnixTime) -> bool {
+    if session.user.disabled {
+        return false;
+    }
+    if request.answered_by.as_ref() == Some(session.session) {
+        return true;
+    }
     let prompt = Prompt::parse(&request.prompt);
-    !session.user.disabled
-        && !prompt.login
+    !prompt.login
         && !prompt.create
         && crate::session::fresh_enough(session.auth_time, request.max_age, now)
 }
@@ -68,45 +76,33 @@ pub fn login_needed(
     }
 }
 
-/// Records that the user logged in (or signed up) for pending request `id`, which answers its
-/// `prompt=login` / `prompt=create` and `max_age`. Comparing the session's `auth_time` with the
-/// request's creation instead cannot tell a login made for the request from one made earlier
-/// in the same second, which would let an old session skip a required re-authentication.
-/// An unknown or expired request is left alone.
+/// Records that the user logged in (or signed up) in `session` for the pending request with
+/// `handle`, which answers its `prompt=login` / `prompt=create` and `max_age` for that session
+/// only; returns the handle the pages carry from now on. Comparing the session's `auth_time`
+/// with the request's creation instead cannot tell a login made for the request from one made
+/// earlier in the same second, which would let an old session skip a required
+/// re-authentication. An unknown or expired handle is returned unchanged (the next page says
+/// so).
 ///
 /// # Errors
-/// Storage failures.
-pub async fn authenticated(ctx: &Context<'_>, id: &str) -> Result<(), AuthorizeError> {
-    let now = ctx.clock.now();
-    let Some(request) = ctx
-        .store
-        .auth_request(id)
-        .await?
-        .filter(|r| r.expires_at > now)
-    else {
-        return Ok(());
+/// Randomness failures.
+pub fn authenticated(
+    ctx: &Context<'_>,
+    handle: &str,
+    session: &SecretHash,
+) -> Result<String, AuthorizeError> {
+    let Some(request) = super::sealed::open(ctx, handle) else {
+        return Ok(handle.to_owned());
     };
     let prompt = Prompt::parse(&request.prompt);
     if !prompt.login && !prompt.create && request.max_age.is_none() {
-        return Ok(());
+        return Ok(handle.to_owned());
     }
     let answered = AuthRequestRecord {
-        prompt: request
-            .prompt
-            .split(' ')
-            .filter(|p| !matches!(*p, "login" | "create" | ""))
-            .collect::<Vec<_>>()
-            .join(" "),
-        max_age: None,
+        answered_by: Some(session.clone()),
         ..request
     };
-    // The store has no update for requests: replace the record under the same id.
-    ctx.store.delete_auth_request(id).await?;
-    match ctx.store.insert_auth_request(&answered).await {
-        // Two logins for one request raced; the other one recorded it.
-        Ok(()) | Err(StoreError::Conflict(_)) => Ok(()),
-        Err(other) => Err(other.into()),
-    }
+    Ok(super::sealed::seal(ctx, answered)?.handle)
 }
 
 /// Whether a grant of `scope` acts for a profile: banking is on and the scope involves one.
@@ -217,14 +213,18 @@ pub async fn next_step(
     let now = ctx.clock.now();
     let Some(session) = session.filter(|s| login_satisfies(request, *s, now)) else {
         if prompt.none {
-            let url = finish_with_error(
-                ctx,
-                request,
-                ErrorCode::LoginRequired,
-                "the user is not logged in",
-            )
-            .await?;
-            return Ok(Step::Redirect(url));
+            // Nothing to spend: a prompt=none request never reaches a page, so its handle never
+            // left the server; and an anonymous request writes nothing.
+            let redirect = super::ErrorRedirect {
+                redirect_uri: request.redirect_uri.clone(),
+                error: ErrorCode::LoginRequired,
+                description: "the user is not logged in".to_owned(),
+                state: request.state.clone(),
+            };
+            return Ok(Step::Redirect(super::error_url(
+                &redirect,
+                &ctx.settings.issuer,
+            )));
         }
         return Ok(Step::Login {
             signup: prompt.create,
@@ -290,21 +290,20 @@ fn identity_assured(client: &Client, redirect_uri: &str) -> bool {
     }
 }
 
-/// A pending request by id, unexpired, with its client.
+/// A pending request by its handle, unexpired and not yet answered, with its client.
 ///
 /// # Errors
-/// [`PageError::UnknownRequest`] when missing or expired.
+/// [`PageError::UnknownRequest`] when the handle does not open (altered, sealed by another
+/// cluster, expired) or the request was answered.
 pub async fn pending(
     ctx: &Context<'_>,
     clients: &dyn ClientLookup,
-    id: &str,
+    handle: &str,
 ) -> Result<(Arc<Client>, AuthRequestRecord), AuthorizeError> {
-    let request = ctx
-        .store
-        .auth_request(id)
-        .await?
-        .filter(|r| r.expires_at > ctx.clock.now())
-        .ok_or(PageError::UnknownRequest)?;
+    let request = super::sealed::open(ctx, handle).ok_or(PageError::UnknownRequest)?;
+    if ctx.store.auth_request_spent(&request.id).await? {
+        return Err(PageError::UnknownRequest.into());
+    }
     let client = clients
         .find_client(&request.client_id)
         .await?
@@ -320,6 +319,7 @@ mod tests {
     fn pending_request(prompt: &str, max_age: Option<i64>) -> AuthRequestRecord {
         AuthRequestRecord {
             id: "r".into(),
+            handle: String::new(),
             client_id: portcullis_proto::ClientId::new("c"),
             redirect_uri: "https://app.example/cb".into(),
             redirect_uri_given: true,
@@ -331,6 +331,7 @@ mod tests {
             max_age,
             created_at: UnixTime(1000),
             expires_at: UnixTime(4600),
+            answered_by: None,
         }
     }
 
@@ -345,9 +346,11 @@ mod tests {
             created_at: UnixTime(0),
             updated_at: UnixTime(0),
         };
+        let this_session = SecretHash::of("session-1");
         let session = LoggedIn {
             user: &user,
             auth_time: UnixTime(1000),
+            session: &this_session,
         };
         let now = UnixTime(1000);
         assert!(login_satisfies(&pending_request("", None), session, now));
@@ -374,6 +377,13 @@ mod tests {
             session,
             later
         ));
+        // A login made for the request answers it, in the session that made it only.
+        let answered = |by: &str| AuthRequestRecord {
+            answered_by: Some(SecretHash::of(by)),
+            ..pending_request("login", Some(0))
+        };
+        assert!(login_satisfies(&answered("session-1"), session, later));
+        assert!(!login_satisfies(&answered("session-2"), session, later));
         let disabled = User {
             disabled: true,
             ..user.clone()
@@ -381,6 +391,7 @@ mod tests {
         let session = LoggedIn {
             user: &disabled,
             auth_time: UnixTime(1000),
+            session: &this_session,
         };
         assert!(!login_satisfies(&pending_request("", None), session, now));
     }

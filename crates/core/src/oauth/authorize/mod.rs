@@ -1,11 +1,13 @@
 //! The authorization endpoint (RFC 6749 §4.1.1–§4.1.2, RFC 7636 §4.3, RFC 9207, OpenID Connect
 //! Core §3.1.2): validating a request ([`validate`]), deciding what the user must do next
 //! (log in, onboard, consent: [`next_step`]), and answering the client ([`issue_code`],
-//! [`finish_with_error`]).
+//! [`finish_with_error`]). A pending request is held by the browser, sealed ([`sealed`]), not
+//! stored: an anonymous request writes nothing.
 
 mod decide;
 mod request;
 mod respond;
+pub mod sealed;
 
 use portcullis_proto::ErrorCode;
 

@@ -1,18 +1,18 @@
 //! Validating an authorization request (RFC 6749 §4.1.1, §3.1, §3.3; RFC 7636 §4.3) and
-//! storing it, pending the user.
+//! sealing it for the browser to carry, pending the user.
 
 use std::collections::HashMap;
 use std::sync::Arc;
 
 use portcullis_proto::{ErrorCode, ScopeSet};
 
-use super::{AuthorizeError, ErrorRedirect, PageError};
+use super::{AuthorizeError, ErrorRedirect, PageError, sealed};
 use crate::client::{Client, ClientKind, GrantType, PkcePolicy};
 use crate::client_cache::ClientLookup;
 use crate::oauth::Context;
 use crate::pkce::{self, ChallengeMethod};
 use crate::random::new_secret;
-use crate::store::{AuthRequestRecord, CodeChallenge, StoreError};
+use crate::store::{AuthRequestRecord, CodeChallenge};
 
 /// The parameters of an authorization request this server reads or refuses by name.
 const KNOWN_PARAMETERS: [&str; 16] = [
@@ -68,7 +68,7 @@ fn index(params: &[(String, String)]) -> (HashMap<&str, &str>, Vec<&str>) {
     (map, repeated)
 }
 
-/// Validates an authorization request and stores it, pending the user. Empty parameters
+/// Validates an authorization request and seals it (its `handle`), pending the user. Empty parameters
 /// count as absent; unknown ones are ignored.
 ///
 /// # Errors
@@ -207,6 +207,7 @@ pub async fn validate(
     let now = ctx.clock.now();
     let record = AuthRequestRecord {
         id: new_secret(ctx.random)?.expose().to_owned(),
+        handle: String::new(),
         client_id: client.id.clone(),
         redirect_uri: redirect_uri.clone(),
         redirect_uri_given: requested_uri.is_some(),
@@ -218,15 +219,10 @@ pub async fn validate(
         max_age,
         created_at: now,
         expires_at: now.plus(ctx.settings.auth_request_ttl),
+        answered_by: None,
     };
-    match ctx.store.insert_auth_request(&record).await {
-        Ok(()) => Ok((client, record)),
-        Err(StoreError::Unavailable(_)) => Err(fail(
-            ErrorCode::TemporarilyUnavailable,
-            "the authorization server is temporarily unavailable; retry shortly",
-        )),
-        Err(other) => Err(other.into()),
-    }
+    // Sealed, not stored: an anonymous request writes nothing (see `sealed`).
+    Ok((client, sealed::seal(ctx, record)?))
 }
 
 /// The scope asked for: without `scope`, every user-grantable scope the client may have

@@ -3,23 +3,24 @@
 
 use portcullis_proto::{ErrorCode, ProfileId, ScopeSet, Secret};
 
-use super::{AuthorizeError, ErrorRedirect, LoggedIn};
+use super::{AuthorizeError, ErrorRedirect, LoggedIn, sealed};
 use crate::hash::SecretHash;
 use crate::oauth::Context;
 use crate::random::new_secret;
 use crate::store::{AuthRequestRecord, CodeRecord};
 
-/// Ends a request with an error for the client; returns the redirect URL.
+/// Ends a request with an error for the client; returns the redirect URL. The request is
+/// spent.
 ///
 /// # Errors
-/// Storage failures.
+/// [`super::PageError::UnknownRequest`] when it was answered already; storage failures.
 pub async fn finish_with_error(
     ctx: &Context<'_>,
     request: &AuthRequestRecord,
     error: ErrorCode,
     description: &str,
 ) -> Result<String, AuthorizeError> {
-    ctx.store.delete_auth_request(&request.id).await?;
+    sealed::spend(ctx, request).await?;
     let redirect = ErrorRedirect {
         redirect_uri: request.redirect_uri.clone(),
         error,
@@ -45,10 +46,12 @@ pub async fn issue_code(
 
 /// Issues a code for `scope` acting for `profile` (which the caller checked is the user's and
 /// ready for the scope): the grant and its access tokens carry it as their `profile` claim.
-/// Returns the redirect URL; the request is spent.
+/// Returns the redirect URL; the request is spent, before the code is made, so that of two
+/// answers racing (two nodes, a double submit) only one gets a code.
 ///
 /// # Errors
-/// Storage or randomness failures.
+/// [`super::PageError::UnknownRequest`] when it was answered already; storage or randomness
+/// failures.
 pub async fn issue_code_for(
     ctx: &Context<'_>,
     request: &AuthRequestRecord,
@@ -57,6 +60,7 @@ pub async fn issue_code_for(
     profile: Option<ProfileId>,
 ) -> Result<String, AuthorizeError> {
     let code = new_secret(ctx.random)?;
+    sealed::spend(ctx, request).await?;
     let now = ctx.clock.now();
     let record = CodeRecord {
         hash: SecretHash::of(code.expose()),
@@ -75,7 +79,6 @@ pub async fn issue_code_for(
         grant_id: None,
     };
     ctx.store.insert_code(&record).await?;
-    ctx.store.delete_auth_request(&request.id).await?;
     Ok(success_url(
         &request.redirect_uri,
         &code,

@@ -43,7 +43,7 @@ async fn page(
     error: Option<String>,
 ) -> Result<Response, PageFailure> {
     let Some(profile) = here.profile.as_ref() else {
-        return Ok(see_other(&resume_url(&here.request.id)));
+        return Ok(see_other(&resume_url(&here.request.handle)));
     };
     let wallets = state
         .services
@@ -61,7 +61,7 @@ async fn page(
         status,
         &IbanPage {
             csrf: &here.csrf,
-            request: &here.request.id,
+            request: &here.request.handle,
             app: &here.client.name,
             steps: &here.steps,
             error,
@@ -106,7 +106,7 @@ pub async fn submit(
             Arrival::Here(here) => here,
         };
     let Some(profile) = here.profile.as_ref() else {
-        return Ok(see_other(&resume_url(&here.request.id)));
+        return Ok(see_other(&resume_url(&here.request.handle)));
     };
     let services = &state.services;
     let issued = accounts::issue_iban(
@@ -120,9 +120,9 @@ pub async fn submit(
     match issued {
         Ok(iban) => {
             tracing::info!(profile = %profile.id, wallet = %iban.wallet_id, "IBAN issued");
-            Ok(see_other(&resume_url(&here.request.id)))
+            Ok(see_other(&resume_url(&here.request.handle)))
         }
-        Err(BankError::HasIban) => Ok(see_other(&resume_url(&here.request.id))),
+        Err(BankError::HasIban) => Ok(see_other(&resume_url(&here.request.handle))),
         Err(error @ BankError::UnknownWallet) => {
             page(
                 &state,

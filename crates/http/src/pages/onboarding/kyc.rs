@@ -50,7 +50,7 @@ fn page(
         status,
         &KycPage {
             csrf: &here.csrf,
-            request: &here.request.id,
+            request: &here.request.handle,
             app: &here.client.name,
             steps: &here.steps,
             error,
@@ -58,7 +58,7 @@ fn page(
             corporate: profile.kind == ProfileKind::Corporate,
             kyc: profile.kyc.as_str(),
             auto_approve: state.services.banking.kyc_auto_approve,
-            resume: resume_url(&here.request.id),
+            resume: resume_url(&here.request.handle),
             form,
         },
     )
@@ -75,7 +75,7 @@ pub async fn show(
         Arrival::Here(here) => here,
     };
     let Some(profile) = here.profile.as_ref() else {
-        return Ok(see_other(&resume_url(&here.request.id)));
+        return Ok(see_other(&resume_url(&here.request.handle)));
     };
     let form = KycSubmission {
         legal_name: profile.name.clone(),
@@ -115,7 +115,7 @@ pub async fn submit(
             Arrival::Here(here) => here,
         };
     let Some(profile) = here.profile.as_ref() else {
-        return Ok(see_other(&resume_url(&here.request.id)));
+        return Ok(see_other(&resume_url(&here.request.handle)));
     };
     let submission = KycSubmission {
         legal_name: form.legal_name,
@@ -135,7 +135,7 @@ pub async fn submit(
     let kyc = match submitted {
         Ok(kyc) => kyc,
         // Submitted already (a second click): the page shows where it stands.
-        Err(BankError::KycSubmitted) => return Ok(see_other(&resume_url(&here.request.id))),
+        Err(BankError::KycSubmitted) => return Ok(see_other(&resume_url(&here.request.handle))),
         Err(BankError::Kyc(error)) => {
             let status = StatusCode::BAD_REQUEST;
             let error = Some(sentence(&error));
@@ -154,5 +154,5 @@ pub async fn submit(
     state.record(event, ip);
     tracing::info!(profile = %profile.id, kyc = %kyc, "KYC submitted");
     // Approved: on to the next step. Pending: resuming comes back here, which shows "pending".
-    Ok(see_other(&resume_url(&here.request.id)))
+    Ok(see_other(&resume_url(&here.request.handle)))
 }

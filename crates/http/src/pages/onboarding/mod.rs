@@ -115,7 +115,7 @@ async fn arrive(
     let ctx = state.context(&keys);
     let (client, request) = authorize::pending(&ctx, state.clients.as_ref(), request_id).await?;
     let Some(assessment) = authorize::onboarding_at(&ctx, &request, logged_in, step).await? else {
-        return Ok(Arrival::Elsewhere(see_other(&resume_url(&request.id))));
+        return Ok(Arrival::Elsewhere(see_other(&resume_url(&request.handle))));
     };
     Ok(Arrival::Here(Box::new(Here {
         steps: steps(&request.scope, step),

@@ -41,7 +41,7 @@ fn page(
         status,
         &ProfilePage {
             csrf: &here.csrf,
-            request: &here.request.id,
+            request: &here.request.handle,
             app: &here.client.name,
             steps: &here.steps,
             error,
@@ -110,7 +110,7 @@ pub async fn submit(
     match created {
         Ok(profile) => {
             tracing::info!(user = %here.user.id, profile = %profile.id, "profile created");
-            Ok(see_other(&resume_url(&here.request.id)))
+            Ok(see_other(&resume_url(&here.request.handle)))
         }
         Err(BankError::Name) => Ok(page(
             &here,

@@ -75,7 +75,7 @@ fn page(
         status,
         &WalletPage {
             csrf: &here.csrf,
-            request: &here.request.id,
+            request: &here.request.handle,
             app: &here.client.name,
             steps: &here.steps,
             error,
@@ -99,7 +99,7 @@ pub async fn show(
         Arrival::Here(here) => here,
     };
     let Some(profile) = here.profile.as_ref() else {
-        return Ok(see_other(&resume_url(&here.request.id)));
+        return Ok(see_other(&resume_url(&here.request.handle)));
     };
     let entered = Entered {
         chain: Chain::Ethereum.as_str(),
@@ -136,7 +136,7 @@ pub async fn submit(
             Arrival::Here(here) => here,
         };
     let Some(profile) = here.profile.as_ref() else {
-        return Ok(see_other(&resume_url(&here.request.id)));
+        return Ok(see_other(&resume_url(&here.request.handle)));
     };
     let entered = Entered {
         chain: &form.chain,
@@ -170,7 +170,7 @@ pub async fn submit(
     match linked {
         Ok(wallet) => {
             tracing::info!(profile = %profile.id, wallet = %wallet.id, chain = chain.as_str(), "wallet linked");
-            Ok(see_other(&resume_url(&here.request.id)))
+            Ok(see_other(&resume_url(&here.request.handle)))
         }
         Err(error @ (BankError::Wallet(_) | BankError::AddressTaken)) => Ok(refuse(&error)),
         Err(BankError::Store(store)) => Err(store.into()),
