@@ -112,9 +112,9 @@ fn comparable(password: &str) -> [String; 2] {
 fn is_run(password: &str) -> bool {
     let codes: Vec<i64> = password.chars().map(|c| i64::from(u32::from(c))).collect();
     let steps: Vec<i64> = codes.windows(2).map(|w| w[1] - w[0]).collect();
-    steps.first().is_some_and(|first| {
-        (-1..=1).contains(first) && steps.iter().all(|step| step == first)
-    })
+    steps
+        .first()
+        .is_some_and(|first| (-1..=1).contains(first) && steps.iter().all(|step| step == first))
 }
 
 /// The rules of NIST SP 800-63B §3.1.1.2 for a password a user chooses: at least
@@ -243,7 +243,10 @@ mod tests {
     }
 
     fn check(password: &str) -> Result<(), PasswordError> {
-        check_password(&Secret::new(password), &["alice.smith@example.com", "Alice Smith"])
+        check_password(
+            &Secret::new(password),
+            &["alice.smith@example.com", "Alice Smith"],
+        )
     }
 
     #[test]
@@ -259,22 +262,45 @@ mod tests {
         ] {
             assert_eq!(check(common), Err(PasswordError::Common), "{common:?}");
         }
-        assert!(COMMON.len() > 19_000, "the whole list is read: {}", COMMON.len());
-        assert!(COMMON.contains("#1bitch"), "entries starting with # are entries");
+        assert!(
+            COMMON.len() > 19_000,
+            "the whole list is read: {}",
+            COMMON.len()
+        );
+        assert!(
+            COMMON.contains("#1bitch"),
+            "entries starting with # are entries"
+        );
         assert!(!COMMON.contains(""));
         assert!(
-            !COMMON.iter().any(|p| p.contains("Django") || p.contains("Redistribution")),
+            !COMMON
+                .iter()
+                .any(|p| p.contains("Django") || p.contains("Redistribution")),
             "the header is not a password"
         );
     }
 
     #[test]
     fn runs_and_personal_words_are_refused() {
-        for run in ["aaaaaaaaaaaa", "bcdefghijklm", "zyxwvutsrqpo", "ééééééééééé"] {
+        for run in [
+            "aaaaaaaaaaaa",
+            "bcdefghijklm",
+            "zyxwvutsrqpo",
+            "ééééééééééé",
+        ] {
             assert_eq!(check(run), Err(PasswordError::Repetitive), "{run:?}");
         }
-        for personal in ["alice.smith@example.com", "Alice.Smith", "alicesmith", "ALICE SMITH"] {
-            assert_eq!(check(personal), Err(PasswordError::Personal), "{personal:?}");
+        for personal in [
+            "alice.smith@example.com",
+            "Alice.Smith",
+            "alicesmith",
+            "ALICE SMITH",
+        ] {
+            assert_eq!(
+                check(personal),
+                Err(PasswordError::Personal),
+                "{personal:?}"
+            );
         }
     }
 

@@ -175,14 +175,21 @@ impl LoginThrottle<'_> {
     ///
     /// # Errors
     /// Storage failures.
-    pub async fn succeeded(&self, attempt: &Attempt<'_>, admitted: Admitted) -> Result<(), StoreError> {
+    pub async fn succeeded(
+        &self,
+        attempt: &Attempt<'_>,
+        admitted: Admitted,
+    ) -> Result<(), StoreError> {
         self.store.reset(&attempt.pair()).await?;
         match (admitted, attempt.device) {
             (Admitted::Device, Some(device)) => self.store.reset(&device_key(device)).await,
             _ => {
                 let limit = self.limits.login_failures_per_network;
                 let start = limit.window_start(self.clock.now());
-                self.store.hit(&attempt.network_successes(), start).await.map(drop)
+                self.store
+                    .hit(&attempt.network_successes(), start)
+                    .await
+                    .map(drop)
             }
         }
     }
@@ -194,7 +201,10 @@ impl LoginThrottle<'_> {
     pub async fn failed(&self, attempt: &Attempt<'_>) -> Result<(), StoreError> {
         let limit = self.limits.login_failures_per_account;
         let start = limit.window_start(self.clock.now());
-        self.store.hit(&attempt.account_failures(), start).await.map(drop)
+        self.store
+            .hit(&attempt.account_failures(), start)
+            .await
+            .map(drop)
     }
 
     /// Every attempt from the network is counted at once (so a burst cannot outrun the
@@ -208,7 +218,10 @@ impl LoginThrottle<'_> {
         if attempts <= limit.max {
             return Ok(Ok(()));
         }
-        let successes = self.store.count(&attempt.network_successes(), start).await?;
+        let successes = self
+            .store
+            .count(&attempt.network_successes(), start)
+            .await?;
         if attempts.saturating_sub(successes) <= limit.max {
             Ok(Ok(()))
         } else {
@@ -232,7 +245,11 @@ impl LoginThrottle<'_> {
         };
         let delay = slowdown(excess, limit.window);
         let until = UnixTime(now.0.saturating_add(delay));
-        match self.store.pass_gate(&attempt.account_gate(), now, until).await? {
+        match self
+            .store
+            .pass_gate(&attempt.account_gate(), now, until)
+            .await?
+        {
             None => Ok(Ok(())),
             Some(open_at) => Ok(Err(Throttled {
                 retry_after: open_at.0.saturating_sub(now.0).max(1),

@@ -39,7 +39,12 @@ impl Bench {
     }
 
     /// One attempt that fails when admitted; what `admit` said.
-    async fn fail(&self, email: &str, ip: &str, device: Option<&Device>) -> Result<Admitted, Refused> {
+    async fn fail(
+        &self,
+        email: &str,
+        ip: &str,
+        device: Option<&Device>,
+    ) -> Result<Admitted, Refused> {
         let ip: IpAddr = ip.parse().unwrap();
         let attempt = Attempt::new(email, Some(ip), device);
         let admitted = self.throttle().admit(&attempt).await.unwrap();
@@ -50,7 +55,12 @@ impl Bench {
     }
 
     /// One attempt that succeeds when admitted.
-    async fn succeed(&self, email: &str, ip: &str, device: Option<&Device>) -> Result<Admitted, Refused> {
+    async fn succeed(
+        &self,
+        email: &str,
+        ip: &str,
+        device: Option<&Device>,
+    ) -> Result<Admitted, Refused> {
         let ip: IpAddr = ip.parse().unwrap();
         let attempt = Attempt::new(email, Some(ip), device);
         let admitted = self.throttle().admit(&attempt).await.unwrap();
@@ -81,7 +91,10 @@ async fn one_network_gets_its_tries_per_account_then_waits_for_the_window() {
     }
     let refused = bench.fail(ALICE, "198.51.100.99", None).await.unwrap_err();
     assert_eq!(refused.limit, LoginLimit::AccountNetwork);
-    assert_eq!(refused.throttled.retry_after, LOGIN_PER_ACCOUNT_NETWORK.window);
+    assert_eq!(
+        refused.throttled.retry_after,
+        LOGIN_PER_ACCOUNT_NETWORK.window
+    );
     bench.clock.advance(LOGIN_PER_ACCOUNT_NETWORK.window);
     assert!(bench.fail(ALICE, "198.51.100.1", None).await.is_ok());
 }
@@ -96,7 +109,10 @@ async fn a_guesser_on_one_network_never_slows_the_owner_on_another() {
                 admitted += 1;
             }
         }
-        assert_eq!(admitted, LOGIN_PER_ACCOUNT_NETWORK.max, "the guesser's rate");
+        assert_eq!(
+            admitted, LOGIN_PER_ACCOUNT_NETWORK.max,
+            "the guesser's rate"
+        );
         assert_eq!(
             bench.succeed(ALICE, "198.51.100.1", None).await,
             Ok(Admitted::Limits),
@@ -116,7 +132,10 @@ async fn failures_from_many_networks_slow_the_account_down_progressively() {
     let mut waits = Vec::new();
     for n in 100..106 {
         let ip = format!("192.0.{n}.1");
-        assert!(bench.fail(ALICE, &ip, None).await.is_ok(), "the gate was open");
+        assert!(
+            bench.fail(ALICE, &ip, None).await.is_ok(),
+            "the gate was open"
+        );
         let refused = bench.fail(ALICE, "192.0.200.1", None).await.unwrap_err();
         assert_eq!(refused.limit, LoginLimit::Account);
         waits.push(refused.throttled.retry_after);
@@ -137,7 +156,10 @@ async fn a_trusted_browser_passes_the_slowdown_within_its_own_limit() {
     for n in 0..=LOGIN_FAILURES_PER_ACCOUNT.max {
         bench.fail(ALICE, &format!("192.0.{n}.1"), None).await.ok();
     }
-    assert_eq!(limit_of(bench.fail(ALICE, "198.51.100.1", None).await), LoginLimit::Account);
+    assert_eq!(
+        limit_of(bench.fail(ALICE, "198.51.100.1", None).await),
+        LoginLimit::Account
+    );
     // The owner's browser goes through, even from the guessers' network.
     assert_eq!(
         bench.succeed(ALICE, "192.0.0.1", Some(&device)).await,
@@ -145,12 +167,21 @@ async fn a_trusted_browser_passes_the_slowdown_within_its_own_limit() {
     );
     // A device trusted for another account is not trusted for this one.
     let bobs = bench.device("bob@example.com");
-    assert_eq!(limit_of(bench.fail(ALICE, "198.51.100.1", Some(&bobs)).await), LoginLimit::Account);
+    assert_eq!(
+        limit_of(bench.fail(ALICE, "198.51.100.1", Some(&bobs)).await),
+        LoginLimit::Account
+    );
     // A stolen cookie gets the device's own allowance, then is treated as any browser.
     for _ in 0..LOGIN_PER_DEVICE.max {
-        assert_eq!(bench.fail(ALICE, "198.51.100.1", Some(&device)).await, Ok(Admitted::Device));
+        assert_eq!(
+            bench.fail(ALICE, "198.51.100.1", Some(&device)).await,
+            Ok(Admitted::Device)
+        );
     }
-    assert_eq!(limit_of(bench.fail(ALICE, "198.51.100.1", Some(&device)).await), LoginLimit::Account);
+    assert_eq!(
+        limit_of(bench.fail(ALICE, "198.51.100.1", Some(&device)).await),
+        LoginLimit::Account
+    );
 }
 
 #[tokio::test]
@@ -158,15 +189,32 @@ async fn a_network_is_limited_by_its_failures_across_accounts() {
     let bench = Bench::new();
     // Logins that work do not use the network's allowance up.
     for n in 0..20 {
-        assert!(bench.succeed(&format!("user{n}@example.com"), "198.51.100.1", None).await.is_ok());
+        assert!(
+            bench
+                .succeed(&format!("user{n}@example.com"), "198.51.100.1", None)
+                .await
+                .is_ok()
+        );
     }
     for n in 0..LOGIN_FAILURES_PER_NETWORK.max {
         let email = format!("victim{n}@example.com");
-        assert!(bench.fail(&email, "198.51.100.2", None).await.is_ok(), "{n}");
+        assert!(
+            bench.fail(&email, "198.51.100.2", None).await.is_ok(),
+            "{n}"
+        );
     }
-    let refused = bench.fail("another@example.com", "198.51.100.3", None).await.unwrap_err();
+    let refused = bench
+        .fail("another@example.com", "198.51.100.3", None)
+        .await
+        .unwrap_err();
     assert_eq!(refused.limit, LoginLimit::Network);
-    assert!(bench.fail("another@example.com", "198.51.101.3", None).await.is_ok(), "next network");
+    assert!(
+        bench
+            .fail("another@example.com", "198.51.101.3", None)
+            .await
+            .is_ok(),
+        "next network"
+    );
 }
 
 #[tokio::test]
@@ -181,11 +229,24 @@ async fn a_successful_login_clears_its_network_and_device_counts_not_the_account
     }
     let device = bench.device(ALICE);
     for _ in 1..LOGIN_PER_DEVICE.max {
-        assert!(bench.fail(ALICE, "203.0.113.1", Some(&device)).await.is_ok());
+        assert!(
+            bench
+                .fail(ALICE, "203.0.113.1", Some(&device))
+                .await
+                .is_ok()
+        );
     }
-    assert!(bench.succeed(ALICE, "203.0.113.1", Some(&device)).await.is_ok());
+    assert!(
+        bench
+            .succeed(ALICE, "203.0.113.1", Some(&device))
+            .await
+            .is_ok()
+    );
     for _ in 0..LOGIN_PER_DEVICE.max {
-        assert_eq!(bench.fail(ALICE, "203.0.113.1", Some(&device)).await, Ok(Admitted::Device));
+        assert_eq!(
+            bench.fail(ALICE, "203.0.113.1", Some(&device)).await,
+            Ok(Admitted::Device)
+        );
     }
     // 4 + 5 + 4 + 5 failures: the owner's successes left the account's count alone, so
     // it is slowed down: one attempt through the gate, then a wait.

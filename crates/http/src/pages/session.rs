@@ -2,7 +2,7 @@
 
 use axum::extract::FromRequestParts;
 use axum::http::request::Parts;
-use axum::http::{HeaderMap, HeaderValue, header};
+use axum::http::{HeaderValue, header};
 use axum::response::Response;
 use portcullis_core::session::{self, SESSION_TTL};
 use portcullis_core::store::{SessionRecord, StoreError};
@@ -21,17 +21,6 @@ pub fn cookie_name(state: &AppState) -> &'static str {
     } else {
         "portcullis"
     }
-}
-
-fn cookie_value(headers: &HeaderMap, name: &str) -> Option<String> {
-    headers
-        .get_all(header::COOKIE)
-        .iter()
-        .filter_map(|v| v.to_str().ok())
-        .flat_map(|v| v.split(';'))
-        .filter_map(|pair| pair.trim().split_once('='))
-        .find(|(n, _)| *n == name)
-        .map(|(_, v)| v.to_owned())
 }
 
 /// The browser's session and user, as far as they exist.
@@ -68,7 +57,7 @@ impl FromRequestParts<AppState> for Browser {
         parts: &mut Parts,
         state: &AppState,
     ) -> Result<Self, Self::Rejection> {
-        let Some(id) = cookie_value(&parts.headers, cookie_name(state)) else {
+        let Some(id) = super::cookies::read(&parts.headers, cookie_name(state)) else {
             return Ok(Self::default());
         };
         let store = state.services.store.as_ref();

@@ -16,10 +16,10 @@ mod profiles;
 mod races;
 mod rate_limit_deltas;
 mod rate_limits;
-mod throttle_gates;
 mod refresh_tokens;
 mod revocation;
 mod sessions;
+mod throttle_gates;
 mod users;
 mod wallets;
 
