@@ -78,9 +78,16 @@ async fn session_cookie_is_httponly_samesite_lax_and_host_only() {
         .send()
         .await
         .unwrap();
+    // The new session, and the device cookie that trusts this browser for the account.
     let cookies = set_cookies(&response);
-    assert_eq!(cookies.len(), 1, "{cookies:?}");
+    assert_eq!(cookies.len(), 2, "{cookies:?}");
     check_attributes(&cookies[0]);
+    let device = &cookies[1];
+    assert!(device.starts_with("portcullis-device="), "{device}");
+    for attribute in ["; Path=/;", "; HttpOnly;", "; SameSite=Strict;"] {
+        assert!(device.contains(attribute), "{device}");
+    }
+    assert!(!device.contains("Domain"), "host-only: {device}");
 }
 
 #[tokio::test]
