@@ -151,8 +151,8 @@ def measure(server, scenario, connections, args, **options):
 def portcullis_env(alg):
     return {"PORTCULLIS_LOG_LEVEL": QUIET, "PORTCULLIS_ACCESS_TOKEN_ALG": alg,
            # The code flow logs the same user in from 127.0.0.1 thousands of times.
-           "PORTCULLIS_LOGIN_ATTEMPTS_PER_IP": "100000000",
-           "PORTCULLIS_LOGIN_ATTEMPTS_PER_ACCOUNT": "100000000",
+           "PORTCULLIS_LOGIN_FAILURES_PER_NETWORK": "100000000",
+           "PORTCULLIS_LOGIN_ATTEMPTS_PER_ACCOUNT_NETWORK": "100000000",
            # One client from one address at tens of thousands of grants a second.
            "PORTCULLIS_TOKEN_REQUESTS_PER_CLIENT": "1000000000",
            "PORTCULLIS_TOKEN_REQUESTS_PER_IP": "1000000000"}

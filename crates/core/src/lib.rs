@@ -12,6 +12,7 @@ pub mod client_cache;
 pub mod hash;
 pub mod jwt;
 pub mod keys;
+pub mod login;
 pub mod oauth;
 pub mod pkce;
 pub mod random;
@@ -19,6 +20,8 @@ pub mod scopes;
 pub mod seal;
 pub mod session;
 pub mod store;
+#[cfg(test)]
+mod test_store;
 pub mod throttle;
 pub mod time;
 pub mod user;

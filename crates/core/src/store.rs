@@ -431,6 +431,18 @@ pub trait RateLimitStore: Send + Sync {
     /// counter of an older window restarts at the delta; one already in a newer window (a node
     /// whose clock is ahead moved it on) is left alone and reported as 0.
     async fn add(&self, deltas: &[CounterDelta]) -> Result<Vec<u64>, StoreError>;
+    /// The count of `key` in the window that starts at `window_start`: 0 when the key is
+    /// absent or its row is in another window. Writes nothing.
+    async fn count(&self, key: &str, window_start: UnixTime) -> Result<u64, StoreError>;
+    /// Passes the gate `key` when it is open at `now` (or was never closed), closing it until
+    /// `close_until`: `None` when passed, `Some(open_at)` when closed until `open_at`. One
+    /// conditional write: of callers racing for an open gate, from any node, one passes.
+    async fn pass_gate(
+        &self,
+        key: &str,
+        now: UnixTime,
+        close_until: UnixTime,
+    ) -> Result<Option<UnixTime>, StoreError>;
 }
 
 /// Events one node counted for one key since its last sync (`throttle::SharedCounters`).

@@ -3,7 +3,7 @@
 //! Two ways of counting, chosen by what the endpoint can afford:
 //!
 //! - [`hit`] counts in the database on every event: exact across nodes, one write per event.
-//!   Login (per account, per client IP) and sign-up (per IP) use it: they write anyway.
+//!   Login (`crate::login`) and sign-up (per IP) use it: they write anyway.
 //! - [`SharedCounters`] counts in memory and adds each node's local counts to the same database
 //!   counters in the background ([`SharedCounters::sync`], every few hundred milliseconds). The
 //!   token endpoint uses it: its hot path writes nothing to the database. A node refuses when
@@ -44,14 +44,27 @@ impl Limit {
     }
 }
 
-/// Login attempts per account: a password guesser gets five tries per quarter hour.
-pub const LOGIN_PER_ACCOUNT: Limit = Limit {
+/// Login attempts per account from one client network ([`network_key`]): a guesser on one
+/// network gets five tries per quarter hour at each account; a successful login clears it.
+pub const LOGIN_PER_ACCOUNT_NETWORK: Limit = Limit {
     max: 5,
     window: 900,
 };
-/// Login attempts per client IP, across accounts.
-pub const LOGIN_PER_IP: Limit = Limit {
+/// Failed logins per client network, across accounts (credential stuffing from one network).
+pub const LOGIN_FAILURES_PER_NETWORK: Limit = Limit {
     max: 100,
+    window: 900,
+};
+/// Failed logins per account from every network together before the account slows down
+/// (`crate::login`). Twice [`LOGIN_PER_ACCOUNT_NETWORK`], in the same window, so that one
+/// network alone never slows the account down for its owner elsewhere.
+pub const LOGIN_FAILURES_PER_ACCOUNT: Limit = Limit {
+    max: 10,
+    window: 900,
+};
+/// Login attempts from a browser holding a device cookie for the account (`crate::login`).
+pub const LOGIN_PER_DEVICE: Limit = Limit {
+    max: 5,
     window: 900,
 };
 /// Sign-ups per client IP.
@@ -81,10 +94,14 @@ pub const CLIENT_AUTH_FAILURES_PER_IP: Limit = Limit {
 /// Every configurable limit.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct RateLimits {
-    /// Login attempts per account ([`hit`]).
-    pub login_per_account: Limit,
-    /// Login attempts per client IP ([`hit`]).
-    pub login_per_ip: Limit,
+    /// Login attempts per account and client network ([`hit`]).
+    pub login_per_account_network: Limit,
+    /// Failed logins per client network ([`hit`]).
+    pub login_failures_per_network: Limit,
+    /// Failed logins per account before it slows down ([`hit`]).
+    pub login_failures_per_account: Limit,
+    /// Login attempts per trusted browser ([`hit`]).
+    pub login_per_device: Limit,
     /// Sign-ups per client IP ([`hit`]).
     pub signup_per_ip: Limit,
     /// Token requests per authenticated client ([`SharedCounters`]).
@@ -98,8 +115,10 @@ pub struct RateLimits {
 impl Default for RateLimits {
     fn default() -> Self {
         Self {
-            login_per_account: LOGIN_PER_ACCOUNT,
-            login_per_ip: LOGIN_PER_IP,
+            login_per_account_network: LOGIN_PER_ACCOUNT_NETWORK,
+            login_failures_per_network: LOGIN_FAILURES_PER_NETWORK,
+            login_failures_per_account: LOGIN_FAILURES_PER_ACCOUNT,
+            login_per_device: LOGIN_PER_DEVICE,
             signup_per_ip: SIGNUP_PER_IP,
             token_per_client: TOKEN_PER_CLIENT,
             token_per_ip: TOKEN_PER_IP,
@@ -155,6 +174,20 @@ pub fn ip_key(ip: Option<IpAddr>) -> String {
             let s = v6.segments();
             format!("{:x}:{:x}:{:x}:{:x}::/64", s[0], s[1], s[2], s[3])
         }
+    }
+}
+
+/// The client network a login is counted by: the /24 of an IPv4 address, the /64 of an IPv6
+/// one. Whoever controls one address of a home or office network usually controls its
+/// neighbours too, so counting addresses one by one would multiply a guesser's allowance.
+#[must_use]
+pub fn network_key(ip: Option<IpAddr>) -> String {
+    match ip.map(|ip| ip.to_canonical()) {
+        Some(IpAddr::V4(v4)) => {
+            let [a, b, c, _] = v4.octets();
+            format!("{a}.{b}.{c}.0/24")
+        }
+        other => ip_key(other),
     }
 }
 
@@ -389,47 +422,7 @@ mod tests {
     use crate::time::ManualClock;
     use async_trait::async_trait;
 
-    /// The database's counters, as the SQL stores keep them.
-    #[derive(Debug, Default)]
-    struct Db(Mutex<HashMap<String, (UnixTime, u64)>>);
-
-    #[async_trait]
-    impl RateLimitStore for Db {
-        async fn hit(&self, key: &str, window_start: UnixTime) -> Result<u64, StoreError> {
-            let totals = self
-                .add(&[CounterDelta {
-                    key: key.to_owned(),
-                    window_start,
-                    count: 1,
-                }])
-                .await?;
-            Ok(totals[0])
-        }
-
-        async fn reset(&self, key: &str) -> Result<(), StoreError> {
-            self.0.lock().unwrap().remove(key);
-            Ok(())
-        }
-
-        async fn add(&self, deltas: &[CounterDelta]) -> Result<Vec<u64>, StoreError> {
-            let mut rows = self.0.lock().unwrap();
-            Ok(deltas
-                .iter()
-                .map(|d| {
-                    let row = rows.entry(d.key.clone()).or_insert((d.window_start, 0));
-                    if row.0 < d.window_start {
-                        *row = (d.window_start, 0);
-                    }
-                    if row.0 == d.window_start {
-                        row.1 += d.count;
-                        row.1
-                    } else {
-                        0
-                    }
-                })
-                .collect())
-        }
-    }
+    use crate::test_store::Db;
 
     const LIMIT: Limit = Limit { max: 5, window: 60 };
 
@@ -512,6 +505,17 @@ mod tests {
             async fn add(&self, _: &[CounterDelta]) -> Result<Vec<u64>, StoreError> {
                 Err(StoreError::Unavailable("down".into()))
             }
+            async fn count(&self, _: &str, _: UnixTime) -> Result<u64, StoreError> {
+                Err(StoreError::Unavailable("down".into()))
+            }
+            async fn pass_gate(
+                &self,
+                _: &str,
+                _: UnixTime,
+                _: UnixTime,
+            ) -> Result<Option<UnixTime>, StoreError> {
+                Err(StoreError::Unavailable("down".into()))
+            }
         }
         let (db, clock) = (Db::default(), clock());
         let counters = SharedCounters::new(clock);
@@ -574,5 +578,20 @@ mod tests {
         let mapped: IpAddr = "::ffff:192.0.2.7".parse().unwrap();
         assert_eq!(ip_key(Some(mapped)), "192.0.2.7");
         assert_eq!(ip_key(None), "unknown");
+    }
+
+    #[test]
+    fn login_networks_are_a_24_or_a_64() {
+        let a: IpAddr = "198.51.100.7".parse().unwrap();
+        let b: IpAddr = "198.51.100.200".parse().unwrap();
+        let c: IpAddr = "198.51.101.7".parse().unwrap();
+        assert_eq!(network_key(Some(a)), "198.51.100.0/24");
+        assert_eq!(network_key(Some(a)), network_key(Some(b)));
+        assert_ne!(network_key(Some(a)), network_key(Some(c)));
+        let mapped: IpAddr = "::ffff:198.51.100.9".parse().unwrap();
+        assert_eq!(network_key(Some(mapped)), "198.51.100.0/24");
+        let v6: IpAddr = "2001:db8:1:2:aaaa::1".parse().unwrap();
+        assert_eq!(network_key(Some(v6)), "2001:db8:1:2::/64");
+        assert_eq!(network_key(None), "unknown");
     }
 }

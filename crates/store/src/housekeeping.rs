@@ -80,6 +80,49 @@ impl RateLimitStore for SqlStore {
             .collect();
         Ok(totals)
     }
+
+    async fn count(&self, key: &str, window_start: UnixTime) -> Result<u64, StoreError> {
+        const SQL: &str = "SELECT count FROM rate_limits WHERE key = $1 AND window_start = $2";
+        let count: Option<i64> = on_reader!(self, |pool| sqlx::query_scalar(SQL)
+            .bind(key)
+            .bind(window_start.0)
+            .fetch_optional(pool)
+            .await)
+        .map_err(db_error)?;
+        Ok(count.map_or(0, |c| u64::try_from(c).unwrap_or_default()))
+    }
+
+    async fn pass_gate(
+        &self,
+        key: &str,
+        now: UnixTime,
+        close_until: UnixTime,
+    ) -> Result<Option<UnixTime>, StoreError> {
+        // One statement: the row is written only when the gate is open, so of several nodes
+        // racing for it exactly one gets a row back.
+        const PASS: &str = "INSERT INTO throttle_gates (key, open_at) VALUES ($1, $3) \
+            ON CONFLICT (key) DO UPDATE SET open_at = excluded.open_at \
+            WHERE throttle_gates.open_at <= $2 \
+            RETURNING open_at";
+        const OPEN_AT: &str = "SELECT open_at FROM throttle_gates WHERE key = $1";
+        let passed: Option<i64> = crate::on_writer!(self, |pool| sqlx::query_scalar(PASS)
+            .bind(key)
+            .bind(now.0)
+            .bind(close_until.0)
+            .fetch_optional(pool)
+            .await)
+        .map_err(db_error)?;
+        if passed.is_some() {
+            return Ok(None);
+        }
+        let open_at: Option<i64> = crate::on_writer!(self, |pool| sqlx::query_scalar(OPEN_AT)
+            .bind(key)
+            .fetch_optional(pool)
+            .await)
+        .map_err(db_error)?;
+        // Deleted in between (housekeeping): closed an instant ago, so say "retry now".
+        Ok(Some(UnixTime(open_at.unwrap_or(now.0))))
+    }
 }
 
 /// The upsert both dialects share: the same window adds up, a newer window restarts the
@@ -148,7 +191,7 @@ async fn add_sqlite(
 #[async_trait]
 impl MaintenanceStore for SqlStore {
     async fn delete_expired(&self, now: UnixTime) -> Result<u64, StoreError> {
-        const STATEMENTS: [(&str, i64); 7] = [
+        const STATEMENTS: [(&str, i64); 8] = [
             (
                 "DELETE FROM authorization_codes WHERE expires_at < $1",
                 CODE_RETENTION_SECONDS,
@@ -167,6 +210,10 @@ impl MaintenanceStore for SqlStore {
             ("DELETE FROM refresh_tokens WHERE expires_at < $1", 0),
             (
                 "DELETE FROM rate_limits WHERE window_start < $1",
+                COUNTER_RETENTION_SECONDS,
+            ),
+            (
+                "DELETE FROM throttle_gates WHERE open_at < $1",
                 COUNTER_RETENTION_SECONDS,
             ),
         ];

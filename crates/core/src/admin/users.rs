@@ -5,7 +5,9 @@ use portcullis_proto::{Secret, UserId};
 use crate::random::{RandomError, SecretGenerator, new_uuid};
 use crate::store::{StoreError, UserStore};
 use crate::time::Clock;
-use crate::user::{EmailError, PasswordError, User, hash_password, normalize_email};
+use crate::user::{
+    EmailError, PasswordError, User, check_password, hash_password, normalize_email,
+};
 
 /// Why an account could not be created.
 #[derive(Debug, thiserror::Error)]
@@ -54,6 +56,7 @@ pub fn prepare(
     if name.is_empty() || name.chars().count() > 100 {
         return Err(NewUserError::Name);
     }
+    check_password(password, &[&email, name])?;
     let password_hash = hash_password(random, password)?;
     Ok(PreparedUser {
         email,

@@ -3,19 +3,26 @@
 use askama::Template;
 use axum::Form;
 use axum::extract::{Query, State};
-use axum::http::{HeaderValue, StatusCode, header};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::Response;
 use portcullis_core::audit::AuditKind;
 use portcullis_core::hash::SecretHash;
+use portcullis_core::login::{Attempt, LoginThrottle};
 use portcullis_core::oauth::authorize;
-use portcullis_core::throttle::{self, Throttled};
+use portcullis_core::throttle::Throttled;
 use portcullis_core::user::{DUMMY_PASSWORD_HASH, normalize_email, verify_password};
 use portcullis_proto::Secret;
 use serde::Deserialize;
 
 use super::session::{self, Browser, ClientIp};
-use super::{PageFailure, error_page, internal, render, see_other, stale_form, with_request};
+use super::typed::{self, Typed};
+use super::{
+    PageFailure, device, error_page, internal, render, see_other, stale_form, with_request,
+};
 use crate::state::AppState;
+
+/// The form's path, which the kept values are scoped to.
+const PATH: &str = "/login";
 
 #[derive(Template)]
 #[template(path = "login.html")]
@@ -28,12 +35,12 @@ struct LoginPage<'a> {
     signup_href: String,
 }
 
-/// The query of `GET /login`.
+/// The query of `GET /login`. Nothing the user typed: that comes back in a sealed cookie
+/// ([`super::typed`]).
 #[derive(Debug, Deserialize)]
 pub struct LoginQuery {
     request: Option<String>,
     error: Option<String>,
-    email: Option<String>,
 }
 
 /// The name of the app a pending request comes from, for the page heading.
@@ -61,6 +68,7 @@ pub fn after_login(request: Option<&str>) -> String {
 pub async fn show(
     State(state): State<AppState>,
     browser: Browser,
+    headers: HeaderMap,
     Query(query): Query<LoginQuery>,
 ) -> Result<Response, PageFailure> {
     let (csrf, pre_login) = session::form_csrf(&state, &browser).map_err(|e| internal(&e))?;
@@ -69,17 +77,21 @@ pub async fn show(
         "credentials" => "Email or password is incorrect.",
         _ => "Something went wrong; please try again.",
     });
+    let typed = typed::take(&state, &headers, PATH);
     let page = LoginPage {
         csrf: &csrf,
         request,
         app: app_name(&state, request).await,
         error,
-        email: query.email.as_deref().unwrap_or_default(),
+        email: typed.as_ref().map_or("", |t| t.email.as_str()),
         signup_href: with_request("/signup", request),
     };
     let mut response = render(StatusCode::OK, &page);
     if let Some(pre_login) = &pre_login {
         session::attach_pre_login(&state, &mut response, pre_login);
+    }
+    if typed.is_some() {
+        typed::clear(&state, &mut response, PATH);
     }
     Ok(response)
 }
@@ -108,32 +120,33 @@ pub fn too_many(throttled: Throttled) -> Response {
 }
 
 /// Checks the password and starts a logged-in session. A failure says only that email or
-/// password is wrong, whether or not the account exists, and takes as long either way.
+/// password is wrong, whether or not the account exists, and takes as long either way; it
+/// redirects to the form with what was typed kept out of the URL.
 pub async fn submit(
     State(state): State<AppState>,
     browser: Browser,
     ClientIp(ip): ClientIp,
+    headers: HeaderMap,
     Form(form): Form<LoginForm>,
 ) -> Result<Response, PageFailure> {
     if !browser.csrf_ok(&form.csrf) {
         return Ok(stale_form());
     }
     let store = state.services.store.as_ref();
-    let clock = state.services.clock.as_ref();
     let email = normalize_email(&form.email).unwrap_or_else(|_| form.email.trim().to_lowercase());
-    let account_key = format!("login:account:{email}");
-    let ip_key = format!("login:ip:{}", throttle::ip_key(ip));
-    let limits = &state.settings.rate_limits;
-    // The address first: once it is over its limit, guesses at ever new accounts add no
-    // per-account counter rows.
-    for (key, limit) in [
-        (&ip_key, limits.login_per_ip),
-        (&account_key, limits.login_per_account),
-    ] {
-        if let Err(throttled) = throttle::hit(store, clock, key, limit).await? {
-            let which = key.split(':').nth(1).unwrap_or_default();
+    let device = device::read(&state, &headers);
+    let attempt = Attempt::new(&email, ip, device.as_ref());
+    let throttle = LoginThrottle {
+        store,
+        clock: state.services.clock.as_ref(),
+        limits: &state.settings.rate_limits,
+    };
+    let admitted = match throttle.admit(&attempt).await? {
+        Ok(admitted) => admitted,
+        Err(refused) => {
+            let which = refused.limit.as_str();
             // Recorded once per key and window: refusals must not become a way to write rows.
-            if throttled.first {
+            if refused.throttled.first {
                 tracing::warn!(limit = %which, "login throttled");
                 let event = state
                     .event(AuditKind::Throttled, "anonymous")
@@ -143,9 +156,9 @@ pub async fn submit(
                     );
                 state.record(event, ip);
             }
-            return Ok(too_many(throttled));
+            return Ok(too_many(refused.throttled));
         }
-    }
+    };
     let user = store.user_by_email(&email).await?;
     let known_user = user.as_ref().map(|u| u.id.clone());
     let hash = user
@@ -158,6 +171,7 @@ pub async fn submit(
         .unwrap_or(false);
     let request = form.request.as_deref().filter(|r| !r.is_empty());
     let Some(user) = user.filter(|u| matches && !u.disabled) else {
+        throttle.failed(&attempt).await?;
         tracing::info!("login failed");
         let mut event = state
             .event(AuditKind::LoginFailed, "anonymous")
@@ -170,11 +184,16 @@ pub async fn submit(
         let query = url::form_urlencoded::Serializer::new(String::new())
             .extend_pairs(request.map(|r| ("request", r)))
             .append_pair("error", "credentials")
-            .append_pair("email", &email)
             .finish();
-        return Ok(see_other(&format!("/login?{query}")));
+        let mut response = see_other(&format!("{PATH}?{query}"));
+        let kept = Typed {
+            email: form.email.trim().to_owned(),
+            ..Typed::default()
+        };
+        typed::keep(&state, &mut response, PATH, &kept);
+        return Ok(response);
     };
-    store.reset(&account_key).await?;
+    throttle.succeeded(&attempt, admitted).await?;
     let id = session::login(&state, &browser, &user).await?;
     let keys = state.keyring();
     let request = match request {
@@ -195,5 +214,6 @@ pub async fn submit(
     let mut response = see_other(&after_login(request.as_deref()));
     session::attach(&state, &mut response, &id);
     session::clear_pre_login(&state, &mut response);
+    device::trust(&state, &mut response, &email).map_err(|e| internal(&e))?;
     Ok(response)
 }

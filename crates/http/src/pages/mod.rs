@@ -5,12 +5,15 @@
 
 pub mod account;
 pub mod consent;
+pub mod cookies;
+pub mod device;
 pub mod login;
 pub mod logout;
 pub mod onboarding;
 pub mod sandbox;
 pub mod session;
 pub mod signup;
+pub mod typed;
 
 use askama::Template;
 use axum::http::{StatusCode, header};

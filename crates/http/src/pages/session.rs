@@ -4,7 +4,7 @@
 
 use axum::extract::FromRequestParts;
 use axum::http::request::Parts;
-use axum::http::{HeaderMap, HeaderValue, header};
+use axum::http::{HeaderValue, header};
 use axum::response::Response;
 use portcullis_core::random::RandomError;
 use portcullis_core::session::{self, PRE_LOGIN_TTL, PreLogin, SESSION_TTL};
@@ -34,17 +34,6 @@ pub fn pre_login_cookie_name(state: &AppState) -> &'static str {
     } else {
         "portcullis-login"
     }
-}
-
-fn cookie_value(headers: &HeaderMap, name: &str) -> Option<String> {
-    headers
-        .get_all(header::COOKIE)
-        .iter()
-        .filter_map(|v| v.to_str().ok())
-        .flat_map(|v| v.split(';'))
-        .filter_map(|pair| pair.trim().split_once('='))
-        .find(|(n, _)| *n == name)
-        .map(|(_, v)| v.to_owned())
 }
 
 /// The browser's session and user, as far as they exist.
@@ -92,9 +81,9 @@ impl FromRequestParts<AppState> for Browser {
         state: &AppState,
     ) -> Result<Self, Self::Rejection> {
         let clock = state.services.clock.as_ref();
-        let pre_login = cookie_value(&parts.headers, pre_login_cookie_name(state))
+        let pre_login = super::cookies::read(&parts.headers, pre_login_cookie_name(state))
             .and_then(|cookie| PreLogin::of_cookie(&state.sealer, clock, &cookie));
-        let Some(id) = cookie_value(&parts.headers, cookie_name(state)) else {
+        let Some(id) = super::cookies::read(&parts.headers, cookie_name(state)) else {
             return Ok(Self {
                 pre_login,
                 ..Self::default()

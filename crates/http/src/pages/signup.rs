@@ -3,7 +3,7 @@
 use askama::Template;
 use axum::Form;
 use axum::extract::{Query, State};
-use axum::http::StatusCode;
+use axum::http::{HeaderMap, StatusCode};
 use axum::response::Response;
 use portcullis_core::admin::users::{self, NewUserError};
 use portcullis_core::hash::SecretHash;
@@ -15,6 +15,7 @@ use serde::Deserialize;
 
 use super::login::{after_login, app_name, too_many};
 use super::session::{self, Browser, ClientIp};
+use super::typed::{self, Typed};
 use super::{PageFailure, internal, render, see_other, stale_form, with_request};
 use crate::state::AppState;
 
@@ -31,20 +32,33 @@ struct SignupPage<'a> {
     login_href: String,
 }
 
-/// The query of `GET /signup`.
+/// The query of `GET /signup`. Nothing the user typed: that comes back in a sealed cookie
+/// ([`super::typed`]).
 #[derive(Debug, Deserialize)]
 pub struct SignupQuery {
     request: Option<String>,
     error: Option<String>,
-    name: Option<String>,
-    email: Option<String>,
 }
+
+/// The form's path, which the kept values are scoped to.
+const PATH: &str = "/signup";
 
 fn message(code: &str) -> &'static str {
     match code {
         "email" => "Enter an email address like name@example.com.",
         "password_short" => "Choose a longer password.",
         "password_long" => "That password is too long.",
+        "password_common" => {
+            "That password is one of the most common ones, which attackers try first. \
+             Choose another: several unrelated words make a good one."
+        }
+        "password_repetitive" => {
+            "A password of one repeated character or a run like 0123456789 is easy to guess. \
+             Choose another."
+        }
+        "password_personal" => {
+            "A password made of your email or name is easy to guess. Choose another."
+        }
         "name" => "Enter your name (up to 100 characters).",
         "taken" => {
             "An account with this email already exists. Log in instead, or use another email."
@@ -57,23 +71,28 @@ fn message(code: &str) -> &'static str {
 pub async fn show(
     State(state): State<AppState>,
     browser: Browser,
+    headers: HeaderMap,
     Query(query): Query<SignupQuery>,
 ) -> Result<Response, PageFailure> {
     let (csrf, pre_login) = session::form_csrf(&state, &browser).map_err(|e| internal(&e))?;
     let request = query.request.as_deref().filter(|r| !r.is_empty());
+    let typed = typed::take(&state, &headers, PATH);
     let page = SignupPage {
         csrf: &csrf,
         request,
         app: app_name(&state, request).await,
         error: query.error.as_deref().map(message),
-        name: query.name.as_deref().unwrap_or_default(),
-        email: query.email.as_deref().unwrap_or_default(),
+        name: typed.as_ref().map_or("", |t| t.name.as_str()),
+        email: typed.as_ref().map_or("", |t| t.email.as_str()),
         min_password: MIN_PASSWORD_LEN,
         login_href: with_request("/login", request),
     };
     let mut response = render(StatusCode::OK, &page);
     if let Some(pre_login) = &pre_login {
         session::attach_pre_login(&state, &mut response, pre_login);
+    }
+    if typed.is_some() {
+        typed::clear(&state, &mut response, PATH);
     }
     Ok(response)
 }
@@ -147,6 +166,9 @@ pub async fn submit(
                 NewUserError::Email(EmailError::Invalid) => "email",
                 NewUserError::Password(PasswordError::TooShort) => "password_short",
                 NewUserError::Password(PasswordError::TooLong) => "password_long",
+                NewUserError::Password(PasswordError::Common) => "password_common",
+                NewUserError::Password(PasswordError::Repetitive) => "password_repetitive",
+                NewUserError::Password(PasswordError::Personal) => "password_personal",
                 NewUserError::Name => "name",
                 NewUserError::EmailTaken => "taken",
                 _ => "other",
@@ -154,10 +176,14 @@ pub async fn submit(
             let query = url::form_urlencoded::Serializer::new(String::new())
                 .extend_pairs(request.map(|r| ("request", r)))
                 .append_pair("error", code)
-                .append_pair("name", &form.name)
-                .append_pair("email", &form.email)
                 .finish();
-            return Ok(see_other(&format!("/signup?{query}")));
+            let mut response = see_other(&format!("{PATH}?{query}"));
+            let kept = Typed {
+                email: form.email.trim().to_owned(),
+                name: form.name.trim().to_owned(),
+            };
+            typed::keep(&state, &mut response, PATH, &kept);
+            return Ok(response);
         }
     };
     tracing::info!(user = %user.id, "account created");

@@ -130,26 +130,52 @@ pub struct ServerArgs {
     /// [default: x-forwarded-for].
     #[arg(long, env = "PORTCULLIS_FORWARDED_HEADER", value_name = "HEADER")]
     pub forwarded_header: Option<String>,
-    /// Login attempts per account and window [default: 5].
-    #[arg(long, env = "PORTCULLIS_LOGIN_ATTEMPTS_PER_ACCOUNT", value_name = "N")]
-    pub login_attempts_per_account: Option<String>,
-    /// Window of login_attempts_per_account [default: 15m].
+    /// Login attempts per account from one client network (/24, /64) and window; a successful
+    /// login clears them [default: 5].
     #[arg(
         long,
-        env = "PORTCULLIS_LOGIN_ATTEMPTS_PER_ACCOUNT_WINDOW",
-        value_name = "DURATION"
+        env = "PORTCULLIS_LOGIN_ATTEMPTS_PER_ACCOUNT_NETWORK",
+        value_name = "N"
     )]
-    pub login_attempts_per_account_window: Option<String>,
-    /// Login attempts per client IP and window [default: 100].
-    #[arg(long, env = "PORTCULLIS_LOGIN_ATTEMPTS_PER_IP", value_name = "N")]
-    pub login_attempts_per_ip: Option<String>,
-    /// Window of login_attempts_per_ip [default: 15m].
+    pub login_attempts_per_account_network: Option<String>,
+    /// Window of login_attempts_per_account_network [default: 15m].
     #[arg(
         long,
-        env = "PORTCULLIS_LOGIN_ATTEMPTS_PER_IP_WINDOW",
+        env = "PORTCULLIS_LOGIN_ATTEMPTS_PER_ACCOUNT_NETWORK_WINDOW",
         value_name = "DURATION"
     )]
-    pub login_attempts_per_ip_window: Option<String>,
+    pub login_attempts_per_account_network_window: Option<String>,
+    /// Failed logins per client network (/24, /64) and window, across accounts [default: 100].
+    #[arg(long, env = "PORTCULLIS_LOGIN_FAILURES_PER_NETWORK", value_name = "N")]
+    pub login_failures_per_network: Option<String>,
+    /// Window of login_failures_per_network [default: 15m].
+    #[arg(
+        long,
+        env = "PORTCULLIS_LOGIN_FAILURES_PER_NETWORK_WINDOW",
+        value_name = "DURATION"
+    )]
+    pub login_failures_per_network_window: Option<String>,
+    /// Failed logins per account and window, from every network, before the account slows
+    /// down [default: 10].
+    #[arg(long, env = "PORTCULLIS_LOGIN_FAILURES_PER_ACCOUNT", value_name = "N")]
+    pub login_failures_per_account: Option<String>,
+    /// Window of login_failures_per_account [default: 15m].
+    #[arg(
+        long,
+        env = "PORTCULLIS_LOGIN_FAILURES_PER_ACCOUNT_WINDOW",
+        value_name = "DURATION"
+    )]
+    pub login_failures_per_account_window: Option<String>,
+    /// Login attempts per trusted browser (device cookie) and window [default: 5].
+    #[arg(long, env = "PORTCULLIS_LOGIN_ATTEMPTS_PER_DEVICE", value_name = "N")]
+    pub login_attempts_per_device: Option<String>,
+    /// Window of login_attempts_per_device [default: 15m].
+    #[arg(
+        long,
+        env = "PORTCULLIS_LOGIN_ATTEMPTS_PER_DEVICE_WINDOW",
+        value_name = "DURATION"
+    )]
+    pub login_attempts_per_device_window: Option<String>,
     /// Sign-ups per client IP and window [default: 20].
     #[arg(long, env = "PORTCULLIS_SIGNUPS_PER_IP", value_name = "N")]
     pub signups_per_ip: Option<String>,

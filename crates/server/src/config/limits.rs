@@ -154,21 +154,37 @@ fn trusted_proxies(l: &Layers<'_>) -> Result<TrustedProxies, ConfigError> {
 pub(super) fn limits(l: &Layers<'_>) -> Result<Limits, ConfigError> {
     let defaults = RateLimits::default();
     let rate_limits = RateLimits {
-        login_per_account: limit!(
+        login_per_account_network: limit!(
             l,
-            defaults.login_per_account,
-            login_attempts_per_account,
-            "PORTCULLIS_LOGIN_ATTEMPTS_PER_ACCOUNT",
-            login_attempts_per_account_window,
-            "PORTCULLIS_LOGIN_ATTEMPTS_PER_ACCOUNT_WINDOW"
+            defaults.login_per_account_network,
+            login_attempts_per_account_network,
+            "PORTCULLIS_LOGIN_ATTEMPTS_PER_ACCOUNT_NETWORK",
+            login_attempts_per_account_network_window,
+            "PORTCULLIS_LOGIN_ATTEMPTS_PER_ACCOUNT_NETWORK_WINDOW"
         ),
-        login_per_ip: limit!(
+        login_failures_per_network: limit!(
             l,
-            defaults.login_per_ip,
-            login_attempts_per_ip,
-            "PORTCULLIS_LOGIN_ATTEMPTS_PER_IP",
-            login_attempts_per_ip_window,
-            "PORTCULLIS_LOGIN_ATTEMPTS_PER_IP_WINDOW"
+            defaults.login_failures_per_network,
+            login_failures_per_network,
+            "PORTCULLIS_LOGIN_FAILURES_PER_NETWORK",
+            login_failures_per_network_window,
+            "PORTCULLIS_LOGIN_FAILURES_PER_NETWORK_WINDOW"
+        ),
+        login_failures_per_account: limit!(
+            l,
+            defaults.login_failures_per_account,
+            login_failures_per_account,
+            "PORTCULLIS_LOGIN_FAILURES_PER_ACCOUNT",
+            login_failures_per_account_window,
+            "PORTCULLIS_LOGIN_FAILURES_PER_ACCOUNT_WINDOW"
+        ),
+        login_per_device: limit!(
+            l,
+            defaults.login_per_device,
+            login_attempts_per_device,
+            "PORTCULLIS_LOGIN_ATTEMPTS_PER_DEVICE",
+            login_attempts_per_device_window,
+            "PORTCULLIS_LOGIN_ATTEMPTS_PER_DEVICE_WINDOW"
         ),
         signup_per_ip: limit!(
             l,

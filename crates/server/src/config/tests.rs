@@ -188,8 +188,12 @@ fn limits_default_when_unset() {
     let config = Config::load(&CommonArgs::default(), Some(&ServerArgs::default())).unwrap();
     assert_eq!(config.limits, Limits::default());
     let rates = config.limits.rate_limits;
-    assert_eq!(rates.login_per_account.max, 5);
-    assert_eq!(rates.login_per_account.window, 900);
+    assert_eq!(rates.login_per_account_network.max, 5);
+    assert_eq!(rates.login_per_account_network.window, 900);
+    assert!(
+        rates.login_failures_per_account.max > rates.login_per_account_network.max,
+        "one network alone cannot slow an account down"
+    );
     assert!(rates.client_auth_failures_per_ip.max < rates.token_per_ip.max);
     assert_eq!(config.limits.max_concurrent_requests, 1024);
     assert!(config.limits.trusted_proxies.networks.is_empty());
@@ -197,8 +201,10 @@ fn limits_default_when_unset() {
 
 #[test]
 fn limits_come_from_the_file_and_flags_win() {
-    let toml = "login_attempts_per_ip = 100000000\n\
-        login_attempts_per_account = 100000000\n\
+    let toml = "login_failures_per_network = 100000000\n\
+        login_attempts_per_account_network = 100000000\n\
+        login_failures_per_account = 40\nlogin_failures_per_account_window = \"1h\"\n\
+        login_attempts_per_device = 7\nlogin_attempts_per_device_window = \"5m\"\n\
         signups_per_ip = 3\nsignups_per_ip_window = \"10m\"\n\
         token_requests_per_client = 50\ntoken_requests_per_client_window = 10\n\
         token_requests_per_ip = 70\ntoken_requests_per_ip_window = \"1h\"\n\
@@ -208,8 +214,22 @@ fn limits_come_from_the_file_and_flags_win() {
         forwarded_header = \"forwarded\"\n";
     let config = load_toml(toml, CommonArgs::default()).unwrap();
     let rates = config.limits.rate_limits;
-    assert_eq!(rates.login_per_ip.max, 100_000_000);
-    assert_eq!(rates.login_per_account.max, 100_000_000);
+    assert_eq!(rates.login_failures_per_network.max, 100_000_000);
+    assert_eq!(rates.login_per_account_network.max, 100_000_000);
+    assert_eq!(
+        rates.login_failures_per_account,
+        Limit {
+            max: 40,
+            window: 3600
+        }
+    );
+    assert_eq!(
+        rates.login_per_device,
+        Limit {
+            max: 7,
+            window: 300
+        }
+    );
     assert_eq!(
         rates.signup_per_ip,
         Limit {
@@ -290,7 +310,7 @@ fn bad_limits_are_named_with_their_origin() {
         ("token_requests_per_ip = 0\n", "token_requests_per_ip"),
         ("signups_per_ip = \"many\"\n", "signups_per_ip"),
         (
-            "login_attempts_per_ip_window = \"250ms\"\n",
+            "login_failures_per_network_window = \"250ms\"\n",
             "whole seconds",
         ),
         ("token_requests_per_client_window = \"2d\"\n", "1d"),
@@ -340,10 +360,13 @@ fn limit_variables_have_the_names_the_benchmark_sets() {
             .map(|e| e.to_string_lossy().into_owned())
     };
     for (id, name) in [
-        ("login_attempts_per_ip", "PORTCULLIS_LOGIN_ATTEMPTS_PER_IP"),
         (
-            "login_attempts_per_account",
-            "PORTCULLIS_LOGIN_ATTEMPTS_PER_ACCOUNT",
+            "login_failures_per_network",
+            "PORTCULLIS_LOGIN_FAILURES_PER_NETWORK",
+        ),
+        (
+            "login_attempts_per_account_network",
+            "PORTCULLIS_LOGIN_ATTEMPTS_PER_ACCOUNT_NETWORK",
         ),
         (
             "token_requests_per_client",

@@ -99,6 +99,18 @@ async fn users_are_created_and_found_by_id_or_email() {
             "choose a password of at least 10 characters",
         ),
         (
+            json!({"email": "x@example.com", "name": "X", "password": "Password1234"}),
+            400,
+            "invalid_request",
+            "one of the most common",
+        ),
+        (
+            json!({"email": "xavier@example.com", "name": "X", "password": "XAVIER@example.com"}),
+            400,
+            "invalid_request",
+            "made of your email or name",
+        ),
+        (
             json!({"email": "x@example.com", "name": "", "password": "a long enough password"}),
             400,
             "invalid_request",

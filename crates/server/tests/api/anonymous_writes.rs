@@ -300,7 +300,7 @@ async fn futures_join<F: std::future::Future<Output = reqwest::Result<reqwest::R
 #[tokio::test]
 async fn a_throttled_address_adds_no_rows_however_many_accounts_it_tries() {
     let app = spawn_app_configured(|c| {
-        c.limits.rate_limits.login_per_ip = Limit {
+        c.limits.rate_limits.login_failures_per_network = Limit {
             max: 3,
             window: 900,
         };

@@ -1,8 +1,10 @@
 //! The login page: fields `email` and `password`, one generic error whether or not the email
-//! exists, and throttling per account and per client IP that delays but never locks for good.
+//! exists, nothing typed in the URL, and throttling per account and client network and per
+//! network that delays but never locks for good (`login_lockout.rs` for what guessers on
+//! other networks can and cannot do).
 
 use portcullis_core::store::UserStore as _;
-use portcullis_core::throttle::{LOGIN_PER_ACCOUNT, LOGIN_PER_IP};
+use portcullis_core::throttle::{LOGIN_FAILURES_PER_NETWORK, LOGIN_PER_ACCOUNT_NETWORK};
 use portcullis_core::user::User;
 use portcullis_testkit::TestApp;
 use portcullis_testkit::flow::{
@@ -127,8 +129,7 @@ async fn wrong_password_and_unknown_email_get_the_same_answer() {
         assert_eq!(response.status(), 303, "{email}");
         let to = location(&app.base, &response);
         assert_eq!(to.path(), "/login");
-        let mut pairs: Vec<(String, String)> = to.query_pairs().into_owned().collect();
-        pairs.retain(|(k, _)| k != "email");
+        let pairs: Vec<(String, String)> = to.query_pairs().into_owned().collect();
         let page = browser.get(to).send().await.unwrap();
         assert_eq!(page.status(), 200);
         let html = page.text().await.unwrap().replace(email, "EMAIL");
@@ -141,11 +142,11 @@ async fn wrong_password_and_unknown_email_get_the_same_answer() {
 }
 
 #[tokio::test]
-async fn failed_logins_for_one_account_are_throttled_then_allowed_again() {
+async fn failed_logins_at_one_account_from_one_network_are_throttled_then_allowed_again() {
     let app = spawn_app().await;
     app.user(EMAIL).await;
     let browser = browser();
-    for attempt in 0..LOGIN_PER_ACCOUNT.max {
+    for attempt in 0..LOGIN_PER_ACCOUNT_NETWORK.max {
         let response = post_login(&app, &browser, EMAIL, "wrong password!").await;
         assert_eq!(response.status(), 303, "attempt {attempt}");
     }
@@ -157,7 +158,7 @@ async fn failed_logins_for_one_account_are_throttled_then_allowed_again() {
         .parse()
         .unwrap();
     assert!(
-        (1..=LOGIN_PER_ACCOUNT.window).contains(&retry_after),
+        (1..=LOGIN_PER_ACCOUNT_NETWORK.window).contains(&retry_after),
         "{retry_after}"
     );
     expect_error_page(response, 429).await;
@@ -169,7 +170,7 @@ async fn failed_logins_for_one_account_are_throttled_then_allowed_again() {
     let response = post_login(&app, &browser, "carol@example.com", PASSWORD).await;
     assert_eq!(response.status(), 303);
     // Not a lock-out: after the window the right password works.
-    app.clock.advance(LOGIN_PER_ACCOUNT.window);
+    app.clock.advance(LOGIN_PER_ACCOUNT_NETWORK.window);
     let response = post_login(&app, &browser, EMAIL, PASSWORD).await;
     assert_eq!(response.status(), 303);
     assert_eq!(location(&app.base, &response).path(), "/account");
@@ -179,7 +180,7 @@ async fn failed_logins_for_one_account_are_throttled_then_allowed_again() {
 async fn unknown_emails_are_throttled_like_real_accounts() {
     let app = spawn_app().await;
     let browser = browser();
-    for _ in 0..LOGIN_PER_ACCOUNT.max {
+    for _ in 0..LOGIN_PER_ACCOUNT_NETWORK.max {
         let response = post_login(&app, &browser, "nobody@example.com", "wrong password!").await;
         assert_eq!(response.status(), 303);
     }
@@ -192,7 +193,7 @@ async fn email_case_does_not_escape_the_account_throttle() {
     let app = spawn_app().await;
     app.user(EMAIL).await;
     let browser = browser();
-    for n in 0..LOGIN_PER_ACCOUNT.max {
+    for n in 0..LOGIN_PER_ACCOUNT_NETWORK.max {
         let email = if n % 2 == 0 {
             "ALICE@example.com"
         } else {
@@ -210,7 +211,7 @@ async fn a_successful_login_clears_the_accounts_failures() {
     let app = spawn_app().await;
     app.user(EMAIL).await;
     let browser = browser();
-    for _ in 1..LOGIN_PER_ACCOUNT.max {
+    for _ in 1..LOGIN_PER_ACCOUNT_NETWORK.max {
         assert_eq!(
             post_login(&app, &browser, EMAIL, "wrong password!")
                 .await
@@ -223,7 +224,7 @@ async fn a_successful_login_clears_the_accounts_failures() {
         303
     );
     let browser = portcullis_testkit::flow::browser();
-    for _ in 0..LOGIN_PER_ACCOUNT.max {
+    for _ in 0..LOGIN_PER_ACCOUNT_NETWORK.max {
         assert_eq!(
             post_login(&app, &browser, EMAIL, "wrong password!")
                 .await
@@ -234,7 +235,7 @@ async fn a_successful_login_clears_the_accounts_failures() {
 }
 
 #[tokio::test]
-async fn failed_logins_from_one_ip_are_throttled_across_accounts() {
+async fn failed_logins_from_one_network_are_throttled_across_accounts() {
     let app = spawn_app().await;
     let browser = browser();
     let page = browser
@@ -256,14 +257,72 @@ async fn failed_logins_from_one_ip_are_throttled_across_accounts() {
         browser.post(app.url("/login")).form(&form).send()
     };
     // Each account stays under its own limit; the address does not.
-    for n in 0..LOGIN_PER_IP.max {
+    for n in 0..LOGIN_FAILURES_PER_NETWORK.max {
         assert_eq!(attempt(n).await.unwrap().status(), 303, "attempt {n}");
     }
-    let response = attempt(LOGIN_PER_IP.max).await.unwrap();
+    let response = attempt(LOGIN_FAILURES_PER_NETWORK.max).await.unwrap();
     assert_eq!(response.status(), 429);
     assert!(response.headers().contains_key("retry-after"));
-    app.clock.advance(LOGIN_PER_IP.window);
-    assert_eq!(attempt(LOGIN_PER_IP.max + 1).await.unwrap().status(), 303);
+    app.clock.advance(LOGIN_FAILURES_PER_NETWORK.window);
+    assert_eq!(
+        attempt(LOGIN_FAILURES_PER_NETWORK.max + 1)
+            .await
+            .unwrap()
+            .status(),
+        303
+    );
+}
+
+#[tokio::test]
+async fn a_failed_login_keeps_what_was_typed_out_of_the_url() {
+    let app = spawn_app().await;
+    app.user(EMAIL).await;
+    let browser = browser();
+    let typed = "Alice@Example.com";
+    let response = post_login(&app, &browser, typed, "wrong password!").await;
+    assert_eq!(response.status(), 303);
+    let to = location(&app.base, &response);
+    let pairs: Vec<(String, String)> = to.query_pairs().into_owned().collect();
+    assert_eq!(pairs, [("error".to_owned(), "credentials".to_owned())]);
+    for set_cookie in portcullis_testkit::flow::set_cookies(&response) {
+        assert!(
+            !set_cookie.to_lowercase().contains("alice"),
+            "kept sealed, not readable: {set_cookie}"
+        );
+    }
+    let html = browser
+        .get(to.clone())
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(html.contains("Email or password is incorrect."), "{html}");
+    assert!(
+        html.contains(&format!("value=\"{typed}\"")),
+        "the form keeps it: {html}"
+    );
+    // Shown once: the next visit starts empty.
+    let html = browser
+        .get(to.clone())
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(!html.contains(typed), "{html}");
+    // Another browser never sees it.
+    let html = portcullis_testkit::flow::browser()
+        .get(to)
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(!html.contains(typed), "{html}");
 }
 
 #[tokio::test]

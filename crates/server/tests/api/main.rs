@@ -35,6 +35,7 @@ mod introspection;
 mod key_rotation;
 mod limits_requests;
 mod login;
+mod login_lockout;
 mod multinode_flow;
 mod multinode_keys;
 mod oauth_kit;

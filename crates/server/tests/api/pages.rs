@@ -91,7 +91,7 @@ async fn throttled_login_page_sends_the_security_headers() {
     app.user(EMAIL).await;
     let browser = browser();
     let mut last = None;
-    for _ in 0..=portcullis_core::throttle::LOGIN_PER_ACCOUNT.max {
+    for _ in 0..=portcullis_core::throttle::LOGIN_PER_ACCOUNT_NETWORK.max {
         last = Some(app.login(&browser, EMAIL, "wrong password!", None).await);
     }
     let response = last.unwrap();

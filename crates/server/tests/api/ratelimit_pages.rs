@@ -36,7 +36,7 @@ async fn login_from(app: &TestApp, forwarded: Option<&str>, email: &str) -> reqw
 #[tokio::test]
 async fn login_limits_follow_the_configuration() {
     let app = spawn_app_configured(|c| {
-        c.limits.rate_limits.login_per_account = Limit { max: 2, window: 60 };
+        c.limits.rate_limits.login_per_account_network = Limit { max: 2, window: 60 };
     })
     .await;
     app.user("ann@example.com").await;
@@ -97,7 +97,7 @@ async fn signup_limits_follow_the_configuration() {
 async fn login_limits_count_the_address_a_trusted_proxy_forwards() {
     let app = spawn_app_configured(|c| {
         behind_loopback_proxy(c);
-        c.limits.rate_limits.login_per_ip = Limit {
+        c.limits.rate_limits.login_failures_per_network = Limit {
             max: 2,
             window: 900,
         };
@@ -110,8 +110,11 @@ async fn login_limits_count_the_address_a_trusted_proxy_forwards() {
     // A client-written entry on the left changes nothing: the proxy appended the real one.
     let spoofed = login_from(&app, Some("203.0.113.9, 198.51.100.1"), "c@example.com").await;
     expect_error_page(spoofed, 429).await;
-    let other = login_from(&app, Some("198.51.100.2"), "c@example.com").await;
-    assert_eq!(other.status(), 303, "another client behind the same proxy");
+    // Its neighbours in the /24 are the same network, and share its allowance.
+    let neighbour = login_from(&app, Some("198.51.100.2"), "c@example.com").await;
+    expect_error_page(neighbour, 429).await;
+    let other = login_from(&app, Some("198.51.101.2"), "c@example.com").await;
+    assert_eq!(other.status(), 303, "another network behind the same proxy");
 
     let failures = app
         .audit_events(AuditFilter {
@@ -126,7 +129,7 @@ async fn login_limits_count_the_address_a_trusted_proxy_forwards() {
         [
             Some("198.51.100.1"),
             Some("198.51.100.1"),
-            Some("198.51.100.2")
+            Some("198.51.101.2")
         ]
     );
 }

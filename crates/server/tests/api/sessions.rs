@@ -77,12 +77,26 @@ async fn session_cookie_is_httponly_samesite_lax_and_host_only() {
         .send()
         .await
         .unwrap();
+    // The new session, the pre-login cookie cleared, and the device cookie that trusts this
+    // browser for the account.
     let cookies = set_cookies(&response);
-    assert_eq!(cookies.len(), 2, "{cookies:?}");
+    assert_eq!(cookies.len(), 3, "{cookies:?}");
     check_attributes(&cookies[0], COOKIE);
     // The pre-login cookie is done with.
-    check_attributes(&cookies[1], PRE_LOGIN_COOKIE);
-    assert!(cookies[1].contains("Max-Age=0"), "{cookies:?}");
+    let pre_login = cookies
+        .iter()
+        .find(|c| c.starts_with(&format!("{PRE_LOGIN_COOKIE}=")))
+        .expect("the pre-login cookie is cleared");
+    check_attributes(pre_login, PRE_LOGIN_COOKIE);
+    assert!(pre_login.contains("Max-Age=0"), "{cookies:?}");
+    let device = cookies
+        .iter()
+        .find(|c| c.starts_with("portcullis-device="))
+        .expect("the device cookie");
+    for attribute in ["; Path=/;", "; HttpOnly;", "; SameSite=Strict;"] {
+        assert!(device.contains(attribute), "{device}");
+    }
+    assert!(!device.contains("Domain"), "host-only: {device}");
 }
 
 #[tokio::test]

@@ -82,6 +82,14 @@ async fn create_reads_the_password_from_standard_input() {
     for (input, message) in [
         ("short\n", "choose a password of at least 10 characters"),
         ("", "choose a password of at least 10 characters"),
+        (
+            "qwertyuiop\n",
+            "this password is one of the most common ones; choose another",
+        ),
+        (
+            "  Carol@Example.com \n",
+            "a password made of your email or name is easy to guess",
+        ),
     ] {
         assert_eq!(
             refused(&args, &operator.run_with_input(&args, input)),

@@ -19,6 +19,7 @@ mod rate_limits;
 mod refresh_tokens;
 mod revocation;
 mod sessions;
+mod throttle_gates;
 mod users;
 mod wallets;
 
@@ -111,6 +112,10 @@ conformance! {
     rate_limit_deltas::deltas_add_up_and_report_totals_in_order,
     rate_limit_deltas::a_newer_window_restarts_and_an_older_one_changes_nothing,
     rate_limit_deltas::concurrent_batches_over_the_same_keys_lose_nothing,
+    throttle_gates::count_reads_the_current_window_without_writing,
+    throttle_gates::a_gate_passes_once_then_opens_at_its_time,
+    throttle_gates::of_concurrent_callers_one_passes_a_gate,
+    throttle_gates::housekeeping_forgets_gates_a_day_after_they_opened,
     maintenance::delete_expired_removes_only_what_lapsed,
     profiles::profile_round_trip_for_every_kind_and_kyc_state,
     profiles::profiles_of_user_oldest_first_then_by_id_and_only_theirs,
