@@ -8,7 +8,7 @@ use async_trait::async_trait;
 use portcullis_proto::{ClientId, GrantId, KeyId, ProfileId, ScopeSet, UserId};
 
 use crate::client::Client;
-use SecretHash;
+use crate::hash::SecretHash;
 use crate::keys::StoredKey;
 use crate::pkce::ChallengeMethod;
 use crate::time::UnixTime;
