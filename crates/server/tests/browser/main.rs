@@ -4,6 +4,7 @@
 
 mod compat_monei;
 mod onboarding_to_callback;
+mod wallet_button;
 mod signup_partial_consent;
 
 use std::net::SocketAddr;
