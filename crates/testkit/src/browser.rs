@@ -177,6 +177,18 @@ impl Browser {
             .unwrap_or_else(|e| panic!("script failed: {e}"))
     }
 
+    /// The page's visible text, or `None` while a new page is still loading (its body not
+    /// there yet), for loops that wait for a text to appear.
+    pub async fn text_if_loaded(&self) -> Option<String> {
+        self.client
+            .find(Locator::Css("body"))
+            .await
+            .ok()?
+            .text()
+            .await
+            .ok()
+    }
+
     /// The page's visible text.
     pub async fn text(&self) -> String {
         self.client

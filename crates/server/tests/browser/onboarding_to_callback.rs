@@ -40,8 +40,9 @@ async fn api(
 /// cannot be told from the form itself by its URL).
 async fn wait_for_text(browser: &Browser, needle: &str) -> String {
     for _ in 0..100 {
-        let text = browser.text().await;
-        if text.contains(needle) {
+        if let Some(text) = browser.text_if_loaded().await
+            && text.contains(needle)
+        {
             return text;
         }
         tokio::time::sleep(std::time::Duration::from_millis(100)).await;

@@ -32,7 +32,11 @@ const FAKE_PROVIDER: &str = r#"
 
 async fn wait_for_text(browser: &Browser, needle: &str) {
     for _ in 0..100 {
-        if browser.text().await.contains(needle) {
+        if browser
+            .text_if_loaded()
+            .await
+            .is_some_and(|text| text.contains(needle))
+        {
             return;
         }
         tokio::time::sleep(std::time::Duration::from_millis(100)).await;
