@@ -91,8 +91,7 @@ async fn seed_account(
     .to_string();
     let signature = sign_personal(&key, &message)?;
     let wallet =
-        ownership::link_wallet(store, clock, random, &site, &profile, &message, &signature)
-            .await?;
+        ownership::link_wallet(store, clock, random, &site, &profile, &message, &signature).await?;
     let iban = accounts::issue_iban(store, clock, random, &profile.id, &wallet.id).await?;
     let profile = store
         .profile(&profile.id)

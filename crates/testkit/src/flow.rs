@@ -9,15 +9,15 @@ use std::collections::BTreeSet;
 use portcullis_core::admin::clients::{self, NewClient};
 use portcullis_core::admin::users;
 use portcullis_core::banking::accounts;
-use portcullis_core::banking::profile::{KycState, Profile, ProfileKind};
 use portcullis_core::banking::ownership::{self, OwnershipSite};
+use portcullis_core::banking::profile::{KycState, Profile, ProfileKind};
 use portcullis_core::banking::wallet::{Address, Chain, SigningKey, sign_personal};
-use portcullis_core::store::WalletRecord;
 use portcullis_core::client::{Client, ClientKind, GrantType};
 use portcullis_core::pkce::s256_challenge;
 use portcullis_core::random::SecretGenerator as _;
 use portcullis_core::random::{OsRandom, new_secret};
 use portcullis_core::store::BankStore as _;
+use portcullis_core::store::WalletRecord;
 use portcullis_core::time::Clock as _;
 use portcullis_core::user::User;
 use portcullis_proto::{ScopeSet, Secret};
@@ -609,13 +609,16 @@ impl TestApp {
                 ("registration_number", "TEST-123".into()),
             ]),
             "/onboarding/wallet" => {
-                let page = self.wallet_message(browser, html, "ethereum", &wallet.address).await;
-                assert_eq!(page.status(), StatusCode::OK, "the wallet message is issued");
+                let page = self
+                    .wallet_message(browser, html, "ethereum", &wallet.address)
+                    .await;
+                assert_eq!(
+                    page.status(),
+                    StatusCode::OK,
+                    "the wallet message is issued"
+                );
                 let message = shown_message(&page.text().await.expect("html"));
-                form.extend([
-                    ("signature", wallet.sign(&message)),
-                    ("message", message),
-                ]);
+                form.extend([("signature", wallet.sign(&message)), ("message", message)]);
             }
             "/onboarding/iban" => form.push(("wallet", hidden(html, "wallet"))),
             other => panic!("unknown onboarding page {other}"),

@@ -63,7 +63,9 @@ pub enum ProofError {
     #[error(transparent)]
     Malformed(#[from] SiweError),
     /// The message names another site: it was signed for someone else.
-    #[error("this message was signed for another site ({0}), not this one; ask for a new message here")]
+    #[error(
+        "this message was signed for another site ({0}), not this one; ask for a new message here"
+    )]
     ForeignSite(String),
     /// Its expiration time has passed.
     #[error("this message has expired; ask for a new message")]
@@ -190,7 +192,10 @@ async fn check(
     let text = text.trim_end_matches('\n');
     let signed = SiweMessage::parse(text).map_err(ProofError::from)?;
     if signed.scheme != site.scheme || signed.domain != site.domain || signed.uri != site.uri {
-        let shown = signed.scheme.as_ref().map_or(String::new(), |s| format!("{s}://"));
+        let shown = signed
+            .scheme
+            .as_ref()
+            .map_or(String::new(), |s| format!("{s}://"));
         return Err(ProofError::ForeignSite(format!("{shown}{}", signed.domain)).into());
     }
     if signed.expiration_time.is_some_and(|at| at <= now) {

@@ -147,9 +147,9 @@ fn authority_like(text: &str) -> bool {
 }
 
 fn first_line(line: &str) -> Result<(Option<String>, String), SiweError> {
-    let site = line
-        .strip_suffix(PREAMBLE)
-        .ok_or(SiweError("the first line must be \"<domain> wants you to sign in with your Ethereum account:\""))?;
+    let site = line.strip_suffix(PREAMBLE).ok_or(SiweError(
+        "the first line must be \"<domain> wants you to sign in with your Ethereum account:\"",
+    ))?;
     let (scheme, domain) = match site.split_once("://") {
         Some((scheme, domain)) => (Some(scheme), domain),
         None => (None, site),
@@ -169,7 +169,9 @@ fn address_line(line: &str) -> Result<Address, SiweError> {
     let address = Address::parse(line).map_err(|_| SiweError("the address is malformed"))?;
     // EIP-4361 requires the EIP-55 form: a wallet shows it, so the user can compare it.
     if address.checksummed() != line {
-        return Err(SiweError("the address must be written with its EIP-55 checksum"));
+        return Err(SiweError(
+            "the address must be written with its EIP-55 checksum",
+        ));
     }
     Ok(address)
 }
@@ -193,7 +195,10 @@ impl SiweMessage {
                 if !statement.chars().all(statement_char) {
                     return Err(SiweError("the statement holds characters it may not"));
                 }
-                if !lines.next("the message ends after the statement")?.is_empty() {
+                if !lines
+                    .next("the message ends after the statement")?
+                    .is_empty()
+                {
                     return Err(SiweError("a blank line must follow the statement"));
                 }
                 Some(statement.to_owned())
@@ -244,7 +249,7 @@ impl SiweMessage {
         let mut resources = Vec::new();
         if lines.0.peek() == Some(&"Resources:") {
             lines.0.next();
-            while let Some(line) = lines.0.next() {
+            for line in lines.0.by_ref() {
                 let resource = line
                     .strip_prefix("- ")
                     .filter(|r| uri_like(r))
@@ -323,8 +328,14 @@ mod tests {
             ..example()
         };
         let text = full.to_string();
-        assert!(text.starts_with("http://127.0.0.1:8080 wants you"), "{text}");
-        assert!(text.contains("c23\n\n\nURI") || text.contains("eAed\n\n\nURI"), "{text}");
+        assert!(
+            text.starts_with("http://127.0.0.1:8080 wants you"),
+            "{text}"
+        );
+        assert!(
+            text.contains("c23\n\n\nURI") || text.contains("eAed\n\n\nURI"),
+            "{text}"
+        );
         assert_eq!(SiweMessage::parse(&text), Ok(full));
     }
 
@@ -354,15 +365,36 @@ mod tests {
     fn malformed_messages_are_refused_with_the_part_named() {
         let cases: [(&str, &str); 10] = [
             ("", "first line"),
-            ("I hereby declare that I am the address owner.", "first line"),
-            (&EXAMPLE.replace("0x5aAeb6053F3E94C9b9A09f33669435E7Ef1BeAed", "0x5aaeb6053f3e94c9b9a09f33669435e7ef1beaed"), "EIP-55"),
+            (
+                "I hereby declare that I am the address owner.",
+                "first line",
+            ),
+            (
+                &EXAMPLE.replace(
+                    "0x5aAeb6053F3E94C9b9A09f33669435E7Ef1BeAed",
+                    "0x5aaeb6053f3e94c9b9a09f33669435e7ef1beaed",
+                ),
+                "EIP-55",
+            ),
             (&EXAMPLE.replace("Version: 1", "Version: 2"), "version"),
-            (&EXAMPLE.replace("Chain ID: 100", "Chain ID: 0100"), "chain ID"),
-            (&EXAMPLE.replace("Nonce: 32891756abcdEF01", "Nonce: short"), "nonce"),
-            (&EXAMPLE.replace("2023-11-14T22:13:20Z", "yesterday"), "issued-at"),
+            (
+                &EXAMPLE.replace("Chain ID: 100", "Chain ID: 0100"),
+                "chain ID",
+            ),
+            (
+                &EXAMPLE.replace("Nonce: 32891756abcdEF01", "Nonce: short"),
+                "nonce",
+            ),
+            (
+                &EXAMPLE.replace("2023-11-14T22:13:20Z", "yesterday"),
+                "issued-at",
+            ),
             (&format!("{EXAMPLE}\n"), "after the last field"),
             (&EXAMPLE.replace('\n', "\r\n"), "first line"),
-            (&EXAMPLE.replace("my profile.", "my \"profile\"."), "statement"),
+            (
+                &EXAMPLE.replace("my profile.", "my \"profile\"."),
+                "statement",
+            ),
         ];
         for (text, part) in cases {
             let error = SiweMessage::parse(text).unwrap_err().to_string();

@@ -7,9 +7,7 @@
 use portcullis_core::banking::ownership::{self, CHALLENGE_SECONDS, STATEMENT};
 use portcullis_core::banking::profile::{Profile, ProfileKind};
 use portcullis_core::banking::siwe::SiweMessage;
-use portcullis_core::banking::wallet::{
-    Chain, FIXED_OWNERSHIP_MESSAGE, SigningKey, sign_personal,
-};
+use portcullis_core::banking::wallet::{Chain, FIXED_OWNERSHIP_MESSAGE, SigningKey, sign_personal};
 use portcullis_core::random::OsRandom;
 use portcullis_core::store::{BankStore as _, UserStore as _};
 use portcullis_core::time::Clock as _;
@@ -147,23 +145,47 @@ fn the_known_key_has_its_well_known_address() {
 async fn the_wallet_step_issues_an_eip4361_message_bound_to_this_site_and_attempt() {
     let app = spawn_app().await;
     let (browser, _, html) = at_wallet_step(&app).await;
-    assert!(html.contains("action=\"/onboarding/wallet/message\""), "{html}");
+    assert!(
+        html.contains("action=\"/onboarding/wallet/message\""),
+        "{html}"
+    );
     let now = app.clock.now();
-    let page = message_page(&app, &browser, &html, "gnosis", &KNOWN_ADDRESS.to_lowercase()).await;
+    let page = message_page(
+        &app,
+        &browser,
+        &html,
+        "gnosis",
+        &KNOWN_ADDRESS.to_lowercase(),
+    )
+    .await;
     let text = shown_message(&page);
     let shown = page
         .split("<pre id=\"message\">")
         .nth(1)
         .and_then(|rest| rest.split("</pre>").next())
         .unwrap_or_else(|| panic!("the page shows the message: {page}"));
-    assert_eq!(unescape(shown), text, "the message shown is the one carried back");
+    assert_eq!(
+        unescape(shown),
+        text,
+        "the message shown is the one carried back"
+    );
     let message = SiweMessage::parse(&text).unwrap();
     let site = app.ownership_site();
     let issuer = url::Url::parse(&app.issuer).unwrap();
-    assert_eq!(message.domain, format!("127.0.0.1:{}", issuer.port().unwrap()));
-    assert_eq!(message.scheme.as_deref(), Some("http"), "the issuer is http");
+    assert_eq!(
+        message.domain,
+        format!("127.0.0.1:{}", issuer.port().unwrap())
+    );
+    assert_eq!(
+        message.scheme.as_deref(),
+        Some("http"),
+        "the issuer is http"
+    );
     assert_eq!(message.uri, format!("{}/onboarding/wallet", app.issuer));
-    assert_eq!((message.domain.as_str(), message.uri.as_str()), (site.domain.as_str(), site.uri.as_str()));
+    assert_eq!(
+        (message.domain.as_str(), message.uri.as_str()),
+        (site.domain.as_str(), site.uri.as_str())
+    );
     assert_eq!(message.address.checksummed(), KNOWN_ADDRESS);
     assert_eq!(message.chain_id, 100, "Gnosis Chain");
     assert_eq!(message.statement.as_deref(), Some(STATEMENT));
@@ -175,8 +197,16 @@ async fn the_wallet_step_issues_an_eip4361_message_bound_to_this_site_and_attemp
     assert_ne!(SiweMessage::parse(&again).unwrap().nonce, message.nonce);
     // A malformed address or chain is refused at the first form, what was typed kept.
     for (chain, address, expected) in [
-        ("ethereum", "0x2c7536e3605d9c16a7a3d7b1898e529396a65c2", "40 hexadecimal"),
-        ("ethereum", "0x2c7536E3605D9C16a7a3D7b1898e529396a65C23", "EIP-55 checksum"),
+        (
+            "ethereum",
+            "0x2c7536e3605d9c16a7a3d7b1898e529396a65c2",
+            "40 hexadecimal",
+        ),
+        (
+            "ethereum",
+            "0x2c7536E3605D9C16a7a3D7b1898e529396a65C23",
+            "EIP-55 checksum",
+        ),
         ("bitcoin", KNOWN_ADDRESS, "unknown chain"),
     ] {
         let response = app.wallet_message(&browser, &html, chain, address).await;
@@ -210,17 +240,37 @@ async fn the_wallet_step_refuses_every_proof_but_the_owners_signature_of_the_mes
     let malformed = "a signature is 0x followed by 130 hexadecimal digits";
     let cases = [
         (message.clone(), other.sign(&message), wrong_signer),
-        (message.clone(), sign(&owner, "Pay 100 EUR to Mallory"), wrong_signer),
+        (
+            message.clone(),
+            sign(&owner, "Pay 100 EUR to Mallory"),
+            wrong_signer,
+        ),
         // The fixed text the Monerium guide has owners sign proves nothing here.
-        (message.clone(), sign(&owner, FIXED_OWNERSHIP_MESSAGE), "fixed text"),
+        (
+            message.clone(),
+            sign(&owner, FIXED_OWNERSHIP_MESSAGE),
+            "fixed text",
+        ),
         (message.clone(), "0x1234".to_owned(), malformed),
         (message.clone(), "not a signature".to_owned(), malformed),
         (message.clone(), bad_v, malformed),
         // The owner's signature of a message changed after it was issued.
-        (altered_chain.clone(), sign(&owner, &altered_chain), "chain ID is not the one issued"),
-        (altered_expiry.clone(), sign(&owner, &altered_expiry), "expiration time is not the one issued"),
+        (
+            altered_chain.clone(),
+            sign(&owner, &altered_chain),
+            "chain ID is not the one issued",
+        ),
+        (
+            altered_expiry.clone(),
+            sign(&owner, &altered_expiry),
+            "expiration time is not the one issued",
+        ),
         // The fixed text in place of the message.
-        (FIXED_OWNERSHIP_MESSAGE.to_owned(), sign(&owner, FIXED_OWNERSHIP_MESSAGE), "not a Sign-In with Ethereum"),
+        (
+            FIXED_OWNERSHIP_MESSAGE.to_owned(),
+            sign(&owner, FIXED_OWNERSHIP_MESSAGE),
+            "not a Sign-In with Ethereum",
+        ),
     ];
     for (text, signature, expected) in cases {
         let response = post_proof(&app, &browser, &html, &text, &signature).await;
@@ -252,16 +302,28 @@ async fn a_victims_signature_does_not_link_their_address_to_an_attackers_profile
 
     // The fixed text, signed by the victim for another service.
     let page = message_page(&app, &attacker, &html, "ethereum", KNOWN_ADDRESS).await;
-    let response = post_proof(&app, &attacker, &html, &shown_message(&page), &sign(&victim, FIXED_OWNERSHIP_MESSAGE)).await;
+    let response = post_proof(
+        &app,
+        &attacker,
+        &html,
+        &shown_message(&page),
+        &sign(&victim, FIXED_OWNERSHIP_MESSAGE),
+    )
+    .await;
     assert_alert(&alert_of(response).await.0, "fixed text");
 
     // A message this site issued to the victim, signed by the victim, replayed by the
     // attacker: its nonce belongs to the victim's profile.
     let (owner_browser, _, owner_html) = at_wallet_step_of(&app, EMAIL).await;
-    let victims = shown_message(&message_page(&app, &owner_browser, &owner_html, "ethereum", KNOWN_ADDRESS).await);
+    let victims = shown_message(
+        &message_page(&app, &owner_browser, &owner_html, "ethereum", KNOWN_ADDRESS).await,
+    );
     let victims_signature = sign(&victim, &victims);
     let response = post_proof(&app, &attacker, &html, &victims, &victims_signature).await;
-    assert_alert(&alert_of(response).await.0, "issued for another account or profile");
+    assert_alert(
+        &alert_of(response).await.0,
+        "issued for another account or profile",
+    );
 
     // A Sign-In with Ethereum message the victim signed for another site, with the attacker's
     // own nonce put in: the domain and URI name that site.
@@ -276,20 +338,59 @@ async fn a_victims_signature_does_not_link_their_address_to_an_attackers_profile
         ..attackers.clone()
     }
     .to_string();
-    let response = post_proof(&app, &attacker, &html, &elsewhere, &sign(&victim, &elsewhere)).await;
-    assert_alert(&alert_of(response).await.0, "signed for another site (evil.example)");
-    let same_host_other_scheme = SiweMessage { scheme: Some("https".into()), ..attackers.clone() }.to_string();
-    let response = post_proof(&app, &attacker, &html, &same_host_other_scheme, &sign(&victim, &same_host_other_scheme)).await;
+    let response = post_proof(
+        &app,
+        &attacker,
+        &html,
+        &elsewhere,
+        &sign(&victim, &elsewhere),
+    )
+    .await;
+    assert_alert(
+        &alert_of(response).await.0,
+        "signed for another site (evil.example)",
+    );
+    let same_host_other_scheme = SiweMessage {
+        scheme: Some("https".into()),
+        ..attackers.clone()
+    }
+    .to_string();
+    let response = post_proof(
+        &app,
+        &attacker,
+        &html,
+        &same_host_other_scheme,
+        &sign(&victim, &same_host_other_scheme),
+    )
+    .await;
     assert_alert(&alert_of(response).await.0, "signed for another site");
 
     // A nonce this site never issued.
-    let unknown = SiweMessage { nonce: "0123456789abcdef0123456789abcdef".into(), ..attackers }.to_string();
+    let unknown = SiweMessage {
+        nonce: "0123456789abcdef0123456789abcdef".into(),
+        ..attackers
+    }
+    .to_string();
     let response = post_proof(&app, &attacker, &html, &unknown, &sign(&victim, &unknown)).await;
-    assert_alert(&alert_of(response).await.0, "nonce was not issued by this site");
+    assert_alert(
+        &alert_of(response).await.0,
+        "nonce was not issued by this site",
+    );
 
-    assert!(wallets_of_user(&app, "mallory@example.com").await.is_empty());
+    assert!(
+        wallets_of_user(&app, "mallory@example.com")
+            .await
+            .is_empty()
+    );
     // The owner can still link their address.
-    let response = post_proof(&app, &owner_browser, &owner_html, &victims, &victims_signature).await;
+    let response = post_proof(
+        &app,
+        &owner_browser,
+        &owner_html,
+        &victims,
+        &victims_signature,
+    )
+    .await;
     assert_eq!(response.status(), 303);
     assert_eq!(wallets_of_user(&app, EMAIL).await[0].address, KNOWN_ADDRESS);
 }
@@ -298,14 +399,18 @@ async fn a_victims_signature_does_not_link_their_address_to_an_attackers_profile
 async fn an_expired_message_is_refused_and_a_new_one_works() {
     let app = spawn_app().await;
     let (browser, _, html) = at_wallet_step(&app).await;
-    let message = shown_message(&message_page(&app, &browser, &html, "polygon", KNOWN_ADDRESS).await);
+    let message =
+        shown_message(&message_page(&app, &browser, &html, "polygon", KNOWN_ADDRESS).await);
     let signature = sign(&known_key(), &message);
     app.clock.advance(CHALLENGE_SECONDS);
     let response = post_proof(&app, &browser, &html, &message, &signature).await;
     let (alert, page) = alert_of(response).await;
     assert_alert(&alert, "expired; ask for a new message");
     // The first form again, filled in from the message, to ask for a new one.
-    assert!(page.contains("action=\"/onboarding/wallet/message\""), "{page}");
+    assert!(
+        page.contains("action=\"/onboarding/wallet/message\""),
+        "{page}"
+    );
     assert!(page.contains(KNOWN_ADDRESS), "{page}");
     assert!(page.contains("value=\"polygon\" selected"), "{page}");
     let fresh = shown_message(&message_page(&app, &browser, &html, "polygon", KNOWN_ADDRESS).await);
@@ -317,28 +422,60 @@ async fn an_expired_message_is_refused_and_a_new_one_works() {
 async fn a_used_message_is_refused_as_already_used() {
     let app = spawn_app().await;
     let user = app.user(EMAIL).await;
-    let profile = app.ready_profile(&user, ProfileKind::Personal, "First").await;
-    let second = app.ready_profile(&user, ProfileKind::Corporate, "Second ehf.").await;
+    let profile = app
+        .ready_profile(&user, ProfileKind::Personal, "First")
+        .await;
+    let second = app
+        .ready_profile(&user, ProfileKind::Corporate, "Second ehf.")
+        .await;
     let site = app.ownership_site();
     let wallet = TestWallet::new();
-    let message = ownership::issue_challenge(&app.store, app.clock.as_ref(), &OsRandom, &site, &profile, Chain::Polygon, &wallet.address)
-        .await
-        .unwrap()
-        .to_string();
+    let message = ownership::issue_challenge(
+        &app.store,
+        app.clock.as_ref(),
+        &OsRandom,
+        &site,
+        &profile,
+        Chain::Polygon,
+        &wallet.address,
+    )
+    .await
+    .unwrap()
+    .to_string();
     let signature = wallet.sign(&message);
     let link = |profile: &Profile| {
-        let (message, signature, site, profile) = (message.clone(), signature.clone(), site.clone(), profile.clone());
+        let (message, signature, site, profile) = (
+            message.clone(),
+            signature.clone(),
+            site.clone(),
+            profile.clone(),
+        );
         let app = &app;
         async move {
-            ownership::link_wallet(&app.store, app.clock.as_ref(), &OsRandom, &site, &profile, &message, &signature).await
+            ownership::link_wallet(
+                &app.store,
+                app.clock.as_ref(),
+                &OsRandom,
+                &site,
+                &profile,
+                &message,
+                &signature,
+            )
+            .await
         }
     };
     link(&profile).await.unwrap();
     let replay = link(&profile).await.unwrap_err();
-    assert_eq!(replay.to_string(), "this message was already used; ask for a new message");
+    assert_eq!(
+        replay.to_string(),
+        "this message was already used; ask for a new message"
+    );
     // Nor does it serve another profile of the same user.
     let other = link(&second).await.unwrap_err();
-    assert!(other.to_string().contains("another account or profile"), "{other}");
+    assert!(
+        other.to_string().contains("another account or profile"),
+        "{other}"
+    );
 }
 
 #[tokio::test]
@@ -347,9 +484,12 @@ async fn an_address_linked_to_another_profile_is_refused() {
     let bob = app.customer("bob@example.com").await;
     let bobs = profiles_of(&app, &bob.id).await.remove(0);
     let wallet = TestWallet::new();
-    app.prove_wallet(&bobs, Chain::Ethereum, &wallet).await.unwrap();
+    app.prove_wallet(&bobs, Chain::Ethereum, &wallet)
+        .await
+        .unwrap();
     let (browser, _, html) = at_wallet_step(&app).await;
-    let message = shown_message(&message_page(&app, &browser, &html, "ethereum", &wallet.address).await);
+    let message =
+        shown_message(&message_page(&app, &browser, &html, "ethereum", &wallet.address).await);
     let response = post_proof(&app, &browser, &html, &message, &wallet.sign(&message)).await;
     let (alert, _) = alert_of(response).await;
     assert_alert(&alert, "already linked to a profile");
@@ -363,19 +503,51 @@ async fn the_wallet_page_loads_its_enhancement_script_from_this_origin() {
     let (browser, _, html) = at_wallet_step(&app).await;
     let page = message_page(&app, &browser, &html, "ethereum", KNOWN_ADDRESS).await;
     for page in [&html, &page] {
-        assert!(page.contains("<script src=\"/static/wallet.js\" defer></script>"), "{page}");
-        assert_eq!(page.matches("<script").count(), 1, "no inline script: {page}");
+        assert!(
+            page.contains("<script src=\"/static/wallet.js\" defer></script>"),
+            "{page}"
+        );
+        assert_eq!(
+            page.matches("<script").count(),
+            1,
+            "no inline script: {page}"
+        );
         // Without JavaScript the wallet buttons stay hidden and the forms work alone.
-        assert!(page.contains("id=\"wallet-connect\" hidden") || page.contains("id=\"wallet-sign\" data-address"), "{page}");
+        assert!(
+            page.contains("id=\"wallet-connect\" hidden")
+                || page.contains("id=\"wallet-sign\" data-address"),
+            "{page}"
+        );
     }
-    assert!(page.contains(&format!("id=\"wallet-sign\" data-address=\"{KNOWN_ADDRESS}\" hidden")), "{page}");
-    let script = app.http.get(app.url("/static/wallet.js")).send().await.unwrap();
+    assert!(
+        page.contains(&format!(
+            "id=\"wallet-sign\" data-address=\"{KNOWN_ADDRESS}\" hidden"
+        )),
+        "{page}"
+    );
+    let script = app
+        .http
+        .get(app.url("/static/wallet.js"))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(script.status(), 200);
-    let header = |name: &str| script.headers().get(name).unwrap().to_str().unwrap().to_owned();
+    let header = |name: &str| {
+        script
+            .headers()
+            .get(name)
+            .unwrap()
+            .to_str()
+            .unwrap()
+            .to_owned()
+    };
     assert_eq!(header("content-type"), "text/javascript; charset=utf-8");
     assert_eq!(header("x-content-type-options"), "nosniff");
     let body = script.text().await.unwrap();
-    assert!(body.contains("personal_sign") && body.contains("eth_requestAccounts"), "{body}");
+    assert!(
+        body.contains("personal_sign") && body.contains("eth_requestAccounts"),
+        "{body}"
+    );
 }
 
 #[tokio::test]

@@ -82,14 +82,26 @@ fn siwe_text() -> impl Strategy<Value = Vec<u8>> {
             "0x2c7536e3605d9c16a7a3d7b1898e529396a65c23",
         ),
         ("", " "),
-        ("Link this wallet to my profile on this site.", "Quotes \"are\" not allowed"),
+        (
+            "Link this wallet to my profile on this site.",
+            "Quotes \"are\" not allowed",
+        ),
         ("", "URI: https://example.com"),
-        ("URI: http://127.0.0.1:8080/onboarding/wallet", "URI: not a uri"),
+        (
+            "URI: http://127.0.0.1:8080/onboarding/wallet",
+            "URI: not a uri",
+        ),
         ("Version: 1", "Version: 01"),
         ("Chain ID: 137", "Chain ID: 99999999999999999999999"),
         ("Nonce: abcdef0123456789", "Nonce: short"),
-        ("Issued At: 2026-01-01T00:00:00Z", "Issued At: 2026-01-01T00:00:00.5+01:00"),
-        ("Expiration Time: 2026-01-01T00:10:00Z", "Not Before: 2026-13-01T00:00:00Z"),
+        (
+            "Issued At: 2026-01-01T00:00:00Z",
+            "Issued At: 2026-01-01T00:00:00.5+01:00",
+        ),
+        (
+            "Expiration Time: 2026-01-01T00:10:00Z",
+            "Not Before: 2026-13-01T00:00:00Z",
+        ),
         ("Request ID: r-1", "Resources:"),
         ("Resources:\n- urn:x:y", "- https://a.example/\u{e9}"),
     ];
@@ -101,9 +113,14 @@ fn siwe_text() -> impl Strategy<Value = Vec<u8>> {
             1 => Just(None),
         ]
     };
-    LINES
-        .map(line)
-        .prop_map(|lines| lines.into_iter().flatten().collect::<Vec<_>>().join("\n").into_bytes())
+    LINES.map(line).prop_map(|lines| {
+        lines
+            .into_iter()
+            .flatten()
+            .collect::<Vec<_>>()
+            .join("\n")
+            .into_bytes()
+    })
 }
 
 fn bytes() -> impl Strategy<Value = Vec<u8>> {

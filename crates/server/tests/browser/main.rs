@@ -4,8 +4,8 @@
 
 mod compat_monei;
 mod onboarding_to_callback;
-mod wallet_button;
 mod signup_partial_consent;
+mod wallet_button;
 
 use std::net::SocketAddr;
 

@@ -47,7 +47,9 @@ async fn wait_for_text(browser: &Browser, needle: &str) {
 /// The `personal_sign` call the page made, once it made it.
 async fn sign_request(browser: &Browser) -> Value {
     for _ in 0..100 {
-        let calls = browser.execute("return window.__walletCalls;", vec![]).await;
+        let calls = browser
+            .execute("return window.__walletCalls;", vec![])
+            .await;
         if let Some(call) = calls
             .as_array()
             .and_then(|c| c.iter().find(|c| c["method"] == "personal_sign"))
@@ -97,7 +99,9 @@ async fn a_browser_wallet_fills_in_the_address_and_signs_the_message_shown() {
     browser.wait_for_path("/login").await;
     browser.fill("email", "nora@example.com").await;
     browser.fill("password", PASSWORD).await;
-    browser.click("form[action='/login'] button[type=submit]").await;
+    browser
+        .click("form[action='/login'] button[type=submit]")
+        .await;
     browser.wait_for_path("/onboarding/profile").await;
     browser.click("#kind-personal").await;
     browser
@@ -120,17 +124,26 @@ async fn a_browser_wallet_fills_in_the_address_and_signs_the_message_shown() {
     wait_for_text(&browser, "wants you to sign in with your Ethereum account").await;
     let shown = browser.text_of("message").await;
     assert!(shown.contains(&address), "{shown}");
-    assert!(shown.contains("Chain ID: 137"), "the wallet's chain (Polygon): {shown}");
+    assert!(
+        shown.contains("Chain ID: 137"),
+        "the wallet's chain (Polygon): {shown}"
+    );
 
     browser.execute(FAKE_PROVIDER, vec![reported]).await;
     browser.click("#wallet-sign").await;
     let call = sign_request(&browser).await;
     let message = String::from_utf8(unhex(call["params"][0].as_str().unwrap())).unwrap();
-    assert_eq!(message, shown, "the wallet is asked to sign exactly the message shown");
+    assert_eq!(
+        message, shown,
+        "the wallet is asked to sign exactly the message shown"
+    );
     assert_eq!(call["params"][1], address.as_str());
     let signature = sign_personal(&key, &message).unwrap();
     browser
-        .execute("window.__resolveSign(arguments[0]);", vec![json!(signature)])
+        .execute(
+            "window.__resolveSign(arguments[0]);",
+            vec![json!(signature)],
+        )
         .await;
     browser.wait_for_path("/onboarding/iban").await;
     browser.close().await;

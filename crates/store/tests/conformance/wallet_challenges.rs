@@ -59,9 +59,16 @@ pub async fn wallet_challenge_links_once_then_is_refused(store: &SqlStore) {
             .await
             .unwrap()
     );
-    let stored = store.wallet_challenge(&c.nonce_hash).await.unwrap().unwrap();
+    let stored = store
+        .wallet_challenge(&c.nonce_hash)
+        .await
+        .unwrap()
+        .unwrap();
     assert_eq!(stored.consumed_at, Some(UnixTime(ISSUED + 10)));
-    assert_eq!(store.wallets_of(&ProfileId::new("p1")).await.unwrap(), [first]);
+    assert_eq!(
+        store.wallets_of(&ProfileId::new("p1")).await.unwrap(),
+        [first]
+    );
 
     // Used: nothing is written, even for another address.
     let second = wallet("w2", "p1", Chain::Polygon, ADDRESS, ISSUED + 20);
@@ -71,7 +78,10 @@ pub async fn wallet_challenge_links_once_then_is_refused(store: &SqlStore) {
             .await
             .unwrap()
     );
-    assert_eq!(store.wallets_of(&ProfileId::new("p1")).await.unwrap().len(), 1);
+    assert_eq!(
+        store.wallets_of(&ProfileId::new("p1")).await.unwrap().len(),
+        1
+    );
     // Unknown: the same.
     assert!(
         !store
@@ -92,8 +102,18 @@ pub async fn expired_wallet_challenge_cannot_be_used(store: &SqlStore) {
             .await
             .unwrap()
     );
-    assert!(store.wallets_of(&ProfileId::new("p1")).await.unwrap().is_empty());
-    let stored = store.wallet_challenge(&c.nonce_hash).await.unwrap().unwrap();
+    assert!(
+        store
+            .wallets_of(&ProfileId::new("p1"))
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    let stored = store
+        .wallet_challenge(&c.nonce_hash)
+        .await
+        .unwrap()
+        .unwrap();
     assert_eq!(stored.consumed_at, None);
 }
 
@@ -111,9 +131,19 @@ pub async fn wallet_challenge_stays_unused_when_the_address_is_taken(store: &Sql
         .link_wallet_with_challenge(&c.nonce_hash, UnixTime(ISSUED + 1), &w)
         .await;
     assert!(matches!(taken, Err(StoreError::Conflict(_))), "{taken:?}");
-    let stored = store.wallet_challenge(&c.nonce_hash).await.unwrap().unwrap();
+    let stored = store
+        .wallet_challenge(&c.nonce_hash)
+        .await
+        .unwrap()
+        .unwrap();
     assert_eq!(stored.consumed_at, None, "the transaction rolled back");
-    assert!(store.wallets_of(&ProfileId::new("p1")).await.unwrap().is_empty());
+    assert!(
+        store
+            .wallets_of(&ProfileId::new("p1"))
+            .await
+            .unwrap()
+            .is_empty()
+    );
 }
 
 pub async fn concurrent_proofs_with_one_challenge_have_one_winner(store: &SqlStore) {
@@ -126,7 +156,10 @@ pub async fn concurrent_proofs_with_one_challenge_have_one_winner(store: &SqlSto
         let (store, hash) = (store.clone(), c.nonce_hash.clone());
         tasks.spawn(async move {
             let w = wallet(&format!("w{n}"), "p1", chain, ADDRESS, ISSUED + 1);
-            match store.link_wallet_with_challenge(&hash, UnixTime(ISSUED + 1), &w).await {
+            match store
+                .link_wallet_with_challenge(&hash, UnixTime(ISSUED + 1), &w)
+                .await
+            {
                 Ok(won) => won,
                 // Two racers on one chain: the loser may see the address taken.
                 Err(StoreError::Conflict(_)) => false,
@@ -139,7 +172,10 @@ pub async fn concurrent_proofs_with_one_challenge_have_one_winner(store: &SqlSto
         won += usize::from(result.unwrap());
     }
     assert_eq!(won, 1);
-    assert_eq!(store.wallets_of(&ProfileId::new("p1")).await.unwrap().len(), 1);
+    assert_eq!(
+        store.wallets_of(&ProfileId::new("p1")).await.unwrap().len(),
+        1
+    );
 }
 
 pub async fn delete_expired_removes_lapsed_wallet_challenges(store: &SqlStore) {
@@ -151,7 +187,10 @@ pub async fn delete_expired_removes_lapsed_wallet_challenges(store: &SqlStore) {
     };
     store.insert_wallet_challenge(&old).await.unwrap();
     store.insert_wallet_challenge(&live).await.unwrap();
-    assert_eq!(store.delete_expired(UnixTime(EXPIRES + 1)).await.unwrap(), 1);
+    assert_eq!(
+        store.delete_expired(UnixTime(EXPIRES + 1)).await.unwrap(),
+        1
+    );
     assert_eq!(store.wallet_challenge(&old.nonce_hash).await.unwrap(), None);
     assert_eq!(
         store.wallet_challenge(&live.nonce_hash).await.unwrap(),

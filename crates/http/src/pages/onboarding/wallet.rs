@@ -102,9 +102,14 @@ fn page(
     )
 }
 
-fn site(state: &AppState) -> Result<OwnershipSite, PageFailure> {
+/// The site wallet messages name. The issuer is checked at start-up, so this cannot fail on
+/// a running server; should it, the page fails rather than issue a message naming no site.
+fn site(state: &AppState) -> Option<OwnershipSite> {
     OwnershipSite::for_issuer(state.issuer())
-        .ok_or_else(|| internal(&"the issuer has no host to name in wallet messages"))
+}
+
+fn no_site() -> PageFailure {
+    internal(&"the issuer has no host to name in wallet messages")
 }
 
 fn chain_of(id: u64) -> Option<Chain> {
@@ -180,7 +185,7 @@ pub async fn message(
         services.store.as_ref(),
         services.clock.as_ref(),
         services.random.as_ref(),
-        &site(&state)?,
+        &site(&state).ok_or_else(no_site)?,
         profile,
         chain,
         &form.address,
@@ -194,7 +199,13 @@ pub async fn message(
                 message: message.to_string(),
                 signature: String::new(),
             };
-            Ok(page(&here, profile, StatusCode::OK, None, Shown::Sign(view)))
+            Ok(page(
+                &here,
+                profile,
+                StatusCode::OK,
+                None,
+                Shown::Sign(view),
+            ))
         }
         Err(error @ BankError::Wallet(_)) => Ok(refuse(&error)),
         Err(BankError::Store(store)) => Err(store.into()),
@@ -234,7 +245,7 @@ pub async fn submit(
         services.store.as_ref(),
         services.clock.as_ref(),
         services.random.as_ref(),
-        &site(&state)?,
+        &site(&state).ok_or_else(no_site)?,
         profile,
         &form.message,
         &form.signature,
@@ -245,18 +256,17 @@ pub async fn submit(
             tracing::info!(profile = %profile.id, wallet = %wallet.id, chain = wallet.chain.as_str(), "wallet linked");
             Ok(see_other(&resume_url(&here.request.id)))
         }
-        Err(error) => refused(&here, profile, &form, &error),
+        Err(error @ (BankError::Wallet(_) | BankError::Proof(_) | BankError::AddressTaken)) => {
+            Ok(refused(&here, profile, &form, &error))
+        }
+        Err(BankError::Store(store)) => Err(store.into()),
+        Err(other) => Err(internal(&other)),
     }
 }
 
 /// The page after a refused proof: the same message again when only the signature was wrong,
 /// otherwise the first form (filled in from the message) to ask for a new one.
-fn refused(
-    here: &Here,
-    profile: &Profile,
-    form: &ProofForm,
-    error: &BankError,
-) -> Result<Response, PageFailure> {
+fn refused(here: &Here, profile: &Profile, form: &ProofForm, error: &BankError) -> Response {
     let signed = SiweMessage::parse(&form.message.replace("\r\n", "\n")).ok();
     let address = signed.as_ref().map(|m| m.address.checksummed());
     let chain = signed.as_ref().and_then(|m| chain_of(m.chain_id));
@@ -277,15 +287,11 @@ fn refused(
             address: address.as_deref().unwrap_or(""),
         },
     };
-    match error {
-        BankError::Wallet(_) | BankError::Proof(_) | BankError::AddressTaken => Ok(page(
-            here,
-            profile,
-            StatusCode::BAD_REQUEST,
-            Some(sentence(error)),
-            shown,
-        )),
-        BankError::Store(store) => Err(store.clone().into()),
-        other => Err(internal(other)),
-    }
+    page(
+        here,
+        profile,
+        StatusCode::BAD_REQUEST,
+        Some(sentence(error)),
+        shown,
+    )
 }
