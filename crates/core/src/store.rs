@@ -460,7 +460,7 @@ pub struct CounterDelta {
 #[async_trait]
 pub trait MaintenanceStore: Send + Sync {
     /// Deletes what expired before `now` (codes, sessions, requests, revocations, counters,
-    /// refresh tokens). Returns how many rows went.
+    /// refresh tokens, wallet-ownership challenges). Returns how many rows went.
     async fn delete_expired(&self, now: UnixTime) -> Result<u64, StoreError>;
 }
 
@@ -477,6 +477,28 @@ pub struct WalletRecord {
     pub address: String,
     /// When ownership was proven.
     pub created_at: UnixTime,
+}
+
+/// A wallet-ownership challenge (a Sign-In with Ethereum nonce) issued to one user for one
+/// profile, chain and address; single use.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct WalletChallengeRecord {
+    /// SHA-256 of the nonce.
+    pub nonce_hash: SecretHash,
+    /// The user it was issued to.
+    pub user_id: UserId,
+    /// The profile the wallet is to be linked to.
+    pub profile_id: ProfileId,
+    /// The chain chosen.
+    pub chain: crate::banking::wallet::Chain,
+    /// The address, EIP-55 checksummed.
+    pub address: String,
+    /// When it was issued (the message's `Issued At`).
+    pub issued_at: UnixTime,
+    /// When it expires (the message's `Expiration Time`).
+    pub expires_at: UnixTime,
+    /// When a proof used it, if one did.
+    pub consumed_at: Option<UnixTime>,
 }
 
 /// An IBAN attached to a wallet.
@@ -533,6 +555,25 @@ pub trait BankStore: Send + Sync {
     ) -> Result<bool, StoreError>;
     /// Links a wallet; [`StoreError::Conflict`] if the address is linked already.
     async fn insert_wallet(&self, wallet: &WalletRecord) -> Result<(), StoreError>;
+    /// Stores a wallet-ownership challenge.
+    async fn insert_wallet_challenge(
+        &self,
+        challenge: &WalletChallengeRecord,
+    ) -> Result<(), StoreError>;
+    /// The challenge with this nonce hash, consumed or not.
+    async fn wallet_challenge(
+        &self,
+        nonce_hash: &SecretHash,
+    ) -> Result<Option<WalletChallengeRecord>, StoreError>;
+    /// In one transaction: consumes the challenge (if it is unconsumed and unexpired at `now`)
+    /// and links `wallet`. `false` (nothing written) when the challenge was used, expired or
+    /// unknown; [`StoreError::Conflict`] (nothing written) when the address is linked already.
+    async fn link_wallet_with_challenge(
+        &self,
+        nonce_hash: &SecretHash,
+        now: UnixTime,
+        wallet: &WalletRecord,
+    ) -> Result<bool, StoreError>;
     /// A profile's wallets, oldest first.
     async fn wallets_of(&self, profile: &ProfileId) -> Result<Vec<WalletRecord>, StoreError>;
     /// Attaches an IBAN; [`StoreError::Conflict`] if the IBAN exists or the wallet has one.

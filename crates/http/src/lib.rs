@@ -87,7 +87,8 @@ pub fn router(state: AppState) -> Router {
         )
         .route("/account", get(pages::account::show))
         .route("/account/apps/revoke", post(pages::account::revoke))
-        .route("/static/portcullis.css", get(pages::stylesheet));
+        .route("/static/portcullis.css", get(pages::stylesheet))
+        .route("/static/wallet.js", get(pages::wallet_script));
     if state.settings.sandbox {
         pages = pages.route("/sandbox/callback", get(pages::sandbox::callback));
     }

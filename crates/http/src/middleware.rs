@@ -117,12 +117,13 @@ pub fn wrap(routes: Router, state: &AppState) -> Router {
     routes.layer(middleware::from_fn(tag_route)).layer(stack)
 }
 
-/// The content security policy of HTML pages: styles and images only from this origin (images
-/// also over https, for client logos), no scripts at all, no framing. `form-action` is left out
+/// The content security policy of HTML pages: scripts (the wallet step's `/static/wallet.js`,
+/// never inline), styles and images only from this origin (images also over https, for client
+/// logos), no framing. `form-action` is left out
 /// on purpose: browsers apply it to the redirect after the consent form, which must reach the
 /// client's redirect URI.
-pub const PAGE_CSP: &str = "default-src 'none'; style-src 'self'; img-src 'self' https:; \
-    base-uri 'none'; frame-ancestors 'none'";
+pub const PAGE_CSP: &str = "default-src 'none'; script-src 'self'; style-src 'self'; \
+    img-src 'self' https:; base-uri 'none'; frame-ancestors 'none'";
 /// The content security policy of everything else (JSON, CSS, text): nothing may load, run or
 /// frame it, should a browser ever render it.
 pub const RESOURCE_CSP: &str = "default-src 'none'; frame-ancestors 'none'";

@@ -46,12 +46,14 @@ const OPENING_BALANCE: i64 = 100_000;
 async fn seed_account(
     store: &SqlStore,
     runtime: &Runtime,
+    issuer: &str,
     user: &portcullis_proto::UserId,
 ) -> anyhow::Result<DemoAccount> {
     use portcullis_core::banking::accounts::{self, BankingSettings};
     use portcullis_core::banking::order::Currency;
+    use portcullis_core::banking::ownership::{self, OwnershipSite};
     use portcullis_core::banking::profile::ProfileKind;
-    use portcullis_core::banking::wallet::{Chain, SigningKey, sign_ownership};
+    use portcullis_core::banking::wallet::{Chain, SigningKey, sign_personal};
 
     let (clock, random) = (runtime.clock.as_ref(), runtime.random.as_ref());
     let profile = accounts::create_profile(
@@ -74,16 +76,22 @@ async fn seed_account(
     };
     let address =
         portcullis_core::banking::wallet::Address::of_key(key.verifying_key()).checksummed();
-    let wallet = accounts::link_wallet(
+    // The same proof a user gives on the wallet page: a challenge for this profile, signed.
+    let site = OwnershipSite::for_issuer(issuer).context("the issuer has no host")?;
+    let message = ownership::issue_challenge(
         store,
         clock,
         random,
-        &profile.id,
+        &site,
+        &profile,
         Chain::Ethereum,
         &address,
-        &sign_ownership(&key)?,
     )
-    .await?;
+    .await?
+    .to_string();
+    let signature = sign_personal(&key, &message)?;
+    let wallet =
+        ownership::link_wallet(store, clock, random, &site, &profile, &message, &signature).await?;
     let iban = accounts::issue_iban(store, clock, random, &profile.id, &wallet.id).await?;
     let profile = store
         .profile(&profile.id)
@@ -166,7 +174,7 @@ pub async fn seed(
         })
         .await??;
         let user = users::create(store, clock, random, prepared).await?;
-        demo_account = Some(seed_account(store, runtime, &user.id).await?);
+        demo_account = Some(seed_account(store, runtime, issuer, &user.id).await?);
         user_password = Some(password);
     }
     let mut client_secret = None;

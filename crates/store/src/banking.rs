@@ -1,8 +1,10 @@
 use async_trait::async_trait;
 use portcullis_core::banking::order::Order;
 use portcullis_core::banking::profile::{KycState, Profile};
+use portcullis_core::hash::SecretHash;
 use portcullis_core::store::{
-    Balance, BankStore, IbanRecord, Page, PageRequest, StoreError, WalletRecord,
+    Balance, BankStore, IbanRecord, Page, PageRequest, StoreError, WalletChallengeRecord,
+    WalletRecord,
 };
 use portcullis_core::time::UnixTime;
 use portcullis_proto::{ClientId, ProfileId, UserId};
@@ -253,6 +255,29 @@ impl BankStore for SqlStore {
                 .bind(wallet.created_at.0)
         )?;
         Ok(())
+    }
+
+    async fn insert_wallet_challenge(
+        &self,
+        challenge: &WalletChallengeRecord,
+    ) -> Result<(), StoreError> {
+        crate::wallet_challenges::insert(self, challenge).await
+    }
+
+    async fn wallet_challenge(
+        &self,
+        nonce_hash: &SecretHash,
+    ) -> Result<Option<WalletChallengeRecord>, StoreError> {
+        crate::wallet_challenges::get(self, nonce_hash).await
+    }
+
+    async fn link_wallet_with_challenge(
+        &self,
+        nonce_hash: &SecretHash,
+        now: UnixTime,
+        wallet: &WalletRecord,
+    ) -> Result<bool, StoreError> {
+        crate::wallet_challenges::link(self, nonce_hash, now, wallet).await
     }
 
     async fn wallets_of(&self, profile: &ProfileId) -> Result<Vec<WalletRecord>, StoreError> {

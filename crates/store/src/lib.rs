@@ -32,6 +32,7 @@ mod rows;
 mod sessions;
 pub mod testing;
 mod users;
+mod wallet_challenges;
 
 static SQLITE_MIGRATIONS: Migrator = sqlx::migrate!("./migrations/sqlite");
 static POSTGRES_MIGRATIONS: Migrator = sqlx::migrate!("./migrations/postgres");

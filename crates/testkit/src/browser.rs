@@ -146,6 +146,49 @@ impl Browser {
         element.click().await.expect("click");
     }
 
+    /// The visible text of the element with `id`.
+    pub async fn text_of(&self, id: &str) -> String {
+        self.client
+            .find(Locator::Id(id))
+            .await
+            .unwrap_or_else(|e| panic!("no element #{id}: {e}"))
+            .text()
+            .await
+            .expect("text")
+    }
+
+    /// Empties the field with `id`.
+    pub async fn clear(&self, id: &str) {
+        self.client
+            .find(Locator::Id(id))
+            .await
+            .unwrap_or_else(|e| panic!("no field #{id}: {e}"))
+            .clear()
+            .await
+            .expect("clearing");
+    }
+
+    /// Runs `script` in the page (a function body; `arguments` holds `args`) and returns its
+    /// result.
+    pub async fn execute(&self, script: &str, args: Vec<serde_json::Value>) -> serde_json::Value {
+        self.client
+            .execute(script, args)
+            .await
+            .unwrap_or_else(|e| panic!("script failed: {e}"))
+    }
+
+    /// The page's visible text, or `None` while a new page is still loading (its body not
+    /// there yet), for loops that wait for a text to appear.
+    pub async fn text_if_loaded(&self) -> Option<String> {
+        self.client
+            .find(Locator::Css("body"))
+            .await
+            .ok()?
+            .text()
+            .await
+            .ok()
+    }
+
     /// The page's visible text.
     pub async fn text(&self) -> String {
         self.client

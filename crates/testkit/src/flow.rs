@@ -9,13 +9,15 @@ use std::collections::BTreeSet;
 use portcullis_core::admin::clients::{self, NewClient};
 use portcullis_core::admin::users;
 use portcullis_core::banking::accounts;
+use portcullis_core::banking::ownership::{self, OwnershipSite};
 use portcullis_core::banking::profile::{KycState, Profile, ProfileKind};
-use portcullis_core::banking::wallet::{Address, Chain, SigningKey, sign_ownership};
+use portcullis_core::banking::wallet::{Address, Chain, SigningKey, sign_personal};
 use portcullis_core::client::{Client, ClientKind, GrantType};
 use portcullis_core::pkce::s256_challenge;
 use portcullis_core::random::SecretGenerator as _;
 use portcullis_core::random::{OsRandom, new_secret};
 use portcullis_core::store::BankStore as _;
+use portcullis_core::store::WalletRecord;
 use portcullis_core::time::Clock as _;
 use portcullis_core::user::User;
 use portcullis_proto::{ScopeSet, Secret};
@@ -201,18 +203,10 @@ impl TestApp {
             .set_kyc(&profile.id, KycState::Approved, clock.now())
             .await
             .expect("KYC is approved");
-        let wallet = TestWallet::new();
-        let linked = accounts::link_wallet(
-            &self.store,
-            clock,
-            &OsRandom,
-            &profile.id,
-            Chain::Ethereum,
-            &wallet.address,
-            &wallet.signature,
-        )
-        .await
-        .expect("wallet is linked");
+        let linked = self
+            .prove_wallet(&profile, Chain::Ethereum, &TestWallet::new())
+            .await
+            .expect("wallet is linked");
         accounts::issue_iban(&self.store, clock, &OsRandom, &profile.id, &linked.id)
             .await
             .expect("IBAN is issued");
@@ -221,6 +215,49 @@ impl TestApp {
             .await
             .expect("profile readable")
             .expect("profile exists")
+    }
+
+    /// The site the server names in wallet-ownership messages.
+    #[must_use]
+    pub fn ownership_site(&self) -> OwnershipSite {
+        OwnershipSite::for_issuer(&self.issuer).expect("the issuer has a host")
+    }
+
+    /// Links `wallet` to `profile` on `chain` through the core, as the wallet page does: a
+    /// challenge issued for the profile, signed by the wallet's key.
+    ///
+    /// # Errors
+    /// What [`ownership::link_wallet`] refuses (the address is linked already, say).
+    pub async fn prove_wallet(
+        &self,
+        profile: &Profile,
+        chain: Chain,
+        wallet: &TestWallet,
+    ) -> Result<WalletRecord, accounts::BankError> {
+        let site = self.ownership_site();
+        let clock = self.clock.as_ref();
+        let message = ownership::issue_challenge(
+            &self.store,
+            clock,
+            &OsRandom,
+            &site,
+            profile,
+            chain,
+            &wallet.address,
+        )
+        .await?
+        .to_string();
+        let signature = wallet.sign(&message);
+        ownership::link_wallet(
+            &self.store,
+            clock,
+            &OsRandom,
+            &site,
+            profile,
+            &message,
+            &signature,
+        )
+        .await
     }
 
     /// `GET /oauth/authorize?<params>` in `browser`.
@@ -473,16 +510,13 @@ pub fn chosen_profile(html: &str) -> Option<String> {
     first
 }
 
-/// A wallet for tests: a fresh secp256k1 key, its EIP-55 address, and its `personal_sign`
-/// signature of the ownership message.
+/// A wallet for tests: a fresh secp256k1 key and its EIP-55 address.
 #[derive(Debug, Clone)]
 pub struct TestWallet {
     /// The key.
     pub key: SigningKey,
     /// Its address, checksummed.
     pub address: String,
-    /// Its signature of [`portcullis_core::banking::wallet::OWNERSHIP_MESSAGE`].
-    pub signature: String,
 }
 
 impl TestWallet {
@@ -503,12 +537,13 @@ impl TestWallet {
     #[must_use]
     pub fn of(key: SigningKey) -> Self {
         let address = Address::of_key(key.verifying_key()).checksummed();
-        let signature = sign_ownership(&key).expect("signing");
-        Self {
-            key,
-            address,
-            signature,
-        }
+        Self { key, address }
+    }
+
+    /// Its `personal_sign` (EIP-191) of `message`, as a wallet makes it.
+    #[must_use]
+    pub fn sign(&self, message: &str) -> String {
+        sign_personal(&self.key, message).expect("signing")
     }
 }
 
@@ -573,11 +608,18 @@ impl TestApp {
                 ("birth_date", "1990-01-01".into()),
                 ("registration_number", "TEST-123".into()),
             ]),
-            "/onboarding/wallet" => form.extend([
-                ("chain", "ethereum".into()),
-                ("address", wallet.address.clone()),
-                ("signature", wallet.signature.clone()),
-            ]),
+            "/onboarding/wallet" => {
+                let page = self
+                    .wallet_message(browser, html, "ethereum", &wallet.address)
+                    .await;
+                assert_eq!(
+                    page.status(),
+                    StatusCode::OK,
+                    "the wallet message is issued"
+                );
+                let message = shown_message(&page.text().await.expect("html"));
+                form.extend([("signature", wallet.sign(&message)), ("message", message)]);
+            }
             "/onboarding/iban" => form.push(("wallet", hidden(html, "wallet"))),
             other => panic!("unknown onboarding page {other}"),
         }
@@ -588,6 +630,49 @@ impl TestApp {
             .await
             .expect("onboarding form")
     }
+}
+
+impl TestApp {
+    /// Posts the wallet page's first form (shown in `html`): asks for a message to sign for
+    /// `address` on `chain`.
+    pub async fn wallet_message(
+        &self,
+        browser: &reqwest::Client,
+        html: &str,
+        chain: &str,
+        address: &str,
+    ) -> reqwest::Response {
+        let form = [
+            ("csrf", hidden(html, "csrf")),
+            ("request", hidden(html, "request")),
+            ("chain", chain.to_owned()),
+            ("address", address.to_owned()),
+        ];
+        browser
+            .post(self.url("/onboarding/wallet/message"))
+            .form(&form)
+            .send()
+            .await
+            .expect("wallet message form")
+    }
+}
+
+/// The message to sign that a wallet page shows (its hidden `message` field, unescaped).
+#[must_use]
+pub fn shown_message(html: &str) -> String {
+    unescape(&hidden(html, "message"))
+}
+
+/// Text as an HTML page escapes it, back as it was.
+#[must_use]
+pub fn unescape(text: &str) -> String {
+    text.replace("&quot;", "\"")
+        .replace("&#34;", "\"")
+        .replace("&#39;", "'")
+        .replace("&#x27;", "'")
+        .replace("&lt;", "<")
+        .replace("&gt;", ">")
+        .replace("&amp;", "&")
 }
 
 /// Form-encodes pairs, keeping repeated names (reqwest's `form` would too, but this keeps the

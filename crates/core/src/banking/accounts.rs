@@ -7,9 +7,9 @@ use super::iban::sandbox_iban;
 use super::kyc::{KycFormError, KycSubmission};
 use super::order::{self, Currency, NewOrder, Order, OrderKind, OrderRuleError, OrderState};
 use super::profile::{KycState, Profile, ProfileKind};
-use super::wallet::{self, Address, Chain, WalletError};
+use super::wallet::WalletError;
 use crate::random::{RandomError, SecretGenerator, new_uuid};
-use crate::store::{BankStore, IbanRecord, StoreError, WalletRecord};
+use crate::store::{BankStore, IbanRecord, StoreError};
 use crate::time::Clock;
 
 /// Settings of the banking domain.
@@ -53,6 +53,9 @@ pub enum BankError {
     /// The address or signature is wrong.
     #[error(transparent)]
     Wallet(#[from] WalletError),
+    /// The signed message does not answer a challenge issued for this profile.
+    #[error(transparent)]
+    Proof(#[from] super::ownership::ProofError),
     /// The address is linked to a profile already.
     #[error("this address is already linked to a profile")]
     AddressTaken,
@@ -152,36 +155,6 @@ pub async fn submit_kyc_form(
     }
     form.check(profile.kind, clock.now())?;
     submit_kyc(store, clock, settings, &profile.id).await
-}
-
-/// Links a wallet after checking the owner's signature of the ownership message.
-///
-/// # Errors
-/// [`BankError::Wallet`] for a malformed address or a wrong signature,
-/// [`BankError::AddressTaken`], storage failures.
-pub async fn link_wallet(
-    store: &dyn BankStore,
-    clock: &dyn Clock,
-    random: &dyn SecretGenerator,
-    profile: &ProfileId,
-    chain: Chain,
-    address: &str,
-    signature: &str,
-) -> Result<WalletRecord, BankError> {
-    let address = Address::parse(address.trim())?;
-    wallet::verify_ownership(&address, signature.trim())?;
-    let record = WalletRecord {
-        id: new_uuid(random, clock.now_millis())?,
-        profile_id: profile.clone(),
-        chain,
-        address: address.checksummed(),
-        created_at: clock.now(),
-    };
-    match store.insert_wallet(&record).await {
-        Ok(()) => Ok(record),
-        Err(StoreError::Conflict(_)) => Err(BankError::AddressTaken),
-        Err(other) => Err(other.into()),
-    }
 }
 
 /// Issues a sandbox IBAN for one of the profile's wallets.

@@ -6,5 +6,7 @@ pub mod iban;
 pub mod kyc;
 pub mod onboarding;
 pub mod order;
+pub mod ownership;
 pub mod profile;
+pub mod siwe;
 pub mod wallet;

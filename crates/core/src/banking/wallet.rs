@@ -1,6 +1,6 @@
-//! Proving ownership of an Ethereum-style wallet: the user signs a fixed message with
-//! `personal_sign` (EIP-191), the server recovers the signer's address (secp256k1) and compares
-//! it with the address claimed. Addresses are shown with EIP-55 checksums.
+//! Ethereum-style wallets: addresses with their EIP-55 checksums, and the recovery of the
+//! address that made a `personal_sign` (EIP-191) signature (secp256k1). What a user signs to
+//! prove they own an address is a per-attempt challenge (`banking::ownership`).
 
 use std::fmt;
 use std::str::FromStr;
@@ -8,12 +8,15 @@ use std::str::FromStr;
 use k256::ecdsa::{RecoveryId, Signature, VerifyingKey};
 use sha3::{Digest as _, Keccak256};
 
-/// The secp256k1 signing key of a wallet, as [`sign_ownership`] takes it (re-exported so that
+/// The secp256k1 signing key of a wallet, as [`sign_personal`] takes it (re-exported so that
 /// callers need no direct dependency on `k256`).
 pub use k256::ecdsa::SigningKey;
 
-/// The message a user signs to prove they own an address.
-pub const OWNERSHIP_MESSAGE: &str = "I hereby declare that I am the address owner.";
+/// The fixed text Monerium's API has wallet owners sign. Its signature proves nothing about
+/// who presents it (it is the same for every site and every attempt, and is published), so it
+/// is never accepted as a proof here; it is recognised only to tell a user who pastes one to
+/// sign the challenge shown instead.
+pub const FIXED_OWNERSHIP_MESSAGE: &str = "I hereby declare that I am the address owner.";
 
 /// The chains a wallet may be on (all EVM: one address format).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -29,6 +32,16 @@ pub enum Chain {
 impl Chain {
     /// Every chain.
     pub const ALL: [Self; 3] = [Self::Ethereum, Self::Gnosis, Self::Polygon];
+
+    /// The EIP-155 chain id, as Sign-In with Ethereum messages carry it.
+    #[must_use]
+    pub const fn id(self) -> u64 {
+        match self {
+            Self::Ethereum => 1,
+            Self::Gnosis => 100,
+            Self::Polygon => 137,
+        }
+    }
 
     /// The stored name.
     #[must_use]
@@ -65,7 +78,7 @@ pub enum WalletError {
     #[error("a signature is 0x followed by 130 hexadecimal digits")]
     MalformedSignature,
     /// The signature does not come from the claimed address.
-    #[error("the signature was not made by this address's key for the ownership message")]
+    #[error("the signature was not made by this address's key for the message shown")]
     WrongSigner,
     /// Not a supported chain.
     #[error("unknown chain; use ethereum, gnosis or polygon")]
@@ -181,25 +194,14 @@ pub fn recover_signer(message: &[u8], signature: &str) -> Result<Address, Wallet
     Ok(Address::of_key(&key))
 }
 
-/// Checks that `signature` is `address`'s `personal_sign` of [`OWNERSHIP_MESSAGE`].
-///
-/// # Errors
-/// [`WalletError::MalformedSignature`] or [`WalletError::WrongSigner`].
-pub fn verify_ownership(address: &Address, signature: &str) -> Result<(), WalletError> {
-    if recover_signer(OWNERSHIP_MESSAGE.as_bytes(), signature)? == *address {
-        Ok(())
-    } else {
-        Err(WalletError::WrongSigner)
-    }
-}
-
-/// Signs [`OWNERSHIP_MESSAGE`] as a wallet's `personal_sign` would, for the sandbox and tests.
+/// `key`'s `personal_sign` of `message`, as a wallet makes it (`r ‖ s ‖ v`, `v` of 27/28), for
+/// the sandbox and tests.
 ///
 /// # Errors
 /// [`WalletError::MalformedSignature`] if the key cannot sign (it always can).
-pub fn sign_ownership(key: &k256::ecdsa::SigningKey) -> Result<String, WalletError> {
+pub fn sign_personal(key: &SigningKey, message: &str) -> Result<String, WalletError> {
     let (signature, recovery) = key
-        .sign_prehash_recoverable(&personal_message_hash(OWNERSHIP_MESSAGE.as_bytes()))
+        .sign_prehash_recoverable(&personal_message_hash(message.as_bytes()))
         .map_err(|_| WalletError::MalformedSignature)?;
     let mut bytes = signature.to_bytes().to_vec();
     bytes.push(27 + recovery.to_byte());
@@ -260,37 +262,20 @@ mod tests {
     }
 
     #[test]
-    fn a_signature_by_the_owner_is_accepted_and_others_refused() {
+    fn the_signer_of_a_personal_signature_is_recovered() {
         let owner = Address::of_key(key().verifying_key());
-        let signature = sign_ownership(&key()).unwrap();
-        assert_eq!(verify_ownership(&owner, &signature), Ok(()));
-
-        let other = Address::parse("0x5aAeb6053F3E94C9b9A09f33669435E7Ef1BeAed").unwrap();
+        let signature = sign_personal(&key(), "hello").unwrap();
+        assert_eq!(recover_signer(b"hello", &signature), Ok(owner));
+        // Another message recovers another address.
+        assert_ne!(recover_signer(b"hello!", &signature), Ok(owner));
         assert_eq!(
-            verify_ownership(&other, &signature),
-            Err(WalletError::WrongSigner)
-        );
-
-        // A signature over another message recovers another address.
-        let (sig, rec) = key()
-            .sign_prehash_recoverable(&personal_message_hash(b"something else"))
-            .unwrap();
-        let mut bytes = sig.to_bytes().to_vec();
-        bytes.push(27 + rec.to_byte());
-        let hex: String = bytes.iter().map(|b| format!("{b:02x}")).collect();
-        assert_eq!(
-            verify_ownership(&owner, &hex),
-            Err(WalletError::WrongSigner)
-        );
-
-        assert_eq!(
-            verify_ownership(&owner, "0x1234"),
+            recover_signer(b"hello", "0x1234"),
             Err(WalletError::MalformedSignature)
         );
         let mut bad_v = signature.clone();
         bad_v.replace_range(bad_v.len() - 2.., "05");
         assert_eq!(
-            verify_ownership(&owner, &bad_v),
+            recover_signer(b"hello", &bad_v),
             Err(WalletError::MalformedSignature)
         );
     }

@@ -150,3 +150,15 @@ pub async fn stylesheet() -> Response {
     )
         .into_response()
 }
+
+/// `GET /static/wallet.js`: the wallet step's progressive enhancement (EIP-1193 wallets).
+pub async fn wallet_script() -> Response {
+    (
+        [
+            (header::CONTENT_TYPE, "text/javascript; charset=utf-8"),
+            (header::CACHE_CONTROL, "public, max-age=3600"),
+        ],
+        include_str!("../../static/wallet.js"),
+    )
+        .into_response()
+}

@@ -69,6 +69,60 @@ fn json_bodies() -> impl Strategy<Value = Vec<u8>> {
     })
 }
 
+/// Texts close to Sign-In with Ethereum messages: the EIP's lines in order, each drawn from a
+/// valid value, an invalid one and random text, and each dropped now and then.
+fn siwe_text() -> impl Strategy<Value = Vec<u8>> {
+    const LINES: [(&str, &str); 13] = [
+        (
+            "http://127.0.0.1:8080 wants you to sign in with your Ethereum account:",
+            "example.com wants you to sign in with your Ethereum account:\r",
+        ),
+        (
+            "0x2c7536E3605D9C16a7a3D7b1898e529396a65c23",
+            "0x2c7536e3605d9c16a7a3d7b1898e529396a65c23",
+        ),
+        ("", " "),
+        (
+            "Link this wallet to my profile on this site.",
+            "Quotes \"are\" not allowed",
+        ),
+        ("", "URI: https://example.com"),
+        (
+            "URI: http://127.0.0.1:8080/onboarding/wallet",
+            "URI: not a uri",
+        ),
+        ("Version: 1", "Version: 01"),
+        ("Chain ID: 137", "Chain ID: 99999999999999999999999"),
+        ("Nonce: abcdef0123456789", "Nonce: short"),
+        (
+            "Issued At: 2026-01-01T00:00:00Z",
+            "Issued At: 2026-01-01T00:00:00.5+01:00",
+        ),
+        (
+            "Expiration Time: 2026-01-01T00:10:00Z",
+            "Not Before: 2026-13-01T00:00:00Z",
+        ),
+        ("Request ID: r-1", "Resources:"),
+        ("Resources:\n- urn:x:y", "- https://a.example/\u{e9}"),
+    ];
+    let line = |(valid, other): (&'static str, &'static str)| {
+        prop_oneof![
+            6 => Just(Some(valid.to_owned())),
+            1 => Just(Some(other.to_owned())),
+            1 => ".{0,20}".prop_map(Some),
+            1 => Just(None),
+        ]
+    };
+    LINES.map(line).prop_map(|lines| {
+        lines
+            .into_iter()
+            .flatten()
+            .collect::<Vec<_>>()
+            .join("\n")
+            .into_bytes()
+    })
+}
+
 fn bytes() -> impl Strategy<Value = Vec<u8>> {
     prop::collection::vec(any::<u8>(), 0..300)
 }
@@ -114,5 +168,10 @@ proptest! {
     #[test]
     fn wallet_signatures_never_panic_or_pass(input in bytes()) {
         fuzz::wallet_signature(&input);
+    }
+
+    #[test]
+    fn siwe_messages_never_panic_and_parse_back(input in prop_oneof![siwe_text(), bytes()]) {
+        fuzz::siwe_message(&input);
     }
 }

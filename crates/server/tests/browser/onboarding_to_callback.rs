@@ -3,7 +3,8 @@
 
 use portcullis_core::banking::accounts::{self, BankingSettings, Credit};
 use portcullis_core::banking::order::Currency;
-use portcullis_core::banking::wallet::{Address, OWNERSHIP_MESSAGE, SigningKey, sign_ownership};
+use portcullis_core::banking::siwe::SiweMessage;
+use portcullis_core::banking::wallet::{Address, SigningKey, sign_personal};
 use portcullis_core::random::OsRandom;
 use portcullis_core::store::BankStore as _;
 use portcullis_proto::ProfileId;
@@ -44,13 +45,19 @@ async fn api(
 /// cannot be told from the form itself by its URL).
 async fn wait_for_text(browser: &Browser, needle: &str) -> String {
     for _ in 0..100 {
-        let text = browser.text().await;
-        if text.contains(needle) {
+        if let Some(text) = browser.text_if_loaded().await
+            && text.contains(needle)
+        {
             return text;
         }
         tokio::time::sleep(std::time::Duration::from_millis(100)).await;
     }
     panic!("the page never showed {needle:?}: {}", browser.text().await)
+}
+
+/// The message the wallet page asks to sign (its `<pre id="message">`, as a person copies it).
+async fn shown_message(browser: &Browser) -> String {
+    browser.text_of("message").await
 }
 
 fn euros(wallet: &Value) -> i64 {
@@ -120,28 +127,33 @@ async fn a_new_user_onboards_from_the_apps_request_to_its_callback() {
         .click("form[action='/onboarding/kyc'] button[type=submit]")
         .await;
 
-    // Step 5: the wallet. A signature by another key is refused with a clear message.
+    // Step 5: the wallet. Its address first, then the message issued for it, as shown.
     browser.wait_for_path("/onboarding/wallet").await;
-    let wallet_url = browser.url().await;
-    let page = browser.text().await;
-    assert!(page.contains(OWNERSHIP_MESSAGE), "{page}");
     let key = wallet_key();
     let address = Address::of_key(key.verifying_key()).checksummed();
     assert_eq!(address, "0x2c7536E3605D9C16a7a3D7b1898e529396a65c23");
-    let stranger = SigningKey::from_slice(&[7u8; 32]).unwrap();
     browser.fill("address", &address).await;
     browser
-        .fill("signature", &sign_ownership(&stranger).unwrap())
+        .click("form[action='/onboarding/wallet/message'] button[type=submit]")
+        .await;
+    wait_for_text(&browser, "wants you to sign in with your Ethereum account").await;
+    let message = shown_message(&browser).await;
+    let parsed = SiweMessage::parse(&message).unwrap();
+    assert_eq!(parsed.address.checksummed(), address);
+    assert_eq!(parsed.uri, app.url("/onboarding/wallet"));
+    // A signature by another key is refused with a clear message, the message kept.
+    let stranger = SigningKey::from_slice(&[7u8; 32]).unwrap();
+    browser
+        .fill("signature", &sign_personal(&stranger, &message).unwrap())
         .await;
     browser
         .click("form[action='/onboarding/wallet'] button[type=submit]")
         .await;
     wait_for_text(&browser, "The signature was not made by this address's key").await;
-    browser.goto(wallet_url.as_str()).await;
-    browser.wait_for_path("/onboarding/wallet").await;
-    browser.fill("address", &address).await;
+    assert_eq!(shown_message(&browser).await, message);
+    browser.clear("signature").await;
     browser
-        .fill("signature", &sign_ownership(&key).unwrap())
+        .fill("signature", &sign_personal(&key, &message).unwrap())
         .await;
     browser
         .click("form[action='/onboarding/wallet'] button[type=submit]")

@@ -21,6 +21,7 @@ mod revocation;
 mod sessions;
 mod throttle_gates;
 mod users;
+mod wallet_challenges;
 mod wallets;
 
 use portcullis_store::SqlStore;
@@ -130,6 +131,12 @@ conformance! {
     wallets::iban_round_trip_oldest_first_and_only_theirs,
     wallets::same_iban_twice_conflicts,
     wallets::second_iban_for_one_wallet_conflicts,
+    wallet_challenges::wallet_challenge_round_trip_and_unknown_is_none,
+    wallet_challenges::wallet_challenge_links_once_then_is_refused,
+    wallet_challenges::expired_wallet_challenge_cannot_be_used,
+    wallet_challenges::wallet_challenge_stays_unused_when_the_address_is_taken,
+    wallet_challenges::concurrent_proofs_with_one_challenge_have_one_winner,
+    wallet_challenges::delete_expired_removes_lapsed_wallet_challenges,
     orders::first_issue_creates_the_balance_and_stores_the_order,
     orders::second_issue_adds_to_the_balance,
     orders::redeem_within_the_balance_debits_it_down_to_zero,

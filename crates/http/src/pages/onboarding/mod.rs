@@ -38,6 +38,7 @@ pub fn routes() -> Router<AppState> {
         )
         .route("/onboarding/kyc", get(kyc::show).post(kyc::submit))
         .route("/onboarding/wallet", get(wallet::show).post(wallet::submit))
+        .route("/onboarding/wallet/message", post(wallet::message))
         .route("/onboarding/iban", get(iban::show).post(iban::submit))
         .route("/onboarding/cancel", post(cancel))
 }
