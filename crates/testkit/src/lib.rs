@@ -6,6 +6,7 @@ pub mod browser;
 pub mod cluster;
 pub mod flow;
 pub mod fuzz;
+pub mod onboarding;
 pub mod postgres;
 pub mod process;
 

@@ -124,6 +124,30 @@ pub async fn revoke_app(
     }))
 }
 
+/// The profile a request under `/admin/v1/users/{id}` names: the one given, which must be this
+/// user's (checked before anything changes: the URL names the user, and another user's profile
+/// is not found under it), or the user's first (their id, as core reads it).
+async fn profile_under(
+    state: &AppState,
+    user: &portcullis_core::user::User,
+    profile: Option<String>,
+) -> Result<String, ApiError> {
+    let Some(profile) = profile else {
+        return Ok(user.id.to_string());
+    };
+    let owned = state
+        .services
+        .store
+        .profile(&ProfileId::new(profile.as_str()))
+        .await?
+        .is_some_and(|p| p.user_id == user.id);
+    if owned {
+        Ok(profile)
+    } else {
+        Err(ApiError::not_found())
+    }
+}
+
 /// `POST /admin/v1/users/{id}/fund`: credits one of the user's profiles as an incoming
 /// transfer would, where sandbox funding is on. An `Idempotency-Key` header makes a retry safe.
 pub async fn fund(
@@ -159,22 +183,7 @@ pub async fn fund(
     };
     let admin = caller.admin(&state);
     let user = users::find(&admin, &id).await.map_err(op_error)?;
-    let target = match request.profile {
-        // As for KYC: only this user's profiles are found under this user.
-        Some(profile) => {
-            let owned = state
-                .services
-                .store
-                .profile(&ProfileId::new(profile.as_str()))
-                .await?
-                .is_some_and(|p| p.user_id == user.id);
-            if !owned {
-                return Err(ApiError::not_found());
-            }
-            profile
-        }
-        None => user.id.to_string(),
-    };
+    let target = profile_under(&state, &user, request.profile).await?;
     let credit = Credit {
         currency,
         amount: request.amount,
@@ -205,23 +214,7 @@ pub async fn set_kyc(
     })?;
     let admin = caller.admin(&state);
     let user = users::find(&admin, &id).await.map_err(op_error)?;
-    let target = match request.profile {
-        // The profile must be this user's, checked before anything changes: the URL names
-        // the user, and another user's profile is not found under it.
-        Some(profile) => {
-            let owned = state
-                .services
-                .store
-                .profile(&ProfileId::new(profile.as_str()))
-                .await?
-                .is_some_and(|p| p.user_id == user.id);
-            if !owned {
-                return Err(ApiError::not_found());
-            }
-            profile
-        }
-        None => user.id.to_string(),
-    };
+    let target = profile_under(&state, &user, request.profile).await?;
     users::set_kyc(&admin, &target, kyc)
         .await
         .map_err(op_error)?;

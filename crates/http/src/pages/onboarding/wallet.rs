@@ -238,7 +238,7 @@ pub async fn submit(
             Arrival::Here(here) => here,
         };
     let Some(profile) = here.profile.as_ref() else {
-        return Ok(see_other(&resume_url(&here.request.id)));
+        return Ok(see_other(&resume_url(&here.request.handle)));
     };
     let services = &state.services;
     let linked = ownership::link_wallet(
