@@ -78,7 +78,9 @@ pub enum BankError {
     #[error("apps may place redeem orders only; money arrives by incoming transfer")]
     MoneyInByApp,
     /// Crediting a profile is off on this server (it is not a sandbox).
-    #[error("sandbox funding is off on this server")]
+    #[error(
+        "sandbox funding is off on this server: money arrives by incoming transfer (sandbox_funding turns it on in a sandbox)"
+    )]
     FundingOff,
     /// Storage failed.
     #[error(transparent)]

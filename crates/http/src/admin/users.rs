@@ -5,7 +5,7 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use portcullis_core::admin::users::{self, NewUserError, UserOpError};
 use portcullis_core::admin::views::user_view;
-use portcullis_core::banking::accounts::{BankError, Credit, Placement};
+use portcullis_core::banking::accounts::{Credit, Placement};
 use portcullis_core::banking::order::Currency;
 use portcullis_proto::admin::{AppRevoked, CreateUser, FundProfile, Page, SetKyc, UserView};
 use portcullis_proto::{ClientId, ErrorCode, ProfileId};
@@ -159,9 +159,6 @@ pub async fn fund(
 ) -> Result<Response, ApiError> {
     let request: FundProfile = json(&body)?;
     let settings = state.services.banking;
-    if !settings.funding {
-        return Err(crate::api::orders::bank_error(BankError::FundingOff));
-    }
     let currency: Currency = request
         .currency
         .to_ascii_lowercase()

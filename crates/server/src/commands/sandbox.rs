@@ -34,12 +34,6 @@ async fn execute(
             from_iban,
             ..
         } => {
-            if !config.sandbox_funding {
-                anyhow::bail!(
-                    "sandbox funding is off: money reaches a live platform by incoming transfer; \
-                     it is on with --sandbox or sandbox_funding = true (PORTCULLIS_SANDBOX_FUNDING)"
-                );
-            }
             let currency: Currency = currency
                 .to_ascii_lowercase()
                 .parse()
@@ -50,8 +44,9 @@ async fn execute(
                     currency.decimals()
                 )
             })?;
+            // Core refuses when funding is off (not a sandbox).
             let settings = BankingSettings {
-                funding: true,
+                funding: config.sandbox_funding,
                 ..BankingSettings::default()
             };
             let credit = Credit {
