@@ -122,7 +122,7 @@ def loadgen(scenario, base, connections, duration, warmup, **options):
     return json.loads(out.stdout.strip().splitlines()[-1])
 
 
-def measure(server, scenario, connections, args, **options):
+def measure(server, scenario, connections, args, label=None, **options):
     """Warms up, then measures one scenario; returns its row."""
     loadgen(scenario, server.base, connections, args.warmup, 0, **options)
     cpu_before = cpu_seconds(server.pid)
@@ -131,7 +131,7 @@ def measure(server, scenario, connections, args, **options):
     done = max(result["completed"], 1)
     row = {
         "server": server.name,
-        "scenario": scenario,
+        "scenario": label or scenario,
         "connections": connections,
         "per_second": result["per_second"],
         "p50_ms": result["p50_us"] / 1000,
@@ -141,11 +141,72 @@ def measure(server, scenario, connections, args, **options):
         "errors": result["errors"],
         "first_error": result["first_error"],
     }
-    log(f"  {server.name:<22} {scenario:<26} {row['per_second']:>9.0f}/s  p99 {row['p99_ms']:.2f} ms"
+    log(f"  {server.name:<22} {label or scenario:<26} {row['per_second']:>9.0f}/s  p99 {row['p99_ms']:.2f} ms"
         f"  cpu {row['cpu_us']:.0f} µs  errors {row['errors']}")
     if result["errors"]:
         log(f"    first error: {result['first_error']}")
     return row
+
+
+def sandbox(work, name):
+    """A sandbox server (its demo user is onboarded and funded) and its demo credentials."""
+    data = work / name
+    data.mkdir()
+    server = Server(f"portcullis SQLite {name}", [str(PORTCULLIS), "serve", "--sandbox", "--listen", "127.0.0.1:0",
+                                                  "--log-format", "json"], data, portcullis_env("ES256"))
+    credentials = (data / "portcullis-data" / "sandbox-credentials.txt").read_text()
+    password = re.search(r"Demo user\s+\S+\s+password (\S+)", credentials).group(1)
+    client_id, client_secret = re.search(r"client_id (\S+)\s+client_secret (\S+)", credentials).groups()
+    return server, data, dict(client_id=client_id, client_secret=client_secret, email="demo@example.com",
+                              password=password, redirect_uri="http://127.0.0.1/callback")
+
+
+def table_rows(db, tables):
+    """Row counts of these tables, read beside the running server (SQLite in WAL mode)."""
+    import sqlite3
+    with sqlite3.connect(f"file:{db}?mode=ro", uri=True) as conn:
+        return {t: conn.execute(f"SELECT count(*) FROM {t}").fetchone()[0] for t in tables}
+
+
+FLOOD_RATE = 1000
+
+
+def orders_under_flood(work, args, rows):
+    """Order latency alone, then while anonymous visitors flood the authorization endpoint.
+
+    The flood is what the red team sent: cookieless GETs of /oauth/authorize, each a new
+    visitor, here at FLOOD_RATE a second (the red team's was about 270). Before the fix each
+    wrote a row and order placement slowed tenfold; now they write nothing, so order latency
+    must stay where it was and no table but the orders' grows."""
+    server, data, demo = sandbox(work, "orders")
+    notes = []
+    db = data / "portcullis-data" / "portcullis.db"
+    anonymous = ["sessions", "authorization_requests", "spent_authorization_requests"]
+    rows.append(measure(server, "order", 16, args, label="order (alone)", scope="openid orders:write", **demo))
+    before = table_rows(db, anonymous + ["orders"])
+    flood_seconds = args.warmup + args.duration + 2
+    flood = subprocess.Popen([str(LOADGEN), "--scenario", "anonymous-authorize", "--target", server.base,
+                              "--client-id", demo["client_id"], "--redirect-uri", demo["redirect_uri"],
+                              "--scope", "openid orders:write", "--connections", "16",
+                              "--rate", str(FLOOD_RATE), "--duration", str(flood_seconds), "--warmup", "0"],
+                             stdout=subprocess.PIPE, text=True)
+    time.sleep(1)
+    rows.append(measure(server, "order", 16, args, label="order (anonymous flood)", scope="openid orders:write", **demo))
+    out, _ = flood.communicate(timeout=flood_seconds + 60)
+    result = json.loads(out.strip().splitlines()[-1])
+    after = table_rows(db, anonymous + ["orders"])
+    alone = next(r for r in rows if r["scenario"] == "order (alone)")
+    flooded = next(r for r in rows if r["scenario"] == "order (anonymous flood)")
+    counts = ", ".join(f"{t} {before[t]} → {after[t]}" for t in anonymous)
+    notes.append(
+        f"anonymous flood: {result['completed']} cookieless GET /oauth/authorize in {result['seconds']:.0f} s "
+        f"({result['per_second']:.0f}/s paced, {result['errors']} refused) beside 16 connections placing orders; "
+        f"order p50/p99 {alone['p50_ms']:.2f}/{alone['p99_ms']:.2f} ms alone, "
+        f"{flooded['p50_ms']:.2f}/{flooded['p99_ms']:.2f} ms under the flood; "
+        f"rows {counts} (the order run's own 16 logins, warm-up and measured: 32 each, whatever the flood); "
+        f"orders {before['orders']} → {after['orders']}")
+    server.stop()
+    return server, notes
 
 
 def portcullis_env(alg):
@@ -202,12 +263,12 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--duration", type=int, default=15, help="measured seconds per scenario")
     parser.add_argument("--warmup", type=int, default=3, help="warm-up seconds per scenario")
-    parser.add_argument("--only", default="", help="comma list of groups: cc,refresh,flow,introspect,resource,verifier,startup")
+    parser.add_argument("--only", default="", help="comma list of groups: cc,refresh,flow,introspect,resource,orders,verifier,startup")
     parser.add_argument("--database-url", default="", help="also run on this PostgreSQL database; its public schema is DROPPED and recreated first (psql)")
     parser.add_argument("--soak", type=int, default=0, help="seconds of constant load to watch RSS over")
     parser.add_argument("--no-build", action="store_true")
     args = parser.parse_args()
-    groups = set(filter(None, args.only.split(","))) or {"cc", "refresh", "flow", "introspect", "resource", "verifier", "startup"}
+    groups = set(filter(None, args.only.split(","))) or {"cc", "refresh", "flow", "introspect", "resource", "orders", "verifier", "startup"}
     if not args.no_build:
         build()
     install_peer()
@@ -276,20 +337,15 @@ def main():
                              f"(min {min(times) * 1000:.0f}, max {max(times) * 1000:.0f}, 7 runs; spawn until the 'ready' log line, which is logged after the listener is bound and keys are loaded)")
         if "resource" in groups:
             # The sandbox's demo user has a verified profile and a wallet, as GET
-            # /api/v1/wallet/me needs; its credentials are printed once, at first start.
-            data = work / "sandbox"
-            data.mkdir()
-            server = Server("portcullis SQLite sandbox", [str(PORTCULLIS), "serve", "--sandbox", "--listen", "127.0.0.1:0",
-                                                          "--log-format", "json"], data, portcullis_env("ES256"))
+            # /api/v1/wallet/me needs.
+            server, _, demo = sandbox(work, "sandbox")
             servers.append(server)
-            server.log.seek(0)
-            text = server.log.read()
-            password = re.search(r"Demo user\s+\S+\s+password (\S+)", text).group(1)
-            client_id, client_secret = re.search(r"client_id (\S+)\s+client_secret (\S+)", text).groups()
-            rows.append(measure(server, "resource", 64, args, client_id=client_id, client_secret=client_secret,
-                                email="demo@example.com", password=password, scope="openid wallet:read",
-                                redirect_uri="http://127.0.0.1/callback"))
+            rows.append(measure(server, "resource", 64, args, scope="openid wallet:read", **demo))
             server.stop()
+        if "orders" in groups:
+            server, notes_ = orders_under_flood(work, args, rows)
+            servers.append(server)
+            notes.extend(notes_)
         if "verifier" in groups:
             notes.extend(verifier_bench())
         if args.database_url:

@@ -21,8 +21,8 @@ use clap::Parser;
 #[derive(Debug, Clone, Parser)]
 #[command(name = "portcullis-loadgen")]
 pub struct Options {
-    /// Scenario: client-credentials, introspect, resource, refresh, code-flow,
-    /// oidc-client-credentials, oidc-refresh, oidc-code-flow.
+    /// Scenario: client-credentials, introspect, resource, order, anonymous-authorize, refresh,
+    /// code-flow, oidc-client-credentials, oidc-refresh, oidc-code-flow.
     #[arg(long)]
     pub scenario: String,
     /// Base URL of the server (loopback only), e.g. http://127.0.0.1:8080
@@ -58,6 +58,10 @@ pub struct Options {
     /// Warm-up before measuring, seconds.
     #[arg(long, default_value_t = 2)]
     pub warmup: u64,
+    /// Requests per second over all connections (0: as fast as the server answers). A paced
+    /// load stands for a given visitor rate rather than for all the machine can send.
+    #[arg(long, default_value_t = 0)]
+    pub rate: u64,
 }
 
 /// What one worker measured.

@@ -2,7 +2,7 @@
 //! itself up, then repeats its operation until told to stop, timing each one.
 
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use anyhow::{Context as _, anyhow, bail};
 use base64::Engine as _;
@@ -12,11 +12,14 @@ use hyper::{Method, StatusCode};
 use portcullis_core::pkce::s256_challenge;
 use portcullis_core::random::{OsRandom, new_secret};
 use serde_json::Value;
+use tokio::time::MissedTickBehavior;
 
 use crate::conn::{Conn, Reply};
 use crate::{Options, Tally};
 
 const FORM: &str = "application/x-www-form-urlencoded";
+/// The smallest redeem there is, so that the sandbox's opening balance outlasts the run.
+const ORDER: &[u8] = br#"{"kind":"redeem","currency":"eur","amount":1,"counterpart_iban":"DE89370400440532013000","memo":"bench"}"#;
 
 fn form(pairs: &[(&str, &str)]) -> Bytes {
     Bytes::from(
@@ -49,7 +52,18 @@ pub async fn run(
         .await
         .with_context(|| format!("set-up of {}", o.scenario))?;
     let mut tally = Tally::default();
+    // Each connection sends its share of the rate, evenly spaced.
+    #[allow(clippy::cast_precision_loss)]
+    let mut pace = (o.rate > 0).then(|| {
+        let every = Duration::from_secs_f64(o.connections as f64 / o.rate as f64);
+        let mut interval = tokio::time::interval(every);
+        interval.set_missed_tick_behavior(MissedTickBehavior::Delay);
+        interval
+    });
     while !stop.load(Ordering::Relaxed) {
+        if let Some(pace) = pace.as_mut() {
+            pace.tick().await;
+        }
         let started = Instant::now();
         let result = step(o, &mut conn, &mut state).await;
         let micros = u32::try_from(started.elapsed().as_micros()).unwrap_or(u32::MAX);
@@ -81,12 +95,33 @@ enum State {
     None,
     Token(String),
     Refresh(String),
+    /// A token with `orders:write`, and what makes each order's idempotency key unique.
+    Order {
+        bearer: String,
+        prefix: String,
+        placed: u64,
+    },
 }
 
-async fn setup(_worker: usize, o: &Options, conn: &mut Conn) -> anyhow::Result<State> {
+async fn setup(worker: usize, o: &Options, conn: &mut Conn) -> anyhow::Result<State> {
     Ok(match o.scenario.as_str() {
-        "client-credentials" | "oidc-client-credentials" | "code-flow" | "oidc-code-flow" => {
-            State::None
+        "client-credentials"
+        | "oidc-client-credentials"
+        | "code-flow"
+        | "oidc-code-flow"
+        | "anonymous-authorize" => State::None,
+        "order" => {
+            let tokens = code_flow(o, conn, "none").await?;
+            let token = tokens["access_token"]
+                .as_str()
+                .ok_or_else(|| anyhow!("no access token"))?;
+            // Keys are scoped to the client and profile: unique per process and worker.
+            let run = new_secret(&OsRandom)?.expose()[..12].to_owned();
+            State::Order {
+                bearer: format!("Bearer {token}"),
+                prefix: format!("bench-{run}-{worker}"),
+                placed: 0,
+            }
         }
         "introspect" => State::Token(client_credentials_token(o, conn).await?),
         "resource" => {
@@ -170,6 +205,62 @@ async fn step(o: &Options, conn: &mut Conn, state: &mut State) -> anyhow::Result
                 .as_str()
                 .ok_or_else(|| anyhow!("refresh: {} {body}", reply.status))?;
             *token = next.to_owned();
+        }
+        (
+            "order",
+            State::Order {
+                bearer,
+                prefix,
+                placed,
+            },
+        ) => {
+            *placed += 1;
+            let key = format!("{prefix}-{placed}");
+            let reply = conn
+                .send(
+                    Method::POST,
+                    "/api/v1/orders",
+                    &[
+                        ("authorization", bearer.as_str()),
+                        ("idempotency-key", key.as_str()),
+                    ],
+                    Some(("application/json", Bytes::from_static(ORDER))),
+                )
+                .await?;
+            if reply.status != StatusCode::CREATED {
+                bail!(
+                    "order: {} {}",
+                    reply.status,
+                    String::from_utf8_lossy(&reply.body)
+                );
+            }
+        }
+        ("anonymous-authorize", _) => {
+            // What a flood of link-clicks or a crawler sends: a fresh, cookieless GET of the
+            // authorization endpoint, answered with the login page or a redirect to it.
+            conn.clear_cookies();
+            let challenge = s256_challenge(new_secret(&OsRandom)?.expose());
+            let query = url::form_urlencoded::Serializer::new(String::new())
+                .extend_pairs([
+                    ("response_type", "code"),
+                    ("client_id", o.client_id.as_str()),
+                    ("redirect_uri", o.redirect_uri.as_str()),
+                    ("scope", o.scope.as_str()),
+                    ("state", "flood"),
+                    ("code_challenge", challenge.as_str()),
+                    ("code_challenge_method", "S256"),
+                ])
+                .finish();
+            let reply = conn
+                .send(Method::GET, &format!("/oauth/authorize?{query}"), &[], None)
+                .await?;
+            // A refusal by the page limits (429) is the server defending itself: counted apart.
+            if reply.status == StatusCode::TOO_MANY_REQUESTS {
+                bail!("429 Too Many Requests");
+            }
+            if !(reply.status == StatusCode::OK || reply.status.is_redirection()) {
+                bail!("authorize: {}", reply.status);
+            }
         }
         ("code-flow" | "oidc-code-flow", _) => {
             conn.clear_cookies();
