@@ -49,6 +49,8 @@ pub enum AuditKind {
     UserCreated,
     /// A user was disabled (their grants revoked).
     UserDisabled,
+    /// An operator changed a user's name, phone number or address.
+    UserUpdated,
     /// A profile's KYC state was set.
     KycChanged,
     /// Signing keys were rotated.
@@ -59,7 +61,7 @@ pub enum AuditKind {
 
 impl AuditKind {
     /// Every kind.
-    pub const ALL: [Self; 21] = [
+    pub const ALL: [Self; 22] = [
         Self::SignUp,
         Self::LoginSucceeded,
         Self::LoginFailed,
@@ -78,6 +80,7 @@ impl AuditKind {
         Self::ClientSecretRotated,
         Self::UserCreated,
         Self::UserDisabled,
+        Self::UserUpdated,
         Self::KycChanged,
         Self::KeysRotated,
         Self::SandboxFunded,
@@ -105,6 +108,7 @@ impl AuditKind {
             Self::ClientSecretRotated => "client_secret_rotated",
             Self::UserCreated => "user_created",
             Self::UserDisabled => "user_disabled",
+            Self::UserUpdated => "user_updated",
             Self::KycChanged => "kyc_changed",
             Self::KeysRotated => "keys_rotated",
             Self::SandboxFunded => "sandbox_funded",

@@ -11,14 +11,17 @@ pub const ADMIN_SCOPE: &str = "admin";
 /// The defaults: what the seeds' flows ask for.
 pub const DEFAULT_SCOPES: &[(&str, &str)] = &[
     ("openid", "Confirm who you are when you sign in to the app"),
+    ("profile", "See your name"),
     ("email", "See your email address"),
+    ("address", "See your postal address"),
+    ("phone", "See your phone number"),
     (
         "offline_access",
         "Stay connected to your account when you are not using the app",
     ),
     (
         "profile:read",
-        "See your profile: name, type and verification status",
+        "See your banking profile: its name, type and verification status",
     ),
     ("wallet:read", "See your wallets, IBANs and balances"),
     ("orders:read", "See your orders and payments"),
@@ -106,6 +109,10 @@ mod tests {
         let registry = ScopeRegistry::default();
         for scope in [
             "openid",
+            "profile",
+            "email",
+            "address",
+            "phone",
             "wallet:read",
             "profile:read",
             "orders:read",

@@ -23,6 +23,8 @@ pub struct User {
     pub password_hash: Option<String>,
     /// Disabled users cannot log in and their grants are revoked.
     pub disabled: bool,
+    /// Phone number and postal address, for the `phone` and `address` scopes.
+    pub contact: crate::oauth::claims::Contact,
     /// Creation time.
     pub created_at: UnixTime,
     /// Last change.

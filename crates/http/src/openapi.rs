@@ -64,6 +64,7 @@ bearer failures carry a `WWW-Authenticate` challenge (RFC 6750 §3). Lists are p
         admin::list_users,
         admin::create_user,
         admin::show_user,
+        admin::update_user,
         admin::disable_user,
         admin::revoke_user_app,
         admin::fund_user,

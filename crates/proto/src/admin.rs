@@ -176,6 +176,15 @@ pub struct UserView {
     pub name: String,
     /// Disabled accounts cannot log in.
     pub disabled: bool,
+    /// E.164 phone number, if set.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub phone_number: Option<String>,
+    /// Whether the platform confirmed the number.
+    #[serde(default)]
+    pub phone_number_verified: bool,
+    /// Postal address, if set.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub address: Option<crate::claims::Address>,
     /// The user's profiles.
     pub profiles: Vec<ProfileSummary>,
     /// Creation, RFC 3339.
@@ -225,6 +234,45 @@ pub struct CreateUser {
     /// Initial password.
     #[cfg_attr(feature = "openapi", schema(value_type = String, format = Password))]
     pub password: Secret,
+}
+
+/// The body of `PATCH /admin/v1/users/{id}`, as a JSON merge patch (RFC 7396): a field left out
+/// stays, `null` clears it.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(deny_unknown_fields)]
+pub struct UpdateUser {
+    /// The display name (the `name` claim), 1 to 100 characters.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+    /// E.164 phone number, like `+34600123456` (the `phone_number` claim); `null` clears it.
+    #[serde(
+        default,
+        deserialize_with = "present",
+        skip_serializing_if = "Option::is_none"
+    )]
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<String>))]
+    pub phone_number: Option<Option<String>>,
+    /// Whether the platform confirmed the user holds the number.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub phone_number_verified: Option<bool>,
+    /// Postal address (the `address` claim); `null` clears it.
+    #[serde(
+        default,
+        deserialize_with = "present",
+        skip_serializing_if = "Option::is_none"
+    )]
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<crate::claims::Address>))]
+    pub address: Option<Option<crate::claims::Address>>,
+}
+
+/// A field that is present, `null` included: left out stays `None` (the default).
+fn present<'de, D, T>(deserializer: D) -> Result<Option<T>, D::Error>
+where
+    D: serde::Deserializer<'de>,
+    T: Deserialize<'de>,
+{
+    T::deserialize(deserializer).map(Some)
 }
 
 /// The body of `POST /admin/v1/users/{id}/kyc`.

@@ -5,6 +5,7 @@
 //! OpenID Connect Core and Discovery).
 
 pub mod admin;
+pub mod claims;
 pub mod discovery;
 pub mod error;
 pub mod ids;

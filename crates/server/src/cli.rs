@@ -310,6 +310,45 @@ pub enum UserCommand {
         #[arg(long)]
         json: bool,
     },
+    /// Change an account's name, phone number or postal address: what the OpenID Connect
+    /// `profile`, `phone` and `address` scopes release. Options left out keep their value.
+    Update {
+        /// Database, keys and logging.
+        #[command(flatten)]
+        common: CommonArgs,
+        /// User id or email.
+        user: String,
+        /// Display name.
+        #[arg(long)]
+        name: Option<String>,
+        /// Phone number in international form (+34 600 123 456); an empty value clears it.
+        #[arg(long)]
+        phone: Option<String>,
+        /// Whether the platform confirmed the user holds the number.
+        #[arg(long)]
+        phone_verified: Option<bool>,
+        /// Street and number (may hold line breaks).
+        #[arg(long)]
+        street: Option<String>,
+        /// City or locality.
+        #[arg(long)]
+        locality: Option<String>,
+        /// State, province or region.
+        #[arg(long)]
+        region: Option<String>,
+        /// Postal code.
+        #[arg(long)]
+        postal_code: Option<String>,
+        /// Country.
+        #[arg(long)]
+        country: Option<String>,
+        /// Remove the postal address.
+        #[arg(long, conflicts_with_all = ["street", "locality", "region", "postal_code", "country"])]
+        clear_address: bool,
+        /// Print JSON.
+        #[arg(long)]
+        json: bool,
+    },
     /// Disable an account: it cannot log in, its sessions end and every grant it gave is revoked.
     Disable {
         /// Database, keys and logging.

@@ -1,4 +1,5 @@
 use async_trait::async_trait;
+use portcullis_core::oauth::claims::{Address, Contact};
 use portcullis_core::store::{Page, PageRequest, StoreError, UserStore};
 use portcullis_core::time::UnixTime;
 use portcullis_core::user::User;
@@ -11,7 +12,8 @@ use crate::{SqlStore, db_error, execute, on_reader};
 macro_rules! select_users {
     ($rest:literal) => {
         concat!(
-            "SELECT id, email, name, password_hash, disabled, created_at, updated_at FROM users ",
+            "SELECT id, email, name, password_hash, disabled, phone_number, phone_number_verified, \
+             address, created_at, updated_at FROM users ",
             $rest
         )
     };
@@ -24,13 +26,28 @@ struct UserRow {
     name: String,
     password_hash: Option<String>,
     disabled: bool,
+    phone_number: Option<String>,
+    phone_number_verified: bool,
+    address: Option<String>,
     created_at: i64,
     updated_at: i64,
 }
 
-impl From<UserRow> for User {
-    fn from(row: UserRow) -> Self {
-        Self {
+impl TryFrom<UserRow> for User {
+    type Error = StoreError;
+
+    fn try_from(row: UserRow) -> Result<Self, StoreError> {
+        let address = row
+            .address
+            .map(|json| serde_json::from_str::<Address>(&json))
+            .transpose()
+            .map_err(|e| StoreError::Corrupt(format!("user {}: address: {e}", row.id)))?;
+        Ok(Self {
+            contact: Contact {
+                phone_number: row.phone_number,
+                phone_number_verified: row.phone_number_verified,
+                address,
+            },
             id: UserId::new(row.id),
             email: row.email,
             name: row.name,
@@ -38,8 +55,18 @@ impl From<UserRow> for User {
             disabled: row.disabled,
             created_at: UnixTime(row.created_at),
             updated_at: UnixTime(row.updated_at),
-        }
+        })
     }
+}
+
+/// The address as stored: the JSON object of its parts.
+fn address_json(user: &User) -> Result<Option<String>, StoreError> {
+    user.contact
+        .address
+        .as_ref()
+        .map(serde_json::to_string)
+        .transpose()
+        .map_err(|e| StoreError::Corrupt(format!("address: {e}")))
 }
 
 impl SqlStore {
@@ -49,7 +76,7 @@ impl SqlStore {
             .fetch_optional(pool)
             .await)
         .map_err(db_error)?;
-        Ok(row.map(User::from))
+        row.map(User::try_from).transpose()
     }
 }
 
@@ -57,8 +84,10 @@ impl SqlStore {
 impl UserStore for SqlStore {
     async fn insert_user(&self, user: &User) -> Result<(), StoreError> {
         const SQL: &str = "INSERT INTO users \
-            (id, email, name, password_hash, disabled, created_at, updated_at) \
-            VALUES ($1, $2, $3, $4, $5, $6, $7)";
+            (id, email, name, password_hash, disabled, phone_number, phone_number_verified, \
+             address, created_at, updated_at) \
+            VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)";
+        let address = address_json(user)?;
         execute!(
             self,
             sqlx::query(SQL)
@@ -67,6 +96,9 @@ impl UserStore for SqlStore {
                 .bind(&user.name)
                 .bind(user.password_hash.as_deref())
                 .bind(user.disabled)
+                .bind(user.contact.phone_number.as_deref())
+                .bind(user.contact.phone_number_verified)
+                .bind(address.as_deref())
                 .bind(user.created_at.0)
                 .bind(user.updated_at.0)
         )?;
@@ -85,7 +117,9 @@ impl UserStore for SqlStore {
 
     async fn update_user(&self, user: &User) -> Result<bool, StoreError> {
         const SQL: &str = "UPDATE users SET email = $2, name = $3, password_hash = $4, \
-            disabled = $5, updated_at = $6 WHERE id = $1";
+            disabled = $5, phone_number = $6, phone_number_verified = $7, address = $8, \
+            updated_at = $9 WHERE id = $1";
+        let address = address_json(user)?;
         let changed = execute!(
             self,
             sqlx::query(SQL)
@@ -94,6 +128,9 @@ impl UserStore for SqlStore {
                 .bind(&user.name)
                 .bind(user.password_hash.as_deref())
                 .bind(user.disabled)
+                .bind(user.contact.phone_number.as_deref())
+                .bind(user.contact.phone_number_verified)
+                .bind(address.as_deref())
                 .bind(user.updated_at.0)
         )?;
         Ok(changed == 1)
@@ -108,7 +145,9 @@ impl UserStore for SqlStore {
             .await)
         .map_err(db_error)?;
         Ok(into_page(
-            rows.into_iter().map(User::from).collect(),
+            rows.into_iter()
+                .map(User::try_from)
+                .collect::<Result<_, _>>()?,
             page,
             |u| u.id.to_string(),
         ))

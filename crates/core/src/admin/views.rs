@@ -61,6 +61,9 @@ pub fn user_view(user: &User, profiles: &[Profile]) -> UserView {
         email: user.email.clone(),
         name: user.name.clone(),
         disabled: user.disabled,
+        phone_number: user.contact.phone_number.clone(),
+        phone_number_verified: user.contact.phone_number_verified,
+        address: user.contact.address.clone(),
         profiles: profiles
             .iter()
             .map(|p| ProfileSummary {

@@ -5,7 +5,7 @@ use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use portcullis_proto::{ClientId, GrantId, ProfileId, ScopeSet, Secret, UserId};
 use serde::{Deserialize, Serialize};
 
-use super::{Context, TokenError};
+use super::{Context, TokenError, claims};
 use crate::client::Client;
 use crate::jwt::{self, JwtKind};
 use crate::keys::SigningAlg;
@@ -170,15 +170,10 @@ pub struct IdTokenClaims {
     pub nonce: Option<String>,
     /// Left half of the access token's hash (§3.1.3.6).
     pub at_hash: String,
-    /// With the `email` scope.
-    #[serde(skip_serializing_if = "Option::is_none", default)]
-    pub email: Option<String>,
-    /// With the `email` scope; Portcullis does not verify addresses.
-    #[serde(skip_serializing_if = "Option::is_none", default)]
-    pub email_verified: Option<bool>,
-    /// With the `profile:read` scope.
-    #[serde(skip_serializing_if = "Option::is_none", default)]
-    pub name: Option<String>,
+    /// The standard claims the granted scope releases ([`claims::release`]): the same as
+    /// userinfo answers, so that clients that read only the ID token get them too.
+    #[serde(flatten)]
+    pub standard: claims::StandardClaims,
 }
 
 /// The longest an ID token lives: it is checked once, at login.
@@ -217,7 +212,6 @@ pub fn id_token(
         .signer(alg, ctx.clock.now())
         .ok_or(TokenError::NoSigningKey(alg))?;
     let now = ctx.clock.now();
-    let email = scope.contains("email");
     let claims = IdTokenClaims {
         iss: ctx.settings.issuer.clone(),
         sub: user.id.to_string(),
@@ -228,9 +222,7 @@ pub fn id_token(
         auth_time: auth_time.0,
         nonce: nonce.map(str::to_owned),
         at_hash: at_hash(alg, access_token.expose()),
-        email: email.then(|| user.email.clone()),
-        email_verified: email.then_some(false),
-        name: scope.contains("profile:read").then(|| user.name.clone()),
+        standard: claims::release(user, scope),
     };
     Ok(Secret::new(jwt::sign(key, JwtKind::Jwt, &claims)?))
 }

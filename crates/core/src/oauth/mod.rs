@@ -4,6 +4,7 @@
 
 pub mod access;
 pub mod authorize;
+pub mod claims;
 pub mod client_auth;
 pub mod consent;
 mod error;

@@ -39,7 +39,10 @@ pub fn routes() -> Router<AppState> {
             post(clients::rotate_secret),
         )
         .route("/admin/v1/users", get(users::list).post(users::create))
-        .route("/admin/v1/users/{id}", get(users::show))
+        .route(
+            "/admin/v1/users/{id}",
+            get(users::show).patch(users::update),
+        )
         .route("/admin/v1/users/{id}/disable", post(users::disable))
         .route("/admin/v1/users/{id}/kyc", post(users::set_kyc))
         .route("/admin/v1/users/{id}/fund", post(users::fund))

@@ -7,7 +7,9 @@ use portcullis_core::admin::users::{self, NewUserError, UserOpError};
 use portcullis_core::admin::views::user_view;
 use portcullis_core::banking::accounts::{Credit, Placement};
 use portcullis_core::banking::order::Currency;
-use portcullis_proto::admin::{AppRevoked, CreateUser, FundProfile, Page, SetKyc, UserView};
+use portcullis_proto::admin::{
+    AppRevoked, CreateUser, FundProfile, Page, SetKyc, UpdateUser, UserView,
+};
 use portcullis_proto::{ClientId, ErrorCode, ProfileId};
 
 use super::{AdminCaller, AdminQuery, PageQuery, json};
@@ -18,6 +20,7 @@ fn op_error(error: UserOpError) -> ApiError {
     match error {
         UserOpError::NotFound(_) | UserOpError::ProfileNotFound(_) => ApiError::not_found(),
         UserOpError::Bank(bank) => crate::api::orders::bank_error(bank),
+        UserOpError::Contact(_) | UserOpError::Name => ApiError::bad_request(error.to_string()),
         UserOpError::Store(store) => store.into(),
     }
 }
@@ -87,6 +90,26 @@ pub async fn show(
     Path(id): Path<String>,
 ) -> Result<Json<UserView>, ApiError> {
     let user = users::find(&caller.admin(&state), &id)
+        .await
+        .map_err(op_error)?;
+    Ok(Json(view(&state, &user).await?))
+}
+
+/// `PATCH /admin/v1/users/{id}`: name, phone number, address (a JSON merge patch).
+pub async fn update(
+    State(state): State<AppState>,
+    caller: AdminCaller,
+    Path(id): Path<String>,
+    body: Bytes,
+) -> Result<Json<UserView>, ApiError> {
+    let request: UpdateUser = json(&body)?;
+    let changes = users::UserChanges {
+        name: request.name,
+        phone_number: request.phone_number,
+        phone_number_verified: request.phone_number_verified,
+        address: request.address,
+    };
+    let user = users::update(&caller.admin(&state), &id, changes)
         .await
         .map_err(op_error)?;
     Ok(Json(view(&state, &user).await?))

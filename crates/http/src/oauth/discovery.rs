@@ -7,7 +7,8 @@ use axum::extract::State;
 use axum::http::header;
 use axum::response::IntoResponse;
 use portcullis_core::keys::SigningAlg;
-use portcullis_core::scopes::ADMIN_SCOPE;
+use portcullis_core::oauth::claims::STANDARD_SCOPES;
+use portcullis_core::scopes::{ADMIN_SCOPE, ScopeRegistry};
 use portcullis_proto::discovery::ServerMetadata;
 
 use crate::state::AppState;
@@ -62,20 +63,7 @@ pub fn metadata(state: &AppState) -> ServerMetadata {
         access_token_signing_alg_values_supported: vec![
             settings.access_token_alg.as_str().to_owned(),
         ],
-        claims_supported: strings(&[
-            "iss",
-            "sub",
-            "aud",
-            "exp",
-            "iat",
-            "auth_time",
-            "nonce",
-            "at_hash",
-            "azp",
-            "email",
-            "email_verified",
-            "name",
-        ]),
+        claims_supported: claims_supported(&settings.scopes),
         prompt_values_supported: strings(&["none", "login", "consent", "create"]),
         claims_parameter_supported: false,
         request_parameter_supported: false,
@@ -90,4 +78,27 @@ pub async fn discovery(State(state): State<AppState>) -> impl IntoResponse {
         [(header::CACHE_CONTROL, "public, max-age=300")],
         Json(metadata(&state)),
     )
+}
+
+/// The ID token's own claims, and those of each standard scope the registry offers.
+fn claims_supported(scopes: &ScopeRegistry) -> Vec<String> {
+    let own = [
+        "iss",
+        "sub",
+        "aud",
+        "exp",
+        "iat",
+        "auth_time",
+        "nonce",
+        "at_hash",
+        "azp",
+    ];
+    let released = STANDARD_SCOPES
+        .iter()
+        .filter(|(scope, _)| scopes.describe(scope).is_some())
+        .flat_map(|(_, claims)| claims.iter());
+    own.iter()
+        .chain(released)
+        .map(|c| (*c).to_owned())
+        .collect()
 }

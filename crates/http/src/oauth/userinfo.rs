@@ -5,16 +5,25 @@ use axum::body::Bytes;
 use axum::extract::State;
 use axum::http::HeaderMap;
 use axum::response::{IntoResponse, Response};
+use portcullis_core::oauth::claims::{self, StandardClaims};
 use portcullis_proto::{ErrorCode, UserId};
-use serde_json::json;
+use serde::Serialize;
 
 use super::token::no_store;
 use crate::bearer::{self, Bearer};
 use crate::error::ApiError;
 use crate::state::AppState;
 
-/// The claims of the token's user, by scope: `sub` always, `email` with `email`, `name` with
-/// `profile:read`. Needs `openid`.
+/// A userinfo answer.
+#[derive(Serialize)]
+struct UserInfo {
+    sub: String,
+    #[serde(flatten)]
+    released: StandardClaims,
+}
+
+/// The claims of the token's user, by scope (OIDC Core §5.4, [`claims::release`]): `sub`
+/// always, the rest as the scope names them. Needs `openid`.
 async fn claims(state: &AppState, token: &Bearer) -> Result<Response, ApiError> {
     token.require("openid")?;
     let claims = &token.0;
@@ -33,16 +42,12 @@ async fn claims(state: &AppState, token: &Bearer) -> Result<Response, ApiError> 
         .ok_or_else(|| {
             ApiError::bearer(Some(ErrorCode::InvalidToken), "the user no longer exists")
         })?;
-    let scopes = claims.scopes();
-    let mut body = json!({ "sub": user.id });
-    if scopes.contains("email") {
-        body["email"] = json!(user.email);
-        body["email_verified"] = json!(false);
-    }
-    if scopes.contains("profile:read") {
-        body["name"] = json!(user.name);
-    }
-    let mut response = Json(body).into_response();
+    let released = claims::release(&user, &claims.scopes());
+    let mut response = Json(UserInfo {
+        sub: user.id.to_string(),
+        released,
+    })
+    .into_response();
     no_store(response.headers_mut());
     Ok(response)
 }

@@ -6,7 +6,7 @@
 use portcullis_proto::ErrorResponse;
 use portcullis_proto::admin::{
     AppRevoked, AuditView, ClientView, CreateClient, CreateUser, FundProfile, Page, RotateSecret,
-    SetKyc, UpdateClient, UserView,
+    SetKyc, UpdateClient, UpdateUser, UserView,
 };
 use serde::Serialize;
 use utoipa::{IntoParams, ToSchema};
@@ -237,6 +237,25 @@ pub fn create_user() {}
     security(("oauth2" = ["admin"]))
 )]
 pub fn show_user() {}
+
+/// Change a user's name, phone number or address
+///
+/// A JSON merge patch (RFC 7396): a field left out stays, `null` clears it. These are what the
+/// OpenID Connect `profile`, `phone` and `address` scopes release, in ID tokens and userinfo,
+/// from the next token on. A new phone number is unconfirmed unless the same change sets
+/// `phone_number_verified`. Audited as `user_updated` (which fields, not their values).
+#[utoipa::path(
+    patch, path = "/admin/v1/users/{id}", tag = "admin", operation_id = "updateUser",
+    params(("id" = String, Path, description = "The user id, or their email.")),
+    request_body = UpdateUser,
+    responses(
+        (status = 200, description = "The changed user.", body = UserView),
+        (status = 400, description = "`invalid_request`: a malformed body, a name that is empty or over 100 characters, a phone number not in international form, or an address part over 200 characters.", body = ErrorResponse),
+        (status = 404, description = "`not_found`: no such user.", body = ErrorResponse),
+    ),
+    security(("oauth2" = ["admin"]))
+)]
+pub fn update_user() {}
 
 /// Disable a user
 ///

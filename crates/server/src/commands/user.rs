@@ -23,6 +23,18 @@ fn print(view: &UserView, json: bool) -> anyhow::Result<()> {
     crate::out!("email     {}", view.email)?;
     crate::out!("name      {}", view.name)?;
     crate::out!("disabled  {}", view.disabled)?;
+    if let Some(phone) = &view.phone_number {
+        let confirmed = if view.phone_number_verified {
+            "confirmed"
+        } else {
+            "unconfirmed"
+        };
+        crate::out!("phone     {phone} ({confirmed})")?;
+    }
+    if let Some(address) = &view.address {
+        let formatted = portcullis_core::oauth::claims::format_address(address);
+        crate::out!("address   {}", formatted.replace('\n', ", "))?;
+    }
     for p in &view.profiles {
         crate::out!("profile   {} ({}, {}) kyc {}", p.id, p.kind, p.name, p.kyc)?;
     }
@@ -111,6 +123,52 @@ async fn execute(session: &Session, command: UserCommand) -> anyhow::Result<()> 
             Ok(())
         }
         UserCommand::Show { user, json, .. } => print(&view(session, &user).await?, json),
+        UserCommand::Update {
+            user,
+            name,
+            phone,
+            phone_verified,
+            street,
+            locality,
+            region,
+            postal_code,
+            country,
+            clear_address,
+            json,
+            ..
+        } => {
+            let current = users::find(&admin, &user).await?;
+            // Address options change their parts of the address the user has.
+            let parts = [&street, &locality, &region, &postal_code, &country];
+            let address = if clear_address {
+                Some(None)
+            } else if parts.iter().any(|p| p.is_some()) {
+                let mut address = current.contact.address.clone().unwrap_or_default();
+                for (new, old) in [
+                    (street, &mut address.street_address),
+                    (locality, &mut address.locality),
+                    (region, &mut address.region),
+                    (postal_code, &mut address.postal_code),
+                    (country, &mut address.country),
+                ] {
+                    if new.is_some() {
+                        *old = new;
+                    }
+                }
+                Some(Some(address))
+            } else {
+                None
+            };
+            let changes = users::UserChanges {
+                name,
+                phone_number: phone.map(|p| Some(p).filter(|p| !p.trim().is_empty())),
+                phone_number_verified: phone_verified,
+                address,
+            };
+            let updated = users::update(&admin, current.id.as_str(), changes).await?;
+            let profiles = session.store.profiles_of(&updated.id).await?;
+            print(&user_view(&updated, &profiles), json)
+        }
         UserCommand::Disable { user, .. } => {
             let (user, revoked) = users::disable(&admin, &user).await?;
             crate::out!(
@@ -152,6 +210,7 @@ pub fn common(command: &UserCommand) -> &CommonArgs {
         UserCommand::Create { common, .. }
         | UserCommand::List { common, .. }
         | UserCommand::Show { common, .. }
+        | UserCommand::Update { common, .. }
         | UserCommand::Disable { common, .. }
         | UserCommand::RevokeApp { common, .. }
         | UserCommand::SetKyc { common, .. } => common,

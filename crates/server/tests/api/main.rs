@@ -55,4 +55,5 @@ mod sandbox;
 mod security_headers;
 mod sessions;
 mod signup;
+mod standard_claims;
 mod userinfo;

@@ -16,7 +16,12 @@ async fn get(app: &TestApp, token: Option<&str>) -> Answer {
 }
 
 async fn access_token(app: &TestApp, scope: &str) -> String {
-    let (client, secret) = app.client(confidential("Pied Piper")).await;
+    let client = portcullis_core::admin::clients::NewClient {
+        scopes: portcullis_proto::ScopeSet::parse("openid profile email profile:read wallet:read")
+            .unwrap(),
+        ..confidential("Pied Piper")
+    };
+    let (client, secret) = app.client(client).await;
     user_tokens(app, &client, secret.as_ref(), EMAIL, scope)
         .await
         .str("access_token")
@@ -26,7 +31,7 @@ async fn access_token(app: &TestApp, scope: &str) -> String {
 async fn userinfo_answers_get_and_post_with_the_users_claims() {
     let app = spawn_app().await;
     let user = app.user(EMAIL).await;
-    let token = access_token(&app, "openid email profile:read").await;
+    let token = access_token(&app, "openid email profile").await;
 
     let answer = get(&app, Some(&token)).await;
     assert_eq!(answer.status, 200, "{}", answer.body);
@@ -157,10 +162,15 @@ async fn userinfo_returns_email_and_name_only_with_their_scopes() {
     assert_eq!(answer.body["email"], EMAIL);
     assert!(answer.body.get("name").is_none());
 
-    let token = access_token(&app, "openid profile:read").await;
+    let token = access_token(&app, "openid profile").await;
     let answer = get(&app, Some(&token)).await;
     assert_eq!(answer.body["name"], "Test User");
     assert!(answer.body.get("email").is_none());
+
+    // The banking profile scope is not OpenID Connect's `profile`.
+    let token = access_token(&app, "openid profile:read").await;
+    let answer = get(&app, Some(&token)).await;
+    assert!(answer.body.get("name").is_none(), "{}", answer.body);
 }
 
 #[tokio::test]

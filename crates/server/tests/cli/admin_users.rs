@@ -353,3 +353,67 @@ async fn sandbox_fund_credits_a_profile_only_where_funding_is_on() {
     assert_eq!(events[0]["actor"], "cli");
     assert_eq!(events[0]["detail"]["amount"], 1_234);
 }
+
+#[tokio::test]
+async fn update_sets_and_clears_the_phone_and_address_the_oidc_scopes_release() {
+    let operator = Operator::new();
+    let ada = create(&operator, "ada@example.com");
+    let view = operator.json(&[
+        "user",
+        "update",
+        "ada@example.com",
+        "--phone",
+        "+34 600 12 34 56",
+        "--locality",
+        "Madrid",
+        "--country",
+        "ES",
+        "--json",
+    ]);
+    assert_eq!(view["phone_number"], "+34600123456");
+    assert_eq!(view["phone_number_verified"], false);
+    assert_eq!(
+        view["address"],
+        json!({"locality": "Madrid", "country": "ES"})
+    );
+    // One part changes, the others stay; the number is confirmed.
+    let view = operator.json(&[
+        "user",
+        "update",
+        &ada,
+        "--postal-code",
+        "28013",
+        "--phone-verified",
+        "true",
+        "--json",
+    ]);
+    assert_eq!(
+        view["address"],
+        json!({"locality": "Madrid", "postal_code": "28013", "country": "ES"})
+    );
+    assert_eq!(view["phone_number_verified"], true);
+    let text = operator.ok(&["user", "show", &ada]);
+    assert!(text.contains("+34600123456 (confirmed)"), "{text}");
+    assert!(text.contains("28013 Madrid, ES"), "{text}");
+    // Refusals name the rule and change nothing.
+    let refusal = operator.fails(&["user", "update", &ada, "--phone", "600123456"]);
+    assert!(refusal.contains("international form"), "{refusal}");
+    let view = operator.json(&[
+        "user",
+        "update",
+        &ada,
+        "--phone",
+        "",
+        "--clear-address",
+        "--json",
+    ]);
+    assert!(view.get("phone_number").is_none(), "{view}");
+    assert!(view.get("address").is_none(), "{view}");
+    let store = store(&operator).await;
+    let user = store.user(&UserId::new(ada)).await.unwrap().unwrap();
+    store.close().await;
+    assert_eq!(
+        user.contact,
+        portcullis_core::oauth::claims::Contact::default()
+    );
+}

@@ -11,6 +11,7 @@ pub fn user(id: &str, email: &str) -> User {
         name: "Alice".into(),
         password_hash: Some("$argon2id$v=19$...".into()),
         disabled: false,
+        contact: portcullis_core::oauth::claims::Contact::default(),
         created_at: UnixTime(10),
         updated_at: UnixTime(20),
     }
@@ -44,6 +45,25 @@ pub async fn user_update(store: &SqlStore) {
     u.password_hash = None;
     u.name = "Alice B.".into();
     u.updated_at = UnixTime(99);
+    u.contact = portcullis_core::oauth::claims::Contact {
+        phone_number: Some("+34600123456".into()),
+        phone_number_verified: true,
+        address: Some(portcullis_proto::claims::Address {
+            street_address: Some("Calle Mayor 1\n2º".into()),
+            locality: Some("Madrid".into()),
+            region: None,
+            postal_code: Some("28013".into()),
+            country: Some("ES".into()),
+        }),
+    };
+    assert!(store.update_user(&u).await.unwrap());
+    assert_eq!(store.user(&u.id).await.unwrap(), Some(u.clone()));
+    assert_eq!(
+        store.user_by_email("alice@example.com").await.unwrap(),
+        Some(u.clone())
+    );
+    // And cleared again.
+    u.contact = portcullis_core::oauth::claims::Contact::default();
     assert!(store.update_user(&u).await.unwrap());
     assert_eq!(store.user(&u.id).await.unwrap(), Some(u));
     assert!(

@@ -343,6 +343,7 @@ mod tests {
             name: "A".into(),
             password_hash: None,
             disabled: false,
+            contact: crate::oauth::claims::Contact::default(),
             created_at: UnixTime(0),
             updated_at: UnixTime(0),
         };
