@@ -39,7 +39,7 @@ async fn admin_operations(app: &TestApp) -> Vec<(reqwest::Method, String)> {
             operations.push((method, path));
         }
     }
-    assert_eq!(operations.len(), 16, "{operations:?}");
+    assert_eq!(operations.len(), 17, "{operations:?}");
     operations
 }
 
