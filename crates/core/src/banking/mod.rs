@@ -1,6 +1,7 @@
 //! The sandbox banking domain: profiles with KYC, wallets proven by signature, IBANs,
 //! balances and orders.
 
+pub mod access;
 pub mod accounts;
 pub mod iban;
 pub mod kyc;

@@ -8,9 +8,10 @@ pub mod wallet;
 
 use axum::Router;
 use axum::routing::get;
+use portcullis_core::banking::access;
 use portcullis_core::banking::profile::Profile;
 use portcullis_core::store::PageRequest;
-use portcullis_proto::{ClientId, ErrorCode, ProfileId, UserId};
+use portcullis_proto::{ErrorCode, UserId};
 use serde::{Deserialize, Serialize};
 
 use crate::bearer::Bearer;
@@ -45,33 +46,12 @@ pub fn require_any(token: &Bearer, scopes: &[&str]) -> Result<(), ApiError> {
     }
 }
 
-/// The profiles a token may see: a user token's bound profile (if still the user's), or for a
-/// partner's client-credentials token the profiles that granted that client access.
+/// The profiles a token may see ([`access::visible_profiles`]).
 ///
 /// # Errors
 /// Storage failures (denied, never allowed).
 pub async fn visible_profiles(state: &AppState, token: &Bearer) -> Result<Vec<Profile>, ApiError> {
-    let store = &state.services.store;
-    let claims = &token.0;
-    if claims.is_client_token() {
-        let client = state
-            .services
-            .store
-            .client(&ClientId::new(claims.client_id.clone()))
-            .await?;
-        return Ok(match client {
-            Some(c) if c.partner => store.profiles_granted_to(&c.id).await?,
-            _ => Vec::new(),
-        });
-    }
-    let Some(profile) = &claims.profile else {
-        return Ok(Vec::new());
-    };
-    let profile = store.profile(&ProfileId::new(profile.clone())).await?;
-    Ok(profile
-        .filter(|p| p.user_id.as_str() == claims.sub)
-        .into_iter()
-        .collect())
+    Ok(access::visible_profiles(state.services.store.as_ref(), &token.0).await?)
 }
 
 /// The one profile a user token acts for.

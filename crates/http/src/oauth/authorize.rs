@@ -2,14 +2,13 @@
 
 use axum::body::Bytes;
 use axum::extract::{Query, RawQuery, State};
-use axum::http::StatusCode;
 use axum::response::Response;
 use portcullis_core::oauth::authorize::{self, AuthorizeError, Step};
-use portcullis_core::store::StoreError;
+use portcullis_core::oauth::journey::{self, Event, Outcome};
 use serde::Deserialize;
 
 use crate::pages::session::Browser;
-use crate::pages::{PageFailure, error_page, see_other, with_request};
+use crate::pages::{PageFailure, see_other, with_request};
 use crate::state::AppState;
 
 /// The parameters of a query string or form body, in order (repeats kept, so that the core
@@ -54,23 +53,28 @@ pub async fn start(
 ) -> Result<Response, PageFailure> {
     let keys = state.keyring();
     let ctx = state.context(&keys);
-    let (client, request) = match authorize::validate(&ctx, state.clients.as_ref(), params).await {
-        Ok(valid) => valid,
-        Err(AuthorizeError::Redirect(redirect)) => {
-            return Ok(see_other(&authorize::error_url(&redirect, state.issuer())));
-        }
-        Err(AuthorizeError::Store(StoreError::Unavailable(cause))) => {
-            tracing::warn!(%cause, "authorization request while storage is unavailable");
-            return Ok(error_page(
-                StatusCode::SERVICE_UNAVAILABLE,
-                "Temporarily unavailable",
-                "The service cannot take this request right now. Please try again in a moment.",
-            ));
-        }
-        Err(other) => return Err(other.into()),
-    };
-    let step = authorize::next_step(&ctx, &request, &client, browser.logged_in()).await?;
-    Ok(respond(step, &request.handle))
+    let journey =
+        match journey::arrive(&ctx, state.clients.as_ref(), params, browser.logged_in()).await {
+            Ok(journey) => journey,
+            Err(AuthorizeError::Redirect(redirect)) => {
+                return Ok(see_other(&authorize::error_url(&redirect, state.issuer())));
+            }
+            // Storage failures get the one "temporarily unavailable" page (503, Retry-After).
+            Err(other) => return Err(other.into()),
+        };
+    Ok(go(journey))
+}
+
+/// The browser's next step after an event that shows no page of its own.
+pub fn go(journey: journey::Journey) -> Response {
+    match journey.outcome {
+        Outcome::Go(step) => respond(step, &journey.request.handle),
+        // Pages are shown by their own handlers; elsewhere, the resume step decides.
+        Outcome::Onboarding(_) | Outcome::Consent(_) => see_other(&with_request(
+            "/oauth/authorize/resume",
+            Some(&journey.request.handle),
+        )),
+    }
 }
 
 /// Sends the browser to its next step of pending request `request`.
@@ -100,8 +104,13 @@ pub async fn resume(
 ) -> Result<Response, PageFailure> {
     let keys = state.keyring();
     let ctx = state.context(&keys);
-    let (client, request) =
-        authorize::pending(&ctx, state.clients.as_ref(), &query.request).await?;
-    let step = authorize::next_step(&ctx, &request, &client, browser.logged_in()).await?;
-    Ok(respond(step, &request.handle))
+    let journey = journey::advance(
+        &ctx,
+        state.clients.as_ref(),
+        &query.request,
+        browser.logged_in(),
+        Event::Resume,
+    )
+    .await?;
+    Ok(go(journey))
 }

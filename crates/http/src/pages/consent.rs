@@ -6,27 +6,15 @@ use axum::body::Bytes;
 use axum::extract::{Query, State};
 use axum::http::StatusCode;
 use axum::response::Response;
-use portcullis_core::banking::onboarding;
-use portcullis_core::oauth::authorize::{self, PageError, Step};
-use portcullis_core::oauth::consent::{self, ConsentAnswer};
+use portcullis_core::oauth::authorize::{PageError, Step};
+use portcullis_core::oauth::consent::ConsentAnswer;
+use portcullis_core::oauth::journey::{self, Event, Outcome, ProfileChoice, ScopeItem};
 use serde::Deserialize;
 
 use super::session::Browser;
-use super::{PageFailure, error_page, render, see_other, stale_form, with_request};
-use crate::oauth::authorize::respond;
+use super::{PageFailure, error_page, render, stale_form};
+use crate::oauth::authorize::go;
 use crate::state::AppState;
-
-struct ScopeItem {
-    name: String,
-    description: String,
-}
-
-struct ProfileChoice {
-    id: String,
-    name: String,
-    kind: &'static str,
-    checked: bool,
-}
 
 #[derive(Template)]
 #[template(path = "consent.html")]
@@ -39,9 +27,9 @@ struct ConsentPage<'a> {
     homepage: Option<&'a str>,
     user_name: &'a str,
     user_email: &'a str,
-    scopes: Vec<ScopeItem>,
+    scopes: &'a [ScopeItem],
     /// The profiles the app may act for: none when the scope needs none, else the ready ones.
-    profiles: Vec<ProfileChoice>,
+    profiles: &'a [ProfileChoice],
 }
 
 /// The query of `GET /consent`. A missing `request` is an unknown request (an HTML error page,
@@ -58,75 +46,36 @@ pub async fn show(
     browser: Browser,
     Query(query): Query<ConsentQuery>,
 ) -> Result<Response, PageFailure> {
-    let (Some(logged_in), Some(session)) = (browser.logged_in(), browser.session.as_ref()) else {
-        return Ok(see_other(&with_request("/login", Some(&query.request))));
-    };
     let keys = state.keyring();
     let ctx = state.context(&keys);
-    let (client, request) =
-        authorize::pending(&ctx, state.clients.as_ref(), &query.request).await?;
-    if let Some(step) = authorize::before_consent(&ctx, &request, logged_in).await? {
-        return Ok(respond(step, &request.handle));
-    }
-    let profiles = profile_choices(&ctx, &request, &client, logged_in).await?;
-    let registry = &state.services.settings.scopes;
-    let scopes = request
-        .scope
-        .iter()
-        .map(|s| ScopeItem {
-            name: s.to_string(),
-            description: registry
-                .describe(s.as_str())
-                .unwrap_or(s.as_str())
-                .to_owned(),
-        })
-        .collect();
+    let logged_in = browser.logged_in();
+    let journey = journey::advance(
+        &ctx,
+        state.clients.as_ref(),
+        &query.request,
+        logged_in,
+        Event::OpenConsent,
+    )
+    .await?;
+    let (Outcome::Consent(model), Some(logged_in), Some(session)) =
+        (&journey.outcome, logged_in, browser.session.as_ref())
+    else {
+        return Ok(go(journey));
+    };
+    let client = &journey.client;
     let page = ConsentPage {
         csrf: &session.csrf_token,
-        request: &request.handle,
+        request: &journey.request.handle,
         client_id: client.id.as_str(),
         app: &client.name,
         logo: client.logo_uri.as_deref(),
         homepage: client.homepage_uri.as_deref(),
         user_name: &logged_in.user.name,
         user_email: &logged_in.user.email,
-        scopes,
-        profiles,
+        scopes: &model.scopes,
+        profiles: &model.profiles,
     };
     Ok(render(StatusCode::OK, &page))
-}
-
-/// The profiles to choose from: the user's profiles ready for the requested scope, the one an
-/// earlier consent to this app chose ticked (else the oldest).
-async fn profile_choices(
-    ctx: &portcullis_core::oauth::Context<'_>,
-    request: &portcullis_core::store::AuthRequestRecord,
-    client: &portcullis_core::client::Client,
-    logged_in: authorize::LoggedIn<'_>,
-) -> Result<Vec<ProfileChoice>, PageFailure> {
-    if !authorize::binds_profile(ctx, &request.scope) {
-        return Ok(Vec::new());
-    }
-    let user = &logged_in.user.id;
-    let ready = onboarding::assess(ctx.store, user, &request.scope)
-        .await?
-        .ready;
-    let previous = ctx
-        .store
-        .consent(user, &client.id)
-        .await?
-        .and_then(|c| c.profile_id)
-        .filter(|p| ready.iter().any(|r| r.id == *p));
-    let chosen = previous.or_else(|| ready.first().map(|p| p.id.clone()));
-    Ok(ready
-        .into_iter()
-        .map(|p| ProfileChoice {
-            checked: chosen.as_ref() == Some(&p.id),
-            id: p.id.to_string(),
-            name: p.name,
-            kind: p.kind.as_str(),
-        })
-        .collect())
 }
 
 /// The consent form as sent: single-valued fields, `scope` any number of times, and whether a
@@ -218,21 +167,24 @@ pub async fn submit(
     let Some(form) = form.answer() else {
         return Ok(tampered());
     };
-    let Some(logged_in) = browser.logged_in() else {
-        return Ok(see_other(&with_request("/login", Some(&form.request))));
-    };
     let keys = state.keyring();
     let ctx = state.context(&keys).from_ip(ip);
-    let (client, request) = authorize::pending(&ctx, state.clients.as_ref(), &form.request).await?;
     let answer = ConsentAnswer {
         allow: form.allow,
         scopes: form.scopes,
         client_id: form.client_id,
         profile: form.profile,
     };
-    let step = consent::answer(&ctx, &request, &client, logged_in, answer).await?;
-    if matches!(step, Step::Redirect(_)) {
-        tracing::info!(client = %client.id, user = %logged_in.user.id, allowed = form.allow, "consent answered");
+    let journey = journey::advance(
+        &ctx,
+        state.clients.as_ref(),
+        &form.request,
+        browser.logged_in(),
+        Event::ConsentAnswered(answer),
+    )
+    .await?;
+    if let Outcome::Go(Step::Redirect(_)) = &journey.outcome {
+        tracing::info!(client = %journey.client.id, allowed = form.allow, "consent answered");
     }
-    Ok(respond(step, &request.handle))
+    Ok(go(journey))
 }

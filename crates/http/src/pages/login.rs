@@ -8,7 +8,7 @@ use axum::response::Response;
 use portcullis_core::audit::AuditKind;
 use portcullis_core::hash::SecretHash;
 use portcullis_core::login::{Attempt, LoginThrottle};
-use portcullis_core::oauth::authorize;
+use portcullis_core::oauth::{authorize, journey};
 use portcullis_core::throttle::Throttled;
 use portcullis_core::user::{DUMMY_PASSWORD_HASH, normalize_email, verify_password};
 use portcullis_proto::Secret;
@@ -197,7 +197,7 @@ pub async fn submit(
     let id = session::login(&state, &browser, &user).await?;
     let keys = state.keyring();
     let request = match request {
-        Some(handle) => Some(authorize::authenticated(
+        Some(handle) => Some(journey::logged_in(
             &state.context(&keys),
             handle,
             &SecretHash::of(id.expose()),

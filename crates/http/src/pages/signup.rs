@@ -7,7 +7,7 @@ use axum::http::{HeaderMap, StatusCode};
 use axum::response::Response;
 use portcullis_core::admin::users::{self, NewUserError};
 use portcullis_core::hash::SecretHash;
-use portcullis_core::oauth::authorize;
+use portcullis_core::oauth::journey;
 use portcullis_core::throttle;
 use portcullis_core::user::{EmailError, MIN_PASSWORD_LEN, PasswordError};
 use portcullis_proto::Secret;
@@ -197,7 +197,7 @@ pub async fn submit(
     let id = session::login(&state, &browser, &user).await?;
     let keys = state.keyring();
     let request = match request {
-        Some(handle) => Some(authorize::authenticated(
+        Some(handle) => Some(journey::logged_in(
             &state.context(&keys),
             handle,
             &SecretHash::of(id.expose()),

@@ -483,14 +483,32 @@ async fn onboarding_pages_need_a_login_and_a_pending_request() {
     let app = spawn_app().await;
     let (client, _) = banking_client(&app, "Monerium Demo").await;
     app.user(EMAIL).await;
+    // An unknown request is an error page at once, logged in or not: logging in first would
+    // lead nowhere.
     let response = browser()
         .get(app.url("/onboarding/profile?request=abc"))
         .send()
         .await
         .unwrap();
+    expect_error_page(response, 400).await;
+    // A live request without a login goes to the login page, and carries the request.
+    let pkce = Pkce::new();
+    let anonymous = browser();
+    let to_login = app
+        .authorize(
+            &anonymous,
+            &request(client.id.as_str(), &pkce, "wallet:read"),
+        )
+        .await;
+    let handle = param(&location(&app.base, &to_login), "request").unwrap();
+    let response = anonymous
+        .get(app.url(&format!("/onboarding/profile?request={handle}")))
+        .send()
+        .await
+        .unwrap();
     let login = location(&app.base, &response);
     assert_eq!(login.path(), "/login");
-    assert_eq!(param(&login, "request").as_deref(), Some("abc"));
+    assert_eq!(param(&login, "request"), Some(handle));
     let browser = app.logged_in_browser(EMAIL).await;
     for path in STEPS {
         for query in ["?request=unknown", ""] {

@@ -1,8 +1,8 @@
 //! The authorization endpoint (RFC 6749 §4.1.1–§4.1.2, RFC 7636 §4.3, RFC 9207, OpenID Connect
-//! Core §3.1.2): validating a request ([`validate`]), deciding what the user must do next
-//! (log in, onboard, consent: [`next_step`]), and answering the client ([`issue_code`],
-//! [`finish_with_error`]). A pending request is held by the browser, sealed ([`sealed`]), not
-//! stored: an anonymous request writes nothing.
+//! Core §3.1.2): the rules of validating a request, deciding what the user must do next (log
+//! in, onboard, consent), and answering the client (a code or an error). The pages reach them
+//! through one entry point, [`super::journey`]. A pending request is held by the browser,
+//! sealed ([`sealed`]), not stored: an anonymous request writes nothing.
 
 mod decide;
 mod request;
@@ -13,12 +13,14 @@ use portcullis_proto::ErrorCode;
 
 use crate::store::StoreError;
 
-pub use decide::{
-    LoggedIn, Step, authenticated, before_consent, binds_profile, login_needed, login_satisfies,
-    next_step, onboarding_at, onboarding_needed, pending,
+pub use decide::{LoggedIn, Step};
+pub(crate) use decide::{
+    authenticated, before_consent, binds_profile, login_needed, next_step, onboarding_at, pending,
 };
-pub use request::{MAX_NONCE_LEN, MAX_STATE_LEN, validate};
-pub use respond::{error_url, finish_with_error, issue_code, issue_code_for, success_url};
+pub(crate) use request::validate;
+pub use request::{MAX_NONCE_LEN, MAX_STATE_LEN};
+pub use respond::{error_url, success_url};
+pub(crate) use respond::{finish_with_error, issue_code_for};
 
 /// Problems that must not be sent to the redirect URI, because the client or the URI cannot be
 /// trusted (RFC 6749 §4.1.2.1): the user sees an error page instead.

@@ -30,20 +30,6 @@ pub async fn finish_with_error(
     Ok(error_url(&redirect, &ctx.settings.issuer))
 }
 
-/// Issues a code for `scope`, bound to no profile, and returns the redirect URL carrying it,
-/// `state` and `iss`. The request is spent.
-///
-/// # Errors
-/// Storage or randomness failures.
-pub async fn issue_code(
-    ctx: &Context<'_>,
-    request: &AuthRequestRecord,
-    session: LoggedIn<'_>,
-    scope: ScopeSet,
-) -> Result<String, AuthorizeError> {
-    issue_code_for(ctx, request, session, scope, None).await
-}
-
 /// Issues a code for `scope` acting for `profile` (which the caller checked is the user's and
 /// ready for the scope): the grant and its access tokens carry it as their `profile` claim.
 /// Returns the redirect URL; the request is spent, before the code is made, so that of two

@@ -19,14 +19,14 @@ use axum::routing::{get, post};
 use portcullis_core::banking::onboarding::{self, Step};
 use portcullis_core::banking::profile::Profile;
 use portcullis_core::client::Client;
-use portcullis_core::oauth::authorize;
+use portcullis_core::oauth::journey::{self, Event, Outcome};
 use portcullis_core::store::AuthRequestRecord;
 use portcullis_core::user::User;
-use portcullis_proto::ErrorCode;
 use serde::Deserialize;
 
 use super::session::{Browser, ClientIp};
-use super::{PageFailure, see_other, stale_form, with_request};
+use super::{PageFailure, stale_form, with_request};
+use crate::oauth::authorize::go;
 use crate::state::AppState;
 
 /// The onboarding routes (mounted only when banking is on).
@@ -106,25 +106,29 @@ async fn arrive(
     request_id: &str,
     step: Step,
 ) -> Result<Arrival, PageFailure> {
-    let (Some(logged_in), Some(session)) = (browser.logged_in(), browser.session.as_ref()) else {
-        return Ok(Arrival::Elsewhere(see_other(&with_request(
-            "/login",
-            Some(request_id),
-        ))));
-    };
     let keys = state.keyring();
     let ctx = state.context(&keys);
-    let (client, request) = authorize::pending(&ctx, state.clients.as_ref(), request_id).await?;
-    let Some(assessment) = authorize::onboarding_at(&ctx, &request, logged_in, step).await? else {
-        return Ok(Arrival::Elsewhere(see_other(&resume_url(&request.handle))));
+    let logged_in = browser.logged_in();
+    let journey = journey::advance(
+        &ctx,
+        state.clients.as_ref(),
+        request_id,
+        logged_in,
+        Event::AtOnboarding(step),
+    )
+    .await?;
+    let (Outcome::Onboarding(assessment), Some(logged_in), Some(session)) =
+        (&journey.outcome, logged_in, browser.session.as_ref())
+    else {
+        return Ok(Arrival::Elsewhere(go(journey)));
     };
     Ok(Arrival::Here(Box::new(Here {
-        steps: steps(&request.scope, step),
-        profile: assessment.profile,
+        steps: steps(&journey.request.scope, step),
+        profile: assessment.profile.clone(),
         user: logged_in.user.clone(),
         csrf: session.csrf_token.clone(),
-        request,
-        client,
+        request: journey.request,
+        client: journey.client,
     })))
 }
 
@@ -165,15 +169,15 @@ async fn cancel(
     }
     let keys = state.keyring();
     let ctx = state.context(&keys).from_ip(ip);
-    let (_, request) = authorize::pending(&ctx, state.clients.as_ref(), &form.request).await?;
-    let url = authorize::finish_with_error(
+    let journey = journey::advance(
         &ctx,
-        &request,
-        ErrorCode::AccessDenied,
-        "the user cancelled onboarding",
+        state.clients.as_ref(),
+        &form.request,
+        browser.logged_in(),
+        Event::Cancel,
     )
     .await?;
-    Ok(see_other(&url))
+    Ok(go(journey))
 }
 
 /// An error message of the core (`"the signature was …"`) as a sentence for a page.
