@@ -115,7 +115,8 @@ pub struct ClientSettingsArgs {
     /// Redirect URI (repeatable; https, or http on loopback). On update, replaces them all.
     #[arg(long = "redirect-uri", value_name = "URI")]
     pub redirect_uris: Vec<String>,
-    /// Allowed scopes, space-delimited, e.g. "openid wallet:read".
+    /// Allowed scopes, space-delimited, e.g. "openid wallet:read" [default: "openid profile
+    /// email"; "admin" with --admin; on update, unchanged].
     #[arg(long)]
     pub scope: Option<String>,
     /// Allowed grant (repeatable): authorization_code, refresh_token, client_credentials.
