@@ -17,6 +17,7 @@ pub mod openapi;
 mod ops;
 pub mod pages;
 pub mod password;
+pub mod query;
 pub mod state;
 
 use axum::Router;

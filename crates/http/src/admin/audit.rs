@@ -7,7 +7,8 @@ use portcullis_proto::admin::{AuditView, Page};
 use portcullis_proto::{ClientId, UserId};
 use serde::Deserialize;
 
-use super::{AdminCaller, AdminQuery};
+use super::AdminCaller;
+use crate::query::ApiQuery;
 use crate::error::ApiError;
 use crate::state::AppState;
 
@@ -30,7 +31,7 @@ pub struct AuditQuery {
 pub async fn list(
     State(state): State<AppState>,
     _caller: AdminCaller,
-    AdminQuery(query): AdminQuery<AuditQuery>,
+    ApiQuery(query): ApiQuery<AuditQuery>,
 ) -> Result<Json<Page<AuditView>>, ApiError> {
     let kind = query
         .kind

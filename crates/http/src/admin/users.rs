@@ -12,7 +12,8 @@ use portcullis_proto::admin::{
 };
 use portcullis_proto::{ClientId, ErrorCode, ProfileId};
 
-use super::{AdminCaller, AdminQuery, PageQuery, json};
+use super::{AdminCaller, PageQuery, json};
+use crate::query::ApiQuery;
 use crate::error::ApiError;
 use crate::state::AppState;
 
@@ -45,7 +46,7 @@ async fn view(state: &AppState, user: &portcullis_core::user::User) -> Result<Us
 pub async fn list(
     State(state): State<AppState>,
     _caller: AdminCaller,
-    AdminQuery(page): AdminQuery<PageQuery>,
+    ApiQuery(page): ApiQuery<PageQuery>,
 ) -> Result<Json<Page<UserView>>, ApiError> {
     let page = state.services.store.list_users(&page.request()).await?;
     let mut items = Vec::with_capacity(page.items.len());

@@ -1,7 +1,7 @@
 //! `GET/POST /api/v1/orders` and `GET /api/v1/orders/{id}`.
 
 use axum::Json;
-use axum::extract::{Path, Query, State};
+use axum::extract::{Path, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use portcullis_core::banking::accounts::{self, BankError, Placement};
@@ -9,6 +9,7 @@ use portcullis_core::banking::order::{Currency, NewOrder, Order, OrderKind};
 use portcullis_proto::{ClientId, ErrorCode};
 use serde::{Deserialize, Serialize};
 
+use crate::query::ApiQuery;
 use super::{PageQuery, Paged, own_profile, require_any};
 use crate::bearer::Bearer;
 use crate::error::ApiError;
@@ -52,7 +53,7 @@ impl From<&Order> for OrderView {
 pub async fn list(
     State(state): State<AppState>,
     token: Bearer,
-    Query(page): Query<PageQuery>,
+    ApiQuery(page): ApiQuery<PageQuery>,
 ) -> Result<Json<Paged<OrderView>>, ApiError> {
     require_any(&token, &["orders:read"])?;
     let profile = own_profile(&state, &token).await?;
