@@ -9,6 +9,7 @@ pub mod bearer;
 pub mod client_ip;
 pub mod compat;
 pub mod error;
+pub mod input;
 mod jwks;
 pub mod metrics;
 mod middleware;
@@ -17,7 +18,6 @@ pub mod openapi;
 mod ops;
 pub mod pages;
 pub mod password;
-pub mod query;
 pub mod state;
 
 use axum::Router;

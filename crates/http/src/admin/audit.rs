@@ -8,7 +8,7 @@ use portcullis_proto::{ClientId, UserId};
 use serde::Deserialize;
 
 use super::AdminCaller;
-use crate::query::ApiQuery;
+use crate::input::ApiQuery;
 use crate::error::ApiError;
 use crate::state::AppState;
 

@@ -9,7 +9,7 @@ use portcullis_proto::admin::{ClientView, CreateClient, Page, RotateSecret, Upda
 use portcullis_proto::{ClientId, ErrorCode};
 
 use super::{AdminCaller, PageQuery, json};
-use crate::query::ApiQuery;
+use crate::input::ApiQuery;
 use crate::error::ApiError;
 use crate::state::AppState;
 

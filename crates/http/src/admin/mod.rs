@@ -146,8 +146,7 @@ impl PageQuery {
     }
 }
 
-/// A JSON body, refused with `invalid_request` and the parser's message when malformed.
+/// A JSON object body, refused with `invalid_request` and the parser's message when malformed.
 fn json<T: serde::de::DeserializeOwned>(body: &[u8]) -> Result<T, ApiError> {
-    serde_json::from_slice(body)
-        .map_err(|e| ApiError::bad_request(format!("malformed JSON body: {e}")))
+    crate::input::json_object(body, "malformed JSON body")
 }

@@ -13,7 +13,7 @@ use portcullis_proto::admin::{
 use portcullis_proto::{ClientId, ErrorCode, ProfileId};
 
 use super::{AdminCaller, PageQuery, json};
-use crate::query::ApiQuery;
+use crate::input::ApiQuery;
 use crate::error::ApiError;
 use crate::state::AppState;
 

@@ -9,7 +9,7 @@ use portcullis_core::banking::order::{Currency, NewOrder, Order, OrderKind};
 use portcullis_proto::{ClientId, ErrorCode};
 use serde::{Deserialize, Serialize};
 
-use crate::query::ApiQuery;
+use crate::input::ApiQuery;
 use super::{PageQuery, Paged, own_profile, require_any};
 use crate::bearer::Bearer;
 use crate::error::ApiError;
@@ -131,8 +131,7 @@ pub async fn place(
         .filter(|k| !k.is_empty())
         .ok_or_else(|| ApiError::bad_request("the Idempotency-Key header is required"))?
         .to_owned();
-    let request: PlaceOrder = serde_json::from_slice(&body)
-        .map_err(|e| ApiError::bad_request(format!("malformed order: {e}")))?;
+    let request: PlaceOrder = crate::input::json_object(&body, "malformed order")?;
     let kind: OrderKind = request
         .kind
         .parse()

@@ -3,7 +3,7 @@
 use axum::Json;
 use axum::extract::{Path, State};
 
-use crate::query::ApiQuery;
+use crate::input::ApiQuery;
 use super::{PageQuery, Paged, ProfileView, require_any, visible_profiles};
 use crate::bearer::Bearer;
 use crate::error::ApiError;

@@ -24,7 +24,7 @@ const CHECKS: &str = "not_a_server_error,status_code_conformance,content_type_co
 const SEED: &str = "14";
 /// Examples per operation and phase: 17 admin and 9 resource operations, a minute or so each
 /// on 2 CPUs.
-const EXAMPLES: &str = "12";
+const EXAMPLES: &str = "60";
 /// A hard stop for one run (both run at once, on 2 CPUs): a run that takes longer fails.
 const MAX_TIME: Duration = Duration::from_secs(200);
 
