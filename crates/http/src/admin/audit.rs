@@ -8,8 +8,8 @@ use portcullis_proto::{ClientId, UserId};
 use serde::Deserialize;
 
 use super::AdminCaller;
-use crate::input::ApiQuery;
 use crate::error::ApiError;
+use crate::input::ApiQuery;
 use crate::state::AppState;
 
 /// The filters of `GET /admin/v1/audit`.

@@ -9,8 +9,8 @@ use portcullis_proto::admin::{ClientView, CreateClient, Page, RotateSecret, Upda
 use portcullis_proto::{ClientId, ErrorCode};
 
 use super::{AdminCaller, PageQuery, json};
-use crate::input::ApiQuery;
 use crate::error::ApiError;
+use crate::input::ApiQuery;
 use crate::state::AppState;
 
 /// Maps a refusal: rule breaches are 400 with their message, unknown ids 404, taken ids 409.

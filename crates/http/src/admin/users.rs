@@ -13,8 +13,8 @@ use portcullis_proto::admin::{
 use portcullis_proto::{ClientId, ErrorCode, ProfileId};
 
 use super::{AdminCaller, PageQuery, json};
-use crate::input::ApiQuery;
 use crate::error::ApiError;
+use crate::input::ApiQuery;
 use crate::state::AppState;
 
 fn op_error(error: UserOpError) -> ApiError {

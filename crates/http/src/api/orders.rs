@@ -9,10 +9,10 @@ use portcullis_core::banking::order::{Currency, NewOrder, Order, OrderKind};
 use portcullis_proto::{ClientId, ErrorCode};
 use serde::{Deserialize, Serialize};
 
-use crate::input::ApiQuery;
 use super::{PageQuery, Paged, own_profile, require_any};
 use crate::bearer::Bearer;
 use crate::error::ApiError;
+use crate::input::ApiQuery;
 use crate::state::AppState;
 
 /// An order as the API shows it.

@@ -3,10 +3,10 @@
 use axum::Json;
 use axum::extract::{Path, State};
 
-use crate::input::ApiQuery;
 use super::{PageQuery, Paged, ProfileView, require_any, visible_profiles};
 use crate::bearer::Bearer;
 use crate::error::ApiError;
+use crate::input::ApiQuery;
 use crate::state::AppState;
 
 const SCOPES: &[&str] = &["profile:read", "users.profiles:read"];

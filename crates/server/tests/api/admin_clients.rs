@@ -134,7 +134,11 @@ async fn a_client_registered_without_a_scope_list_may_ask_for_openid_profile_ema
         "openid profile email",
     )
     .await;
-    assert_eq!(tokens.body["scope"], "email openid profile", "{}", tokens.body);
+    assert_eq!(
+        tokens.body["scope"], "email openid profile",
+        "{}",
+        tokens.body
+    );
     assert!(tokens.body["id_token"].is_string(), "{}", tokens.body);
 }
 

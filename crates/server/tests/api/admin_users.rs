@@ -305,12 +305,20 @@ async fn a_json_body_that_is_not_an_object_is_refused() {
     let app = spawn_app().await;
     let api = AdminApi::new(&app).await;
     let user = app.customer("ada@example.com").await;
-    for body in [json!([null, null]), json!(["Ada"]), json!("name"), json!(7), json!(null)] {
+    for body in [
+        json!([null, null]),
+        json!(["Ada"]),
+        json!("name"),
+        json!(7),
+        json!(null),
+    ] {
         let path = format!("/admin/v1/users/{}", user.id);
         let answer = api.patch(&path, &body).await;
         answer.assert_error(400, "invalid_request");
         assert!(
-            answer.str("error_description").contains("expected a JSON object"),
+            answer
+                .str("error_description")
+                .contains("expected a JSON object"),
             "{}",
             answer.body
         );
@@ -318,14 +326,8 @@ async fn a_json_body_that_is_not_an_object_is_refused() {
         answer.assert_error(400, "invalid_request");
     }
     let (client, secret) = crate::banking_kit::banking_client(&app, "Orders").await;
-    let (token, _) = crate::banking_kit::access(
-        &app,
-        &client,
-        &secret,
-        "ada@example.com",
-        "orders:write",
-    )
-    .await;
+    let (token, _) =
+        crate::banking_kit::access(&app, &client, &secret, "ada@example.com", "orders:write").await;
     let answer = crate::banking_kit::place(&app, &token, Some("k"), &json!([1, "eur"])).await;
     answer.assert_error(400, "invalid_request");
 }

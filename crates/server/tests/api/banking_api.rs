@@ -296,11 +296,19 @@ async fn a_malformed_page_query_is_a_json_invalid_request() {
     app.customer(ALICE).await;
     let (token, _) = access(&app, &client, &secret, ALICE, SCOPE).await;
     for path in ["/api/v1/orders", "/api/v1/profiles"] {
-        for query in ["limit=null&limit=null", "limit=-1", "limit=ten", "cursor=a&cursor=b"] {
+        for query in [
+            "limit=null&limit=null",
+            "limit=-1",
+            "limit=ten",
+            "cursor=a&cursor=b",
+        ] {
             let answer = get(&app, &token, &format!("{path}?{query}")).await;
             answer.assert_error(400, "invalid_request");
             let description = answer.str("error_description");
-            assert!(description.starts_with("malformed query string"), "{description}");
+            assert!(
+                description.starts_with("malformed query string"),
+                "{description}"
+            );
         }
     }
 }

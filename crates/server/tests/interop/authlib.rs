@@ -6,12 +6,12 @@ use portcullis_core::client::{Client, ClientKind};
 use portcullis_core::keys::SigningAlg;
 use portcullis_proto::{ClientId, Secret};
 use portcullis_testkit::flow::REDIRECT_URI;
-use portcullis_testkit::{TestApp, spawn_app, spawn_app_configured};
+use portcullis_testkit::{TestApp, spawn_app};
 use serde_json::json;
 
 use crate::kit::{
-    MACHINE_SCOPE, OIDC_SCOPE, admin_token, as_user, assert_client_token, assert_identity,
-    audience, for_client, machine_client, oidc_client,
+    MACHINE_SCOPE, OIDC_SCOPE, admin_token, app_signing_access_tokens, as_user,
+    assert_client_token, assert_identity, audience, for_client, machine_client, oidc_client,
 };
 use crate::script::Script;
 
@@ -23,7 +23,11 @@ async fn code_flow(app: &TestApp, client: &Client, secret: &Secret) -> serde_jso
     let result = as_user(app, script, &user).await;
     assert_identity(app, &result, &user, client);
     assert_eq!(result["introspection"]["active"], true, "{result:#}");
-    assert_eq!(result["access_token"]["sub"], user.id.as_str(), "{result:#}");
+    assert_eq!(
+        result["access_token"]["sub"],
+        user.id.as_str(),
+        "{result:#}"
+    );
     assert_eq!(result["revocation_status"], 200, "{result:#}");
     result
 }
@@ -32,7 +36,7 @@ async fn code_flow(app: &TestApp, client: &Client, secret: &Secret) -> serde_jso
 // the access tokens are ES256 (the server's default, said again here) and so are the ID tokens.
 #[tokio::test]
 async fn authlib_code_flow_with_es256_tokens() {
-    let app = spawn_app_configured(|c| c.access_token_alg = SigningAlg::Es256).await;
+    let app = app_signing_access_tokens(SigningAlg::Es256).await;
     let (client, secret) = app
         .client(oidc_client(ClientKind::Confidential, SigningAlg::Es256))
         .await;
@@ -58,13 +62,14 @@ async fn authlib_code_flow_for_a_client_registered_without_a_scope_list() {
     assert_eq!(response.status(), 201);
     let view: serde_json::Value = response.json().await.unwrap();
     let secret = Secret::new(view["client_secret"].as_str().unwrap());
-    let client = crate::kit::stored_client(&app, &ClientId::new(view["client_id"].as_str().unwrap())).await;
+    let client =
+        crate::kit::stored_client(&app, &ClientId::new(view["client_id"].as_str().unwrap())).await;
     code_flow(&app, &client, &secret).await;
 }
 
 #[tokio::test]
 async fn authlib_client_credentials() {
-    let app = spawn_app_configured(|c| c.access_token_alg = SigningAlg::Es256).await;
+    let app = app_signing_access_tokens(SigningAlg::Es256).await;
     let (client, secret) = app.client(machine_client()).await;
     let script = Script::python("authlib_client.py", &["client-credentials"]).await;
     let result = for_client(script, &app, &client, secret.as_ref())
@@ -75,10 +80,13 @@ async fn authlib_client_credentials() {
 }
 
 /// What Authlib's validator says of a client-credentials token signed with the app's alg.
-async fn rfc9068_on(configure: fn(&mut portcullis::config::Config)) -> serde_json::Value {
-    let app = spawn_app_configured(configure).await;
+async fn rfc9068_on(alg: SigningAlg) -> serde_json::Value {
+    let app = app_signing_access_tokens(alg).await;
     let (client, secret) = app.client(machine_client()).await;
-    let form = [("grant_type", "client_credentials"), ("scope", MACHINE_SCOPE)];
+    let form = [
+        ("grant_type", "client_credentials"),
+        ("scope", MACHINE_SCOPE),
+    ];
     let (status, tokens) = app.token(client.id.as_str(), secret.as_ref(), &form).await;
     assert_eq!(status, 200, "{tokens}");
     Script::python("authlib_client.py", &["rfc9068"])
@@ -96,13 +104,13 @@ async fn rfc9068_on(configure: fn(&mut portcullis::config::Config)) -> serde_jso
 /// says so and docs/integrations.md should change.
 #[tokio::test]
 async fn authlib_rfc9068_validator_refuses_eddsa_and_ps256_access_tokens() {
-    let es256 = rfc9068_on(|c| c.access_token_alg = SigningAlg::Es256).await;
+    let es256 = rfc9068_on(SigningAlg::Es256).await;
     assert!(es256["refused"].is_null(), "{es256:#}");
-    let rs256 = rfc9068_on(|c| c.access_token_alg = SigningAlg::Rs256).await;
+    let rs256 = rfc9068_on(SigningAlg::Rs256).await;
     assert!(rs256["refused"].is_null(), "{rs256:#}");
     for result in [
-        rfc9068_on(|c| c.access_token_alg = SigningAlg::EdDsa).await,
-        rfc9068_on(|c| c.access_token_alg = SigningAlg::Ps256).await,
+        rfc9068_on(SigningAlg::EdDsa).await,
+        rfc9068_on(SigningAlg::Ps256).await,
     ] {
         assert!(result["claims"].is_null(), "{result:#}");
         assert!(result["refused"].is_string(), "{result:#}");

@@ -67,7 +67,10 @@ fn install_node(dir: &Path) -> PathBuf {
         .next()
         .and_then(|m| m.parse().ok())
         .unwrap_or(0);
-    assert!(major >= 20, "the interop tests need Node 20 or newer, found {version}");
+    assert!(
+        major >= 20,
+        "the interop tests need Node 20 or newer, found {version}"
+    );
     fs::create_dir_all(dir).unwrap();
     let sources = Path::new(SOURCES).join("js");
     let lock = fs::read(sources.join("package-lock.json")).unwrap();
@@ -75,7 +78,11 @@ fn install_node(dir: &Path) -> PathBuf {
     let installed = fs::read(&stamp).is_ok_and(|s| s == lock) && dir.join("node_modules").is_dir();
     if !installed {
         fs::copy(sources.join("package.json"), dir.join("package.json")).unwrap();
-        fs::copy(sources.join("package-lock.json"), dir.join("package-lock.json")).unwrap();
+        fs::copy(
+            sources.join("package-lock.json"),
+            dir.join("package-lock.json"),
+        )
+        .unwrap();
         // None of the pinned packages has an install script; refusing them keeps it that way.
         run(
             Command::new("npm")

@@ -2,15 +2,17 @@
 //! server offers verifies against the JWKS from discovery, and a forged one does not.
 
 use portcullis_core::keys::SigningAlg;
-use portcullis_testkit::spawn_app_configured;
 
-use crate::kit::{MACHINE_SCOPE, audience, machine_client};
+use crate::kit::{MACHINE_SCOPE, app_signing_access_tokens, audience, machine_client};
 use crate::script::Script;
 
-async fn verifies(alg: SigningAlg, configure: fn(&mut portcullis::config::Config)) {
-    let app = spawn_app_configured(configure).await;
+async fn verifies(alg: SigningAlg) {
+    let app = app_signing_access_tokens(alg).await;
     let (client, secret) = app.client(machine_client()).await;
-    let form = [("grant_type", "client_credentials"), ("scope", MACHINE_SCOPE)];
+    let form = [
+        ("grant_type", "client_credentials"),
+        ("scope", MACHINE_SCOPE),
+    ];
     let (status, tokens) = app.token(client.id.as_str(), secret.as_ref(), &form).await;
     assert_eq!(status, 200, "{tokens}");
     let result = Script::node("jose.mjs", &[])
@@ -20,9 +22,17 @@ async fn verifies(alg: SigningAlg, configure: fn(&mut portcullis::config::Config
         .env("ACCESS_TOKEN", tokens["access_token"].as_str().unwrap())
         .result()
         .await;
-    assert_eq!(result["protected_header"]["alg"], alg.as_str(), "{result:#}");
+    assert_eq!(
+        result["protected_header"]["alg"],
+        alg.as_str(),
+        "{result:#}"
+    );
     assert_eq!(result["protected_header"]["typ"], "at+jwt", "{result:#}");
-    assert_eq!(result["payload"]["client_id"], client.id.as_str(), "{result:#}");
+    assert_eq!(
+        result["payload"]["client_id"],
+        client.id.as_str(),
+        "{result:#}"
+    );
     assert_eq!(result["payload"]["scope"], MACHINE_SCOPE, "{result:#}");
     assert_eq!(
         result["forged_refused"], "ERR_JWS_SIGNATURE_VERIFICATION_FAILED",
@@ -32,20 +42,20 @@ async fn verifies(alg: SigningAlg, configure: fn(&mut portcullis::config::Config
 
 #[tokio::test]
 async fn jose_verifies_es256_access_tokens() {
-    verifies(SigningAlg::Es256, |c| c.access_token_alg = SigningAlg::Es256).await;
+    verifies(SigningAlg::Es256).await;
 }
 
 #[tokio::test]
 async fn jose_verifies_eddsa_access_tokens() {
-    verifies(SigningAlg::EdDsa, |c| c.access_token_alg = SigningAlg::EdDsa).await;
+    verifies(SigningAlg::EdDsa).await;
 }
 
 #[tokio::test]
 async fn jose_verifies_ps256_access_tokens() {
-    verifies(SigningAlg::Ps256, |c| c.access_token_alg = SigningAlg::Ps256).await;
+    verifies(SigningAlg::Ps256).await;
 }
 
 #[tokio::test]
 async fn jose_verifies_rs256_access_tokens() {
-    verifies(SigningAlg::Rs256, |c| c.access_token_alg = SigningAlg::Rs256).await;
+    verifies(SigningAlg::Rs256).await;
 }

@@ -44,7 +44,12 @@ pub fn audience(app: &TestApp) -> String {
 }
 
 /// `script` with the app's issuer, audience and redirect URI, the client and its secret.
-pub fn for_client(script: Script, app: &TestApp, client: &Client, secret: Option<&Secret>) -> Script {
+pub fn for_client(
+    script: Script,
+    app: &TestApp,
+    client: &Client,
+    secret: Option<&Secret>,
+) -> Script {
     let script = script
         .env("ISSUER", &app.issuer)
         .env("AUDIENCE", audience(app))
@@ -83,7 +88,10 @@ pub fn assert_identity(app: &TestApp, result: &Value, user: &User, client: &Clie
     assert_eq!(id_token["sub"], user.id.as_str(), "{result:#}");
     let audience = &id_token["aud"];
     assert!(
-        audience == client.id.as_str() || audience.as_array().is_some_and(|a| a.contains(&Value::from(client.id.as_str()))),
+        audience == client.id.as_str()
+            || audience
+                .as_array()
+                .is_some_and(|a| a.contains(&Value::from(client.id.as_str()))),
         "{result:#}"
     );
     let userinfo = &result["userinfo"];
@@ -95,7 +103,10 @@ pub fn assert_identity(app: &TestApp, result: &Value, user: &User, client: &Clie
     }
     assert_eq!(result["refreshed"]["rotated"], true, "{result:#}");
     assert_eq!(result["refreshed"]["new_access_token"], true, "{result:#}");
-    assert_eq!(result["after_revocation"]["error"], "invalid_grant", "{result:#}");
+    assert_eq!(
+        result["after_revocation"]["error"], "invalid_grant",
+        "{result:#}"
+    );
 }
 
 /// The scopes of [`machine_client`].
@@ -116,8 +127,16 @@ pub fn assert_client_token(result: &Value, client: &Client, scope: &str) {
     let token_type = result["token_type"].as_str().map(str::to_ascii_lowercase);
     assert_eq!(token_type.as_deref(), Some("bearer"), "{result:#}");
     assert_eq!(result["scope"], scope, "{result:#}");
-    assert_eq!(result["access_token"]["client_id"], client.id.as_str(), "{result:#}");
-    assert_eq!(result["access_token"]["sub"], client.id.as_str(), "{result:#}");
+    assert_eq!(
+        result["access_token"]["client_id"],
+        client.id.as_str(),
+        "{result:#}"
+    );
+    assert_eq!(
+        result["access_token"]["sub"],
+        client.id.as_str(),
+        "{result:#}"
+    );
 }
 
 /// A token for the admin API: an admin client's client credentials with scope `admin`.
@@ -140,4 +159,15 @@ pub async fn admin_token(app: &TestApp) -> String {
 pub async fn stored_client(app: &TestApp, id: &portcullis_proto::ClientId) -> Client {
     use portcullis_core::store::ClientStore as _;
     app.store.client(id).await.unwrap().unwrap()
+}
+
+/// A fresh app that signs access tokens with `alg`.
+pub async fn app_signing_access_tokens(alg: SigningAlg) -> TestApp {
+    let configure: fn(&mut portcullis::config::Config) = match alg {
+        SigningAlg::Es256 => |c| c.access_token_alg = SigningAlg::Es256,
+        SigningAlg::EdDsa => |c| c.access_token_alg = SigningAlg::EdDsa,
+        SigningAlg::Ps256 => |c| c.access_token_alg = SigningAlg::Ps256,
+        SigningAlg::Rs256 => |c| c.access_token_alg = SigningAlg::Rs256,
+    };
+    portcullis_testkit::spawn_app_configured(configure).await
 }

@@ -65,5 +65,9 @@ pub async fn check(app: &TestApp, browser: &reqwest::Client, result: &Value) {
     params.push(("prompt", "none"));
     let response = app.authorize(browser, &params).await;
     let url = location(&app.base, &response);
-    assert_eq!(param(&url, "error").as_deref(), Some("login_required"), "{url}");
+    assert_eq!(
+        param(&url, "error").as_deref(),
+        Some("login_required"),
+        "{url}"
+    );
 }

@@ -24,7 +24,11 @@ async fn openid_client_confidential_code_flow_validates_eddsa_id_tokens() {
     assert_identity(&app, &result, &user, &client);
     assert_eq!(result["id_token_header_alg"], "EdDSA", "{result:#}");
     assert_eq!(result["introspection"]["active"], true, "{result:#}");
-    assert_eq!(result["introspection"]["sub"], user.id.as_str(), "{result:#}");
+    assert_eq!(
+        result["introspection"]["sub"],
+        user.id.as_str(),
+        "{result:#}"
+    );
 }
 
 #[tokio::test]

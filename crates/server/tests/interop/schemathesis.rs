@@ -113,7 +113,10 @@ async fn schemathesis_finds_nothing_in_the_admin_api() {
     let (client, _) = app.client(confidential("Known app")).await;
     let (user, client) = (user.id.to_string(), client.id.to_string());
     let known: Known<'_> = &[
-        ("^/admin/v1/users/", &[("id", &user), ("client_id", &client)]),
+        (
+            "^/admin/v1/users/",
+            &[("id", &user), ("client_id", &client)],
+        ),
         ("^/admin/v1/clients/", &[("id", &client)]),
     ];
     fuzz(&app, "^/admin/v1/", &token, known).await;
@@ -133,11 +136,22 @@ async fn schemathesis_finds_nothing_in_the_resource_api() {
         )
         .await;
     let (status, tokens) = app
-        .exchange(&client, secret.as_ref(), &callback.code(), Some(&pkce.verifier))
+        .exchange(
+            &client,
+            secret.as_ref(),
+            &callback.code(),
+            Some(&pkce.verifier),
+        )
         .await;
     assert_eq!(status, 200, "{tokens}");
     let profiles = app.store.profiles_of(&user.id).await.unwrap();
     let profile = profiles[0].id.to_string();
     let known: Known<'_> = &[("^/api/v1/profiles/", &[("id", &profile)])];
-    fuzz(&app, "^/api/v1/", tokens["access_token"].as_str().unwrap(), known).await;
+    fuzz(
+        &app,
+        "^/api/v1/",
+        tokens["access_token"].as_str().unwrap(),
+        known,
+    )
+    .await;
 }

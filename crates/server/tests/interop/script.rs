@@ -108,7 +108,10 @@ impl Script {
                     None
                 };
                 if let Some(answer) = answer {
-                    stdin.write_all(format!("{answer}\n").as_bytes()).await.unwrap();
+                    stdin
+                        .write_all(format!("{answer}\n").as_bytes())
+                        .await
+                        .unwrap();
                     stdin.flush().await.unwrap();
                 }
                 log.push(line);
