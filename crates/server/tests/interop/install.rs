@@ -26,17 +26,35 @@ pub struct Tools {
     pub schemathesis: PathBuf,
 }
 
-static TOOLS: OnceCell<Tools> = OnceCell::const_new();
+/// The install's outcome, failure included: one failed install fails every test that needs it
+/// with its message, instead of each test trying again against a registry out of reach.
+static TOOLS: OnceCell<Result<Tools, String>> = OnceCell::const_new();
 
 /// The installed tools; the first caller installs them.
+///
+/// # Panics
+/// When the install failed: the test cannot run its library.
 pub async fn tools() -> &'static Tools {
-    TOOLS
+    let installed = TOOLS
         .get_or_init(|| async {
-            tokio::task::spawn_blocking(install)
+            tokio::task::spawn_blocking(|| std::panic::catch_unwind(install))
                 .await
-                .expect("the install task finishes")
+                .map_err(|e| e.to_string())
+                .and_then(|done| done.map_err(|panic| message(&*panic)))
         })
-        .await
+        .await;
+    match installed {
+        Ok(tools) => tools,
+        Err(why) => panic!("the interop test set-up could not install its libraries: {why}"),
+    }
+}
+
+fn message(panic: &(dyn std::any::Any + Send)) -> String {
+    panic
+        .downcast_ref::<String>()
+        .cloned()
+        .or_else(|| panic.downcast_ref::<&str>().map(|s| (*s).to_owned()))
+        .unwrap_or_else(|| "the install panicked".to_owned())
 }
 
 fn cache() -> PathBuf {
