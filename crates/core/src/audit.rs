@@ -19,6 +19,8 @@ pub enum AuditKind {
     LoginSucceeded,
     /// A login failed (wrong credentials, disabled account).
     LoginFailed,
+    /// A user logged out (from the logout page or at a relying party's request).
+    LoggedOut,
     /// A login or sign-up was refused by a rate limit.
     Throttled,
     /// The user approved every requested scope.
@@ -61,10 +63,11 @@ pub enum AuditKind {
 
 impl AuditKind {
     /// Every kind.
-    pub const ALL: [Self; 22] = [
+    pub const ALL: [Self; 23] = [
         Self::SignUp,
         Self::LoginSucceeded,
         Self::LoginFailed,
+        Self::LoggedOut,
         Self::Throttled,
         Self::ConsentGiven,
         Self::ConsentPartial,
@@ -93,6 +96,7 @@ impl AuditKind {
             Self::SignUp => "sign_up",
             Self::LoginSucceeded => "login_succeeded",
             Self::LoginFailed => "login_failed",
+            Self::LoggedOut => "logged_out",
             Self::Throttled => "throttled",
             Self::ConsentGiven => "consent_given",
             Self::ConsentPartial => "consent_partial",

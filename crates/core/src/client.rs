@@ -133,6 +133,64 @@ impl fmt::Display for RedirectUri {
     }
 }
 
+/// A web origin a browser-based client runs on (RFC 6454 §6.2: `scheme://host[:port]`): the
+/// token, revocation and userinfo endpoints answer cross-origin requests only from origins the
+/// client registered.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+pub struct WebOrigin(String);
+
+/// Why a web origin was refused at registration.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum WebOriginError {
+    /// Not `scheme://host[:port]` exactly, in its serialized form.
+    #[error(
+        "web origin {0:?} must be scheme://host[:port] exactly, in lower case, without a path, \
+         query, fragment or trailing slash"
+    )]
+    NotAnOrigin(String),
+    /// A scheme other than https (or http on loopback).
+    #[error("web origin {0:?} must use https (http is allowed only on a loopback address)")]
+    Scheme(String),
+}
+
+impl WebOrigin {
+    /// Checks an origin: it must be exactly the serialization a browser sends in `Origin`
+    /// (so matching is a string comparison), https or http on a loopback host, no wildcard.
+    ///
+    /// # Errors
+    /// The rule the origin breaks.
+    pub fn parse(raw: &str) -> Result<Self, WebOriginError> {
+        let not_origin = || WebOriginError::NotAnOrigin(raw.to_owned());
+        if raw.len() > MAX_REDIRECT_URI_LEN || raw.contains('*') {
+            return Err(not_origin());
+        }
+        let url = url::Url::parse(raw).map_err(|_| not_origin())?;
+        let host = url.host().ok_or_else(not_origin)?;
+        match url.scheme() {
+            "https" => {}
+            "http" if is_loopback_host(&host) => {}
+            "http" => return Err(WebOriginError::Scheme(raw.to_owned())),
+            _ => return Err(not_origin()),
+        }
+        if url.origin().ascii_serialization() != raw {
+            return Err(not_origin());
+        }
+        Ok(Self(raw.to_owned()))
+    }
+
+    /// The origin as registered.
+    #[must_use]
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Display for WebOrigin {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
 /// A grant type the token endpoint supports (RFC 6749 §4).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum GrantType {
@@ -275,6 +333,10 @@ pub struct Client {
     pub secrets: ClientSecrets,
     /// Registered redirect URIs.
     pub redirect_uris: Vec<RedirectUri>,
+    /// Where the browser may be sent after RP-initiated logout (compared exactly).
+    pub post_logout_redirect_uris: Vec<RedirectUri>,
+    /// Origins whose scripts may call the token, revocation and userinfo endpoints (CORS).
+    pub web_origins: Vec<WebOrigin>,
     /// Grants the client may use.
     pub grant_types: BTreeSet<GrantType>,
     /// Scopes the client may ask for.
@@ -308,6 +370,21 @@ impl Client {
     #[must_use]
     pub fn allows_grant(&self, grant: GrantType) -> bool {
         self.grant_types.contains(&grant)
+    }
+
+    /// Whether `requested` is exactly one of the client's post-logout redirect URIs
+    /// (RP-Initiated Logout 1.0 §3: a simple string comparison, no loopback port leeway).
+    #[must_use]
+    pub fn allows_post_logout_redirect(&self, requested: &str) -> bool {
+        self.post_logout_redirect_uris
+            .iter()
+            .any(|r| r.as_str() == requested)
+    }
+
+    /// Whether scripts from `origin` (the `Origin` header) may read this client's answers.
+    #[must_use]
+    pub fn allows_origin(&self, origin: &str) -> bool {
+        self.web_origins.iter().any(|o| o.as_str() == origin)
     }
 
     /// The registered redirect URI that `requested` matches; with no `requested`, the only
@@ -372,6 +449,39 @@ mod tests {
         assert!(matches!(
             RedirectUri::parse("https://user:pw@app.example/cb"),
             Err(RedirectUriError::UserInfo(_))
+        ));
+    }
+
+    #[test]
+    fn web_origins_are_exact_serializations() {
+        for good in [
+            "https://app.example",
+            "https://app.example:8443",
+            "http://127.0.0.1:5173",
+            "http://localhost:3000",
+            "http://[::1]:8080",
+        ] {
+            assert_eq!(WebOrigin::parse(good).unwrap().as_str(), good);
+        }
+        for bad in [
+            "https://app.example/",
+            "https://app.example/spa",
+            "https://APP.example",
+            "https://app.example:443",
+            "https://*.example",
+            "https://app.example?x",
+            "null",
+            "app.example",
+            "file:///tmp",
+        ] {
+            assert!(
+                matches!(WebOrigin::parse(bad), Err(WebOriginError::NotAnOrigin(_))),
+                "{bad}"
+            );
+        }
+        assert!(matches!(
+            WebOrigin::parse("http://app.example"),
+            Err(WebOriginError::Scheme(_))
         ));
     }
 

@@ -142,6 +142,22 @@ pub fn csrf_matches(session: &SessionRecord, submitted: &str) -> bool {
     !submitted.is_empty() && bool::from(session.csrf_token.as_bytes().ct_eq(submitted.as_bytes()))
 }
 
+/// The signature purpose of session ids given to relying parties.
+const SID_PURPOSE: &str = "portcullis sid v1";
+
+/// The session's id as relying parties see it (the ID token's `sid`): a keyed digest of the
+/// session's stored digest, the same on every node, which reveals neither the cookie nor the
+/// stored digest.
+#[must_use]
+pub fn sid(sealer: &Sealer, session: &SecretHash) -> String {
+    use base64::Engine as _;
+    let digest = base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(session.as_bytes());
+    let signed = sealer.sign(SID_PURPOSE, &digest);
+    signed
+        .rsplit_once('.')
+        .map_or_else(String::new, |(_, tag)| tag.to_owned())
+}
+
 /// Whether the session's login is recent enough for `max_age`.
 #[must_use]
 pub fn fresh_enough(auth_time: UnixTime, max_age: Option<i64>, now: UnixTime) -> bool {

@@ -107,6 +107,9 @@ pub trait ClientStore: Send + Sync {
     async fn delete_client(&self, id: &ClientId) -> Result<bool, StoreError>;
     /// Clients ordered by id.
     async fn list_clients(&self, page: &PageRequest) -> Result<Page<Client>, StoreError>;
+    /// Whether an enabled client registered `origin` as a web origin: what a CORS preflight,
+    /// which names no client, is answered by.
+    async fn origin_registered(&self, origin: &str) -> Result<bool, StoreError>;
 }
 
 /// User accounts.
@@ -205,6 +208,8 @@ pub struct CodeRecord {
     pub redeemed_at: Option<UnixTime>,
     /// The grant its redemption created.
     pub grant_id: Option<GrantId>,
+    /// The browser session it was issued in, as the ID token's `sid` ([`crate::session::sid`]).
+    pub sid: Option<String>,
 }
 
 /// What a user approved for a client; covers later requests for the same or fewer scopes.

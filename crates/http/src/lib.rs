@@ -8,6 +8,7 @@ pub mod api;
 pub mod bearer;
 pub mod client_ip;
 pub mod compat;
+mod cors;
 pub mod error;
 pub mod input;
 mod jwks;
@@ -36,14 +37,10 @@ pub fn router(state: AppState) -> Router {
         .route("/readyz", get(ops::readyz))
         .route("/metrics", get(ops::metrics))
         .route("/openapi.json", get(openapi::serve))
+        .route("/oauth/introspect", post(oauth::introspection::introspect));
+    // Public documents: any origin's scripts may read them (CORS).
+    let documents = Router::new()
         .route("/oauth/jwks", get(jwks::jwks))
-        .route("/oauth/token", post(oauth::token::token))
-        .route("/oauth/introspect", post(oauth::introspection::introspect))
-        .route("/oauth/revoke", post(oauth::revocation::revoke))
-        .route(
-            "/oauth/userinfo",
-            get(oauth::userinfo::get).post(oauth::userinfo::post),
-        )
         .route(
             "/.well-known/oauth-authorization-server",
             get(oauth::discovery::discovery),
@@ -51,7 +48,21 @@ pub fn router(state: AppState) -> Router {
         .route(
             "/.well-known/openid-configuration",
             get(oauth::discovery::discovery),
-        );
+        )
+        .route_layer(axum::middleware::from_fn(cors::public));
+    // What browser-based apps call: readable by the origins their client registered (CORS).
+    let browser_apps = Router::new()
+        .route("/oauth/token", post(oauth::token::token))
+        .route("/oauth/revoke", post(oauth::revocation::revoke))
+        .route(
+            "/oauth/userinfo",
+            get(oauth::userinfo::get).post(oauth::userinfo::post),
+        )
+        .route_layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            cors::clients,
+        ));
+    let machine = machine.merge(documents).merge(browser_apps);
     let machine = machine.merge(admin::routes()).merge(compat::machine(
         &state.settings.compat,
         state.services.banking.enabled,
@@ -61,9 +72,9 @@ pub fn router(state: AppState) -> Router {
     } else {
         machine
     };
-    // The authorization endpoint is reached by navigations from the client's own site (a link,
-    // or a form the client's page posts), so it must not sit behind the cross-origin form check
-    // below. It changes nothing a third party could abuse: it only opens a request that the
+    // The authorization and logout endpoints are reached by navigations from the client's own
+    // site (a link, or a form the client's page posts), so they must not sit behind the
+    // cross-origin form check below. It changes nothing a third party could abuse: it only opens a request that the
     // user must still approve.
     let authorization = Router::new()
         .route(
@@ -71,6 +82,13 @@ pub fn router(state: AppState) -> Router {
             get(oauth::authorize::get).post(oauth::authorize::post),
         )
         .route("/oauth/authorize/resume", get(oauth::authorize::resume))
+        // RP-Initiated Logout 1.0: relying parties may form-post here from their own site. The
+        // confirmation form carries the session's CSRF token, and a request that ends the
+        // session without it must name the session with an ID token (pages::logout).
+        .route(
+            "/logout",
+            get(pages::logout::show).post(pages::logout::submit),
+        )
         .merge(compat::pages(&state.settings.compat));
     let mut pages = Router::new()
         .route("/login", get(pages::login::show).post(pages::login::submit))
@@ -82,10 +100,7 @@ pub fn router(state: AppState) -> Router {
             "/consent",
             get(pages::consent::show).post(pages::consent::submit),
         )
-        .route(
-            "/logout",
-            get(pages::logout::show).post(pages::logout::submit),
-        )
+        .route("/logged-out", get(pages::logout::logged_out))
         .route("/account", get(pages::account::show))
         .route("/account/apps/revoke", post(pages::account::revoke))
         .route("/static/portcullis.css", get(pages::stylesheet))

@@ -24,6 +24,12 @@ pub struct ClientView {
     pub public: bool,
     /// Registered redirect URIs.
     pub redirect_uris: Vec<String>,
+    /// Where the browser may be sent after logout (RP-Initiated Logout 1.0).
+    #[serde(default)]
+    pub post_logout_redirect_uris: Vec<String>,
+    /// Origins whose scripts may call the token, revocation and userinfo endpoints (CORS).
+    #[serde(default)]
+    pub web_origins: Vec<String>,
     /// Allowed grants.
     pub grant_types: Vec<String>,
     /// Allowed scopes, space-delimited.
@@ -70,6 +76,12 @@ pub struct CreateClient {
     /// Redirect URIs.
     #[serde(default)]
     pub redirect_uris: Vec<String>,
+    /// Post-logout redirect URIs.
+    #[serde(default)]
+    pub post_logout_redirect_uris: Vec<String>,
+    /// Web origins (`scheme://host[:port]`) allowed to call the token endpoint from a browser.
+    #[serde(default)]
+    pub web_origins: Vec<String>,
     /// Grants (default: authorization_code and refresh_token).
     #[serde(default)]
     pub grant_types: Vec<String>,
@@ -116,6 +128,12 @@ pub struct UpdateClient {
     /// Redirect URIs (replacing all).
     #[serde(default)]
     pub redirect_uris: Option<Vec<String>>,
+    /// Post-logout redirect URIs (replacing all).
+    #[serde(default)]
+    pub post_logout_redirect_uris: Option<Vec<String>>,
+    /// Web origins (replacing all).
+    #[serde(default)]
+    pub web_origins: Option<Vec<String>>,
     /// Grants.
     #[serde(default)]
     pub grant_types: Option<Vec<String>>,

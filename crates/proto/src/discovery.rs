@@ -57,6 +57,12 @@ pub struct ServerMetadata {
     pub request_parameter_supported: bool,
     /// OIDC: whether `request_uri` is supported.
     pub request_uri_parameter_supported: bool,
+    /// OpenID Connect Front-Channel Logout 1.0: not built, so `false`.
+    #[serde(default)]
+    pub frontchannel_logout_supported: bool,
+    /// OpenID Connect Back-Channel Logout 1.0: not built yet, so `false`.
+    #[serde(default)]
+    pub backchannel_logout_supported: bool,
     /// Where the OpenAPI description of the resource and admin APIs is.
     #[serde(skip_serializing_if = "Option::is_none", default)]
     pub service_documentation: Option<String>,

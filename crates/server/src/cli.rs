@@ -115,6 +115,14 @@ pub struct ClientSettingsArgs {
     /// Redirect URI (repeatable; https, or http on loopback). On update, replaces them all.
     #[arg(long = "redirect-uri", value_name = "URI")]
     pub redirect_uris: Vec<String>,
+    /// Where the browser may be sent after logout (repeatable; RP-Initiated Logout, compared
+    /// exactly). On update, replaces them all.
+    #[arg(long = "post-logout-redirect-uri", value_name = "URI")]
+    pub post_logout_redirect_uris: Vec<String>,
+    /// Web origin of a browser-based app, scheme://host[:port] (repeatable): its scripts may
+    /// call the token, revocation and userinfo endpoints (CORS). On update, replaces them all.
+    #[arg(long = "web-origin", value_name = "ORIGIN")]
+    pub web_origins: Vec<String>,
     /// Allowed scopes, space-delimited, e.g. "openid wallet:read" [default: "openid profile
     /// email"; "admin" with --admin; on update, unchanged].
     #[arg(long)]
@@ -215,6 +223,12 @@ pub enum ClientCommand {
         /// Disable the client: it can do nothing until enabled.
         #[arg(long)]
         disable: bool,
+        /// Remove every post-logout redirect URI.
+        #[arg(long, conflicts_with = "post_logout_redirect_uris")]
+        clear_post_logout_redirect_uris: bool,
+        /// Remove every web origin.
+        #[arg(long, conflicts_with = "web_origins")]
+        clear_web_origins: bool,
         /// Print JSON.
         #[arg(long)]
         json: bool,

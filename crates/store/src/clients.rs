@@ -1,7 +1,7 @@
 use std::collections::BTreeSet;
 
 use async_trait::async_trait;
-use portcullis_core::client::{Client, ClientKind, ClientSecrets, RedirectUri};
+use portcullis_core::client::{Client, ClientKind, ClientSecrets, RedirectUri, WebOrigin};
 use portcullis_core::hash::SecretHash;
 use portcullis_core::store::{ClientStore, Page, PageRequest, StoreError};
 use portcullis_core::time::UnixTime;
@@ -17,7 +17,8 @@ macro_rules! select_clients {
             "SELECT id, name, public, secret_hash, previous_secret_hash, \
              previous_secret_expires_at, redirect_uris, grant_types, scopes, access_token_ttl, \
              refresh_token_ttl, pkce, id_token_alg, partner, admin, enabled, logo_uri, \
-             homepage_uri, created_at, updated_at FROM clients ",
+             homepage_uri, created_at, updated_at, post_logout_redirect_uris, web_origins \
+             FROM clients ",
             $rest
         )
     };
@@ -45,6 +46,8 @@ struct ClientRow {
     homepage_uri: Option<String>,
     created_at: i64,
     updated_at: i64,
+    post_logout_redirect_uris: String,
+    web_origins: String,
 }
 
 fn hash(column: &str, bytes: Option<Vec<u8>>) -> Result<Option<SecretHash>, StoreError> {
@@ -53,16 +56,39 @@ fn hash(column: &str, bytes: Option<Vec<u8>>) -> Result<Option<SecretHash>, Stor
         .transpose()
 }
 
+/// A JSON array of strings, each read with `parse`.
+fn list<T, E: std::fmt::Display>(
+    column: &str,
+    json: &str,
+    parse: impl Fn(&str) -> Result<T, E>,
+) -> Result<Vec<T>, StoreError> {
+    let items: Vec<String> = serde_json::from_str(json).map_err(|e| corrupt(column, e))?;
+    items
+        .iter()
+        .map(|item| parse(item).map_err(|e| corrupt(column, e)))
+        .collect()
+}
+
+/// A JSON array of the strings.
+fn json_list<'a>(items: impl Iterator<Item = &'a str>) -> String {
+    serde_json::Value::from(items.collect::<Vec<_>>()).to_string()
+}
+
 impl TryFrom<ClientRow> for Client {
     type Error = StoreError;
 
     fn try_from(row: ClientRow) -> Result<Self, Self::Error> {
-        let uris: Vec<String> = serde_json::from_str(&row.redirect_uris)
-            .map_err(|e| corrupt("clients.redirect_uris", e))?;
-        let redirect_uris = uris
-            .iter()
-            .map(|u| RedirectUri::parse(u).map_err(|e| corrupt("clients.redirect_uris", e)))
-            .collect::<Result<_, _>>()?;
+        let redirect_uris = list(
+            "clients.redirect_uris",
+            &row.redirect_uris,
+            RedirectUri::parse,
+        )?;
+        let post_logout_redirect_uris = list(
+            "clients.post_logout_redirect_uris",
+            &row.post_logout_redirect_uris,
+            RedirectUri::parse,
+        )?;
+        let web_origins = list("clients.web_origins", &row.web_origins, WebOrigin::parse)?;
         let grant_types = row
             .grant_types
             .split_whitespace()
@@ -88,6 +114,8 @@ impl TryFrom<ClientRow> for Client {
                 previous,
             },
             redirect_uris,
+            post_logout_redirect_uris,
+            web_origins,
             grant_types,
             scopes: ScopeSet::parse(&row.scopes).map_err(|e| corrupt("clients.scopes", e))?,
             access_token_ttl: row.access_token_ttl,
@@ -108,21 +136,25 @@ impl TryFrom<ClientRow> for Client {
     }
 }
 
-/// The columns every write binds, in the order of the statements below ($1..$20).
+/// The columns every write binds, in the order of the statements below ($1..$22).
 struct ClientColumns {
     redirect_uris: String,
     grant_types: String,
+    post_logout_redirect_uris: String,
+    web_origins: String,
 }
 
 impl ClientColumns {
     fn of(client: &Client) -> Self {
-        let uris: Vec<&str> = client
-            .redirect_uris
-            .iter()
-            .map(RedirectUri::as_str)
-            .collect();
         Self {
-            redirect_uris: serde_json::Value::from(uris).to_string(),
+            redirect_uris: json_list(client.redirect_uris.iter().map(RedirectUri::as_str)),
+            post_logout_redirect_uris: json_list(
+                client
+                    .post_logout_redirect_uris
+                    .iter()
+                    .map(RedirectUri::as_str),
+            ),
+            web_origins: json_list(client.web_origins.iter().map(WebOrigin::as_str)),
             grant_types: client
                 .grant_types
                 .iter()
@@ -133,7 +165,7 @@ impl ClientColumns {
     }
 }
 
-/// Binds every client column in the order `$1..$20` of [`INSERT`] and [`UPDATE`].
+/// Binds every client column in the order `$1..$22` of [`INSERT`] and [`UPDATE`].
 macro_rules! bind_client {
     ($query:expr, $client:expr, $columns:expr) => {
         $query
@@ -169,21 +201,24 @@ macro_rules! bind_client {
             .bind($client.homepage_uri.as_deref())
             .bind($client.created_at.0)
             .bind($client.updated_at.0)
+            .bind(&$columns.post_logout_redirect_uris)
+            .bind(&$columns.web_origins)
     };
 }
 
 const INSERT: &str = "INSERT INTO clients (id, name, public, secret_hash, previous_secret_hash, \
     previous_secret_expires_at, redirect_uris, grant_types, scopes, access_token_ttl, \
     refresh_token_ttl, pkce, id_token_alg, partner, admin, enabled, logo_uri, homepage_uri, \
-    created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, \
-    $15, $16, $17, $18, $19, $20)";
+    created_at, updated_at, post_logout_redirect_uris, web_origins) VALUES ($1, $2, $3, $4, $5, \
+    $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22)";
 
-// Binds the same twenty values as INSERT; `created_at` ($19) is left as it was.
+// Binds the same twenty-two values as INSERT; `created_at` ($19) is left as it was.
 const UPDATE: &str = "UPDATE clients SET name = $2, public = $3, secret_hash = $4, \
     previous_secret_hash = $5, previous_secret_expires_at = $6, redirect_uris = $7, \
     grant_types = $8, scopes = $9, access_token_ttl = $10, refresh_token_ttl = $11, pkce = $12, \
     id_token_alg = $13, partner = $14, admin = $15, enabled = $16, logo_uri = $17, \
-    homepage_uri = $18, updated_at = $20 WHERE id = $1";
+    homepage_uri = $18, updated_at = $20, post_logout_redirect_uris = $21, web_origins = $22 \
+    WHERE id = $1";
 
 #[async_trait]
 impl ClientStore for SqlStore {
@@ -228,5 +263,24 @@ impl ClientStore for SqlStore {
             .map(Client::try_from)
             .collect::<Result<Vec<_>, _>>()?;
         Ok(into_page(clients, page, |c| c.id.to_string()))
+    }
+
+    async fn origin_registered(&self, origin: &str) -> Result<bool, StoreError> {
+        // `web_origins` is a JSON array of origins, which contain no quote or backslash; the
+        // pattern finds the quoted origin in it, its LIKE metacharacters escaped.
+        const SQL: &str = "SELECT COUNT(*) FROM clients WHERE enabled = $1 \
+            AND web_origins LIKE $2 ESCAPE '\\'";
+        if origin.contains(['"', '\\']) {
+            return Ok(false);
+        }
+        let escaped = origin.replace('%', "\\%").replace('_', "\\_");
+        let pattern = format!("%\"{escaped}\"%");
+        let count: i64 = on_reader!(self, |pool| sqlx::query_scalar(SQL)
+            .bind(true)
+            .bind(&pattern)
+            .fetch_one(pool)
+            .await)
+        .map_err(db_error)?;
+        Ok(count > 0)
     }
 }

@@ -7,6 +7,7 @@ use portcullis_proto::{ClientId, ScopeSet, Secret};
 use crate::audit::AuditKind;
 use crate::client::{
     Client, ClientKind, ClientSecrets, GrantType, PkcePolicy, RedirectUri, RedirectUriError,
+    WebOrigin, WebOriginError,
 };
 use crate::hash::SecretHash;
 use crate::keys::SigningAlg;
@@ -22,7 +23,8 @@ pub const DEFAULT_REFRESH_TOKEN_TTL: i64 = 30 * 86_400;
 pub const MAX_REFRESH_TOKEN_TTL: i64 = 365 * 86_400;
 /// Shortest token lifetime.
 pub const MIN_TOKEN_TTL: i64 = 60;
-/// Most redirect URIs a client may register.
+/// Most redirect URIs a client may register (and, apart, most post-logout redirect URIs and
+/// most web origins).
 pub const MAX_REDIRECT_URIS: usize = 20;
 
 /// What a new client should be.
@@ -36,6 +38,10 @@ pub struct NewClient {
     pub kind: ClientKind,
     /// Redirect URIs, checked against the registration rules.
     pub redirect_uris: Vec<String>,
+    /// Post-logout redirect URIs (RP-Initiated Logout 1.0), under the same rules.
+    pub post_logout_redirect_uris: Vec<String>,
+    /// Web origins allowed to call the token, revocation and userinfo endpoints (CORS).
+    pub web_origins: Vec<String>,
     /// Allowed grants.
     pub grant_types: BTreeSet<GrantType>,
     /// Allowed scopes.
@@ -70,6 +76,8 @@ impl NewClient {
             name: name.into(),
             kind: ClientKind::Confidential,
             redirect_uris: Vec::new(),
+            post_logout_redirect_uris: Vec::new(),
+            web_origins: Vec::new(),
             grant_types: BTreeSet::new(),
             scopes: ScopeSet::new(),
             access_token_ttl: None,
@@ -104,9 +112,12 @@ pub enum ClientRuleError {
     /// A redirect URI broke a rule.
     #[error(transparent)]
     RedirectUri(#[from] RedirectUriError),
-    /// Too many redirect URIs.
-    #[error("a client may register at most {MAX_REDIRECT_URIS} redirect URIs")]
-    TooManyRedirectUris,
+    /// Too many redirect URIs (or post-logout redirect URIs, or web origins).
+    #[error("a client may register at most {MAX_REDIRECT_URIS} {0}")]
+    TooManyRedirectUris(&'static str),
+    /// A web origin broke a rule.
+    #[error(transparent)]
+    WebOrigin(#[from] WebOriginError),
     /// Authorization code without a redirect URI.
     #[error("the authorization_code grant needs at least one redirect URI")]
     NoRedirectUri,
@@ -184,6 +195,20 @@ fn redirect_uri(raw: &str) -> Result<RedirectUri, RedirectUriError> {
     }
 }
 
+fn redirect_uris(raw: &[String]) -> Result<Vec<RedirectUri>, RedirectUriError> {
+    raw.iter().map(|u| redirect_uri(u)).collect()
+}
+
+fn web_origins(raw: &[String]) -> Result<Vec<WebOrigin>, WebOriginError> {
+    let mut origins = raw
+        .iter()
+        .map(|o| WebOrigin::parse(o))
+        .collect::<Result<Vec<_>, _>>()?;
+    origins.sort();
+    origins.dedup();
+    Ok(origins)
+}
+
 fn valid_id(id: &str) -> bool {
     (1..=64).contains(&id.len())
         && id
@@ -231,8 +256,17 @@ pub fn check_rules(
     if client.grant_types.is_empty() {
         return Err(ClientRuleError::NoGrant);
     }
-    if client.redirect_uris.len() > MAX_REDIRECT_URIS {
-        return Err(ClientRuleError::TooManyRedirectUris);
+    for (count, what) in [
+        (client.redirect_uris.len(), "redirect URIs"),
+        (
+            client.post_logout_redirect_uris.len(),
+            "post-logout redirect URIs",
+        ),
+        (client.web_origins.len(), "web origins"),
+    ] {
+        if count > MAX_REDIRECT_URIS {
+            return Err(ClientRuleError::TooManyRedirectUris(what));
+        }
     }
     let code = client.allows_grant(GrantType::AuthorizationCode);
     if code && client.redirect_uris.is_empty() {
@@ -284,11 +318,9 @@ pub async fn create(
         Some(id) => return Err(ClientRuleError::Id(id)),
         None => new_uuid(random, clock.now_millis())?,
     };
-    let redirect_uris = new
-        .redirect_uris
-        .iter()
-        .map(|u| redirect_uri(u))
-        .collect::<Result<Vec<_>, _>>()?;
+    let redirect_uris = redirect_uris(&new.redirect_uris)?;
+    let post_logout_redirect_uris = self::redirect_uris(&new.post_logout_redirect_uris)?;
+    let web_origins = web_origins(&new.web_origins)?;
     let secret = match new.kind {
         ClientKind::Confidential => Some(new_secret(random)?),
         ClientKind::Public => None,
@@ -303,6 +335,8 @@ pub async fn create(
             previous: None,
         },
         redirect_uris,
+        post_logout_redirect_uris,
+        web_origins,
         grant_types: new.grant_types,
         scopes: new.scopes,
         access_token_ttl: new.access_token_ttl.unwrap_or(DEFAULT_ACCESS_TOKEN_TTL),
@@ -332,6 +366,10 @@ pub struct ClientChanges {
     pub name: Option<String>,
     /// New redirect URIs (replacing all).
     pub redirect_uris: Option<Vec<String>>,
+    /// New post-logout redirect URIs (replacing all).
+    pub post_logout_redirect_uris: Option<Vec<String>>,
+    /// New web origins (replacing all).
+    pub web_origins: Option<Vec<String>>,
     /// New grants.
     pub grant_types: Option<BTreeSet<GrantType>>,
     /// New scopes.
@@ -422,11 +460,16 @@ pub async fn update(
         changed.push("name");
     }
     if let Some(uris) = changes.redirect_uris {
-        client.redirect_uris = uris
-            .iter()
-            .map(|u| redirect_uri(u))
-            .collect::<Result<_, _>>()?;
+        client.redirect_uris = redirect_uris(&uris)?;
         changed.push("redirect_uris");
+    }
+    if let Some(uris) = changes.post_logout_redirect_uris {
+        client.post_logout_redirect_uris = redirect_uris(&uris)?;
+        changed.push("post_logout_redirect_uris");
+    }
+    if let Some(origins) = changes.web_origins {
+        client.web_origins = web_origins(&origins)?;
+        changed.push("web_origins");
     }
     if let Some(grants) = changes.grant_types {
         client.grant_types = grants;

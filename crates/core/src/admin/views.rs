@@ -33,6 +33,12 @@ pub fn client_view(client: &Client, secret: Option<Secret>) -> ClientView {
             .iter()
             .map(ToString::to_string)
             .collect(),
+        post_logout_redirect_uris: client
+            .post_logout_redirect_uris
+            .iter()
+            .map(ToString::to_string)
+            .collect(),
+        web_origins: client.web_origins.iter().map(ToString::to_string).collect(),
         grant_types: client
             .grant_types
             .iter()
@@ -148,6 +154,8 @@ pub fn new_client(request: CreateClient) -> Result<NewClient, ClientRuleError> {
             ClientKind::Confidential
         },
         redirect_uris: request.redirect_uris,
+        post_logout_redirect_uris: request.post_logout_redirect_uris,
+        web_origins: request.web_origins,
         grant_types,
         scopes: scope(request.scope.as_deref().unwrap_or(default_scope))?,
         access_token_ttl: request.access_token_ttl,
@@ -181,6 +189,8 @@ pub fn client_changes(request: UpdateClient) -> Result<ClientChanges, ClientRule
     Ok(ClientChanges {
         name: request.name,
         redirect_uris: request.redirect_uris,
+        post_logout_redirect_uris: request.post_logout_redirect_uris,
+        web_origins: request.web_origins,
         grant_types: request.grant_types.as_deref().map(grants).transpose()?,
         scopes: request.scope.as_deref().map(scope).transpose()?,
         access_token_ttl: request.access_token_ttl,

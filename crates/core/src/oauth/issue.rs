@@ -170,6 +170,10 @@ pub struct IdTokenClaims {
     pub nonce: Option<String>,
     /// Left half of the access token's hash (§3.1.3.6).
     pub at_hash: String,
+    /// The browser session the user authenticated in (OpenID Connect Front-Channel Logout
+    /// §3): RP-initiated logout compares it with the session it is asked to end.
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub sid: Option<String>,
     /// The standard claims the granted scope releases ([`claims::release`]): the same as
     /// userinfo answers, so that clients that read only the ID token get them too.
     #[serde(flatten)]
@@ -193,6 +197,17 @@ pub fn at_hash(alg: SigningAlg, access_token: &str) -> String {
     URL_SAFE_NO_PAD.encode(&bytes[..bytes.len() / 2])
 }
 
+/// The authentication an ID token reports.
+#[derive(Debug, Clone, Copy)]
+pub struct Authentication<'a> {
+    /// When the user authenticated.
+    pub auth_time: UnixTime,
+    /// The authorization request's nonce.
+    pub nonce: Option<&'a str>,
+    /// The session's id for relying parties ([`crate::session::sid`]).
+    pub sid: Option<&'a str>,
+}
+
 /// Signs an ID token for `user` with the client's ID-token algorithm.
 ///
 /// # Errors
@@ -201,8 +216,7 @@ pub fn id_token(
     ctx: &Context<'_>,
     client: &Client,
     user: &User,
-    auth_time: UnixTime,
-    nonce: Option<&str>,
+    authentication: Authentication<'_>,
     scope: &ScopeSet,
     access_token: &Secret,
 ) -> Result<Secret, TokenError> {
@@ -219,9 +233,10 @@ pub fn id_token(
         azp: client.id.to_string(),
         exp: now.plus(client.access_token_ttl.min(ID_TOKEN_MAX_TTL)).0,
         iat: now.0,
-        auth_time: auth_time.0,
-        nonce: nonce.map(str::to_owned),
+        auth_time: authentication.auth_time.0,
+        nonce: authentication.nonce.map(str::to_owned),
         at_hash: at_hash(alg, access_token.expose()),
+        sid: authentication.sid.map(str::to_owned),
         standard: claims::release(user, scope),
     };
     Ok(Secret::new(jwt::sign(key, JwtKind::Jwt, &claims)?))

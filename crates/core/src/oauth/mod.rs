@@ -11,6 +11,7 @@ mod error;
 pub mod grant;
 pub mod introspection;
 pub mod issue;
+pub mod logout;
 pub mod revocation;
 
 use std::sync::Arc;

@@ -68,6 +68,8 @@ pub fn metadata(state: &AppState) -> ServerMetadata {
         claims_parameter_supported: false,
         request_parameter_supported: false,
         request_uri_parameter_supported: false,
+        frontchannel_logout_supported: false,
+        backchannel_logout_supported: false,
         service_documentation: Some(url("/openapi.json")),
     }
 }

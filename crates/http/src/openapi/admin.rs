@@ -26,11 +26,11 @@ pub struct PageParams {
 #[derive(Debug, IntoParams)]
 #[into_params(parameter_in = Query)]
 pub struct AuditParams {
-    /// Only this kind of event: sign_up, login_succeeded, login_failed, throttled,
+    /// Only this kind of event: sign_up, login_succeeded, login_failed, logged_out, throttled,
     /// consent_given, consent_partial, consent_denied, grant_revoked, tokens_issued,
     /// token_revoked, code_reuse, refresh_reuse, client_created, client_updated,
-    /// client_deleted, client_secret_rotated, user_created, user_disabled, kyc_changed,
-    /// keys_rotated, sandbox_funded.
+    /// client_deleted, client_secret_rotated, user_created, user_disabled, user_updated,
+    /// kyc_changed, keys_rotated, sandbox_funded.
     kind: Option<String>,
     /// Only events about this client.
     client_id: Option<String>,

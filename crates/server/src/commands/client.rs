@@ -34,6 +34,15 @@ fn print(view: &ClientView, json: bool) -> anyhow::Result<()> {
         }
     )?;
     crate::out!("redirect_uris  {}", view.redirect_uris.join(" "))?;
+    if !view.post_logout_redirect_uris.is_empty() {
+        crate::out!(
+            "post_logout    {}",
+            view.post_logout_redirect_uris.join(" ")
+        )?;
+    }
+    if !view.web_origins.is_empty() {
+        crate::out!("web_origins    {}", view.web_origins.join(" "))?;
+    }
     crate::out!("grant_types    {}", view.grant_types.join(" "))?;
     crate::out!("scope          {}", view.scope)?;
     crate::out!("pkce           {}", view.pkce)?;
@@ -50,6 +59,16 @@ fn print(view: &ClientView, json: bool) -> anyhow::Result<()> {
         view.enabled
     )?;
     Ok(())
+}
+
+/// A repeatable option's list on update: the values given replace the list, `clear` empties
+/// it, neither leaves it.
+fn replace_list(values: Vec<String>, clear: bool) -> Option<Vec<String>> {
+    if clear {
+        Some(Vec::new())
+    } else {
+        (!values.is_empty()).then_some(values)
+    }
 }
 
 /// Runs a client command.
@@ -83,6 +102,8 @@ async fn execute(session: &Session, command: ClientCommand) -> anyhow::Result<()
                     .ok_or_else(|| anyhow::anyhow!("--name is required"))?,
                 public,
                 redirect_uris: settings.redirect_uris.clone(),
+                post_logout_redirect_uris: settings.post_logout_redirect_uris.clone(),
+                web_origins: settings.web_origins.clone(),
                 grant_types: settings.grant_types.clone(),
                 scope: settings.scope.clone(),
                 access_token_ttl: seconds(
@@ -136,12 +157,16 @@ async fn execute(session: &Session, command: ClientCommand) -> anyhow::Result<()
             admin: is_admin,
             enable,
             disable,
+            clear_post_logout_redirect_uris,
+            clear_web_origins,
             json,
             ..
         } => {
             let ClientSettingsArgs {
                 name,
                 redirect_uris,
+                post_logout_redirect_uris,
+                web_origins,
                 scope,
                 grant_types,
                 access_token_ttl,
@@ -155,6 +180,11 @@ async fn execute(session: &Session, command: ClientCommand) -> anyhow::Result<()
             let request = UpdateClient {
                 name,
                 redirect_uris: (!redirect_uris.is_empty()).then_some(redirect_uris),
+                post_logout_redirect_uris: replace_list(
+                    post_logout_redirect_uris,
+                    clear_post_logout_redirect_uris,
+                ),
+                web_origins: replace_list(web_origins, clear_web_origins),
                 grant_types: (!grant_types.is_empty()).then_some(grant_types),
                 scope,
                 access_token_ttl: seconds(access_token_ttl.as_deref(), "access-token-ttl")?,

@@ -613,3 +613,100 @@ async fn an_admin_client_cannot_lock_itself_out() {
         .await;
     assert_eq!(answer.status, 204, "{}", answer.body);
 }
+
+#[tokio::test]
+async fn post_logout_redirect_uris_and_web_origins_are_registered_checked_and_replaced() {
+    let app = spawn_app().await;
+    let api = AdminApi::new(&app).await;
+    let answer = api
+        .post(
+            "/admin/v1/clients",
+            &json!({
+                "name": "Browser app",
+                "public": true,
+                "redirect_uris": ["https://spa.example/cb"],
+                "post_logout_redirect_uris": ["https://spa.example/bye"],
+                "web_origins": ["https://spa.example", "http://127.0.0.1:5173", "https://spa.example"],
+            }),
+        )
+        .await;
+    assert_eq!(answer.status, 201, "{}", answer.body);
+    assert_eq!(
+        answer.body["post_logout_redirect_uris"],
+        json!(["https://spa.example/bye"])
+    );
+    assert_eq!(
+        answer.body["web_origins"],
+        json!(["http://127.0.0.1:5173", "https://spa.example"]),
+        "sorted, duplicates dropped"
+    );
+    let id = answer.body["client_id"].as_str().unwrap().to_owned();
+    let stored = stored(&api, &id).await;
+    assert!(stored.allows_post_logout_redirect("https://spa.example/bye"));
+    assert!(!stored.allows_post_logout_redirect("https://spa.example/bye/"));
+    assert!(stored.allows_origin("https://spa.example"));
+
+    for (field, value, message) in [
+        (
+            "web_origins",
+            json!(["https://spa.example/"]),
+            "scheme://host[:port]",
+        ),
+        ("web_origins", json!(["http://spa.example"]), "https"),
+        (
+            "web_origins",
+            json!(["https://*.example"]),
+            "scheme://host[:port]",
+        ),
+        (
+            "post_logout_redirect_uris",
+            json!(["http://spa.example/bye"]),
+            "https",
+        ),
+        (
+            "post_logout_redirect_uris",
+            json!(["https://spa.example/bye#x"]),
+            "fragment",
+        ),
+    ] {
+        let answer = api
+            .patch(&format!("/admin/v1/clients/{id}"), &json!({ field: value }))
+            .await;
+        assert_eq!(answer.status, 400, "{field} {value}: {}", answer.body);
+        assert_eq!(answer.body["error"], "invalid_request");
+        let description = answer.body["error_description"].as_str().unwrap();
+        assert!(description.contains(message), "{description}");
+    }
+    let many: Vec<String> = (0..21).map(|i| format!("https://spa{i}.example")).collect();
+    let answer = api
+        .patch(
+            &format!("/admin/v1/clients/{id}"),
+            &json!({ "web_origins": many }),
+        )
+        .await;
+    assert_eq!(answer.status, 400, "{}", answer.body);
+
+    let answer = api
+        .patch(
+            &format!("/admin/v1/clients/{id}"),
+            &json!({ "web_origins": [], "post_logout_redirect_uris": ["https://spa.example/later"] }),
+        )
+        .await;
+    assert_eq!(answer.status, 200, "{}", answer.body);
+    assert_eq!(answer.body["web_origins"], json!([]));
+    assert_eq!(
+        answer.body["post_logout_redirect_uris"],
+        json!(["https://spa.example/later"])
+    );
+    let events = app
+        .audit_events(AuditFilter {
+            kind: Some(AuditKind::ClientUpdated),
+            ..AuditFilter::default()
+        })
+        .await;
+    let changed = &events.last().unwrap().detail["changed"];
+    assert_eq!(
+        changed,
+        &json!(["post_logout_redirect_uris", "web_origins"])
+    );
+}

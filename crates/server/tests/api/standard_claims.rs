@@ -62,6 +62,7 @@ fn released(mut claims: Value) -> Value {
         "auth_time",
         "nonce",
         "at_hash",
+        "sid",
     ] {
         map.remove(own);
     }

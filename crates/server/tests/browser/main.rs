@@ -5,6 +5,7 @@
 mod compat_monei;
 mod onboarding_to_callback;
 mod signup_partial_consent;
+mod spa_cors;
 mod wallet_button;
 
 use std::net::SocketAddr;

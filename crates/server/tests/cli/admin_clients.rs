@@ -127,6 +127,8 @@ fn create_json_is_machine_readable() {
             "name": "Partner",
             "public": false,
             "redirect_uris": ["https://partner.example/cb"],
+            "post_logout_redirect_uris": [],
+            "web_origins": [],
             "grant_types": ["authorization_code", "client_credentials"],
             "scope": "openid profile:read users.profiles:read",
             "access_token_ttl": 600,
@@ -416,4 +418,77 @@ fn rotate_secret_prints_the_new_secret_once() {
         operator.fails(&["client", "rotate-secret", "nobody"]),
         "no client with id \"nobody\""
     );
+}
+
+#[test]
+fn post_logout_redirect_uris_and_web_origins_are_set_replaced_and_cleared() {
+    let operator = Operator::new();
+    let out = operator.ok(&with(
+        CODE_CLIENT,
+        &[
+            "--post-logout-redirect-uri",
+            "https://wallet.example/bye",
+            "--web-origin",
+            "https://wallet.example",
+            "--web-origin",
+            "http://127.0.0.1:5173",
+        ],
+    ));
+    let id = field(&out, "client_id");
+    assert_eq!(field(&out, "post_logout"), "https://wallet.example/bye");
+    assert_eq!(
+        field(&out, "web_origins"),
+        "http://127.0.0.1:5173 https://wallet.example"
+    );
+    let shown = show(&operator, &id);
+    assert_eq!(
+        shown["post_logout_redirect_uris"],
+        json!(["https://wallet.example/bye"])
+    );
+
+    // A path is not an origin: refused with the rule, nothing changed.
+    let refused = operator.fails(&[
+        "client",
+        "update",
+        &id,
+        "--web-origin",
+        "https://wallet.example/app",
+    ]);
+    assert!(refused.contains("scheme://host[:port]"), "{refused}");
+    assert_eq!(
+        show(&operator, &id)["web_origins"]
+            .as_array()
+            .unwrap()
+            .len(),
+        2
+    );
+
+    // Given values replace the list; --clear-… empties it; leaving both out keeps it.
+    operator.ok(&[
+        "client",
+        "update",
+        &id,
+        "--web-origin",
+        "https://app.wallet.example",
+    ]);
+    assert_eq!(
+        show(&operator, &id)["web_origins"],
+        json!(["https://app.wallet.example"])
+    );
+    operator.ok(&[
+        "client",
+        "update",
+        &id,
+        "--clear-web-origins",
+        "--name",
+        "Wallet",
+    ]);
+    let shown = show(&operator, &id);
+    assert_eq!(shown["web_origins"], json!([]));
+    assert_eq!(
+        shown["post_logout_redirect_uris"],
+        json!(["https://wallet.example/bye"])
+    );
+    operator.ok(&["client", "update", &id, "--clear-post-logout-redirect-uris"]);
+    assert_eq!(show(&operator, &id)["post_logout_redirect_uris"], json!([]));
 }

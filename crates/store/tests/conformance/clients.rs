@@ -1,7 +1,7 @@
 use std::collections::BTreeSet;
 
 use portcullis_core::client::{
-    Client, ClientKind, ClientSecrets, GrantType, PkcePolicy, RedirectUri,
+    Client, ClientKind, ClientSecrets, GrantType, PkcePolicy, RedirectUri, WebOrigin,
 };
 use portcullis_core::hash::SecretHash;
 use portcullis_core::keys::SigningAlg;
@@ -22,6 +22,11 @@ pub fn client(id: &str) -> Client {
         redirect_uris: vec![
             RedirectUri::parse("https://app.example/cb").unwrap(),
             RedirectUri::parse("http://127.0.0.1/cb").unwrap(),
+        ],
+        post_logout_redirect_uris: vec![RedirectUri::parse("https://app.example/bye").unwrap()],
+        web_origins: vec![
+            WebOrigin::parse("http://127.0.0.1:5173").unwrap(),
+            WebOrigin::parse("https://app_1.example").unwrap(),
         ],
         grant_types: BTreeSet::from([GrantType::AuthorizationCode, GrantType::RefreshToken]),
         scopes: ScopeSet::parse("openid wallet:read").unwrap(),
@@ -67,6 +72,47 @@ pub async fn client_update_and_delete(store: &SqlStore) {
     assert!(store.delete_client(&c.id).await.unwrap());
     assert!(!store.delete_client(&c.id).await.unwrap());
     assert_eq!(store.client(&c.id).await.unwrap(), None);
+}
+
+pub async fn web_origins_are_found_exactly_among_enabled_clients(store: &SqlStore) {
+    store.insert_client(&client("c1")).await.unwrap();
+    let mut no_origins = client("c2");
+    no_origins.web_origins = Vec::new();
+    store.insert_client(&no_origins).await.unwrap();
+    assert!(
+        store
+            .origin_registered("http://127.0.0.1:5173")
+            .await
+            .unwrap()
+    );
+    assert!(
+        store
+            .origin_registered("https://app_1.example")
+            .await
+            .unwrap()
+    );
+    for near in [
+        "http://127.0.0.1:517",
+        "127.0.0.1:5173",
+        "https://app_1.example/",
+        // `_` and `%` are LIKE wildcards: they must only match themselves.
+        "https://appx1.example",
+        "https://app%.example",
+        "%",
+        "",
+        "\"",
+    ] {
+        assert!(!store.origin_registered(near).await.unwrap(), "{near:?}");
+    }
+    let mut disabled = client("c1");
+    disabled.enabled = false;
+    assert!(store.update_client(&disabled).await.unwrap());
+    assert!(
+        !store
+            .origin_registered("http://127.0.0.1:5173")
+            .await
+            .unwrap()
+    );
 }
 
 pub async fn duplicate_client_id_conflicts(store: &SqlStore) {

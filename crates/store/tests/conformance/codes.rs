@@ -68,6 +68,7 @@ pub fn code(secret: &str, client: &str, user: &str) -> CodeRecord {
         expires_at: UnixTime(EXPIRES),
         redeemed_at: None,
         grant_id: None,
+        sid: Some("c2lkLW9mLXRoZS1zZXNzaW9u".into()),
     }
 }
 
@@ -139,6 +140,7 @@ pub async fn code_round_trip_without_optional_fields(store: &SqlStore) {
     bare.challenge = None;
     bare.nonce = None;
     bare.profile_id = None;
+    bare.sid = None;
     store.insert_code(&bare).await.unwrap();
     assert_eq!(store.code(&bare.hash).await.unwrap(), Some(bare));
 }

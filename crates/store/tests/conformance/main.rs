@@ -62,6 +62,7 @@ conformance! {
     keys::keys_round_trip_and_delete,
     clients::client_round_trip_with_every_field,
     clients::client_update_and_delete,
+    clients::web_origins_are_found_exactly_among_enabled_clients,
     clients::duplicate_client_id_conflicts,
     clients::clients_list_in_pages,
     users::user_round_trip_by_id_and_email,

@@ -77,6 +77,7 @@ pub async fn issue_code_for(
         expires_at: now.plus(crate::oauth::CODE_TTL_SECONDS),
         redeemed_at: None,
         grant_id: None,
+        sid: Some(crate::session::sid(ctx.sealer, session.session)),
     };
     ctx.store.insert_code(&record).await?;
     Ok(success_url(

@@ -5,7 +5,7 @@ use portcullis_proto::{GrantId, Secret};
 use crate::audit::AuditKind;
 use crate::client::{Client, GrantType};
 use crate::hash::SecretHash;
-use crate::oauth::issue::{Issued, Subject, access_token, id_token};
+use crate::oauth::issue::{Authentication, Issued, Subject, access_token, id_token};
 use crate::oauth::{Context, TokenError};
 use crate::pkce;
 use crate::random::{new_secret, new_uuid};
@@ -104,8 +104,11 @@ pub async fn redeem(
             ctx,
             client,
             &user,
-            grant.auth_time,
-            record.nonce.as_deref(),
+            Authentication {
+                auth_time: grant.auth_time,
+                nonce: record.nonce.as_deref(),
+                sid: record.sid.as_deref(),
+            },
             &grant.scope,
             &access,
         )?)
