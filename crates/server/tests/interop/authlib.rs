@@ -43,7 +43,7 @@ async fn authlib_code_flow_with_es256_tokens() {
     code_flow(&app, &client, &secret.unwrap()).await;
 }
 
-/// A client registered through the admin API with nothing but a name and a redirect URI may
+/// A client registered through the admin API with nothing but a name and its redirect URIs may
 /// ask for `openid profile email`, Authlib's documented scope. (It used to get `openid` alone;
 /// Authlib then ignored the `invalid_scope` redirect, guessed `client_credentials` for the code
 /// it did not get and reported the server's `unauthorized_client`.)
@@ -55,7 +55,11 @@ async fn authlib_code_flow_for_a_client_registered_without_a_scope_list() {
         .http
         .post(app.url("/admin/v1/clients"))
         .bearer_auth(token)
-        .json(&json!({ "name": "Defaults", "redirect_uris": [REDIRECT_URI] }))
+        .json(&json!({
+            "name": "Defaults",
+            "redirect_uris": [REDIRECT_URI],
+            "post_logout_redirect_uris": [crate::logout::POST_LOGOUT_REDIRECT_URI],
+        }))
         .send()
         .await
         .unwrap();

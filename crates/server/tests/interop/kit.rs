@@ -28,6 +28,7 @@ pub fn oidc_client(kind: ClientKind, alg: SigningAlg) -> NewClient {
     NewClient {
         kind,
         redirect_uris: vec![REDIRECT_URI.to_owned()],
+        post_logout_redirect_uris: vec![logout::POST_LOGOUT_REDIRECT_URI.to_owned()],
         grant_types: BTreeSet::from_iter(grants),
         scopes: ScopeSet::parse(&format!("{OIDC_SCOPE} offline_access")).unwrap(),
         id_token_alg: alg,

@@ -3,17 +3,13 @@
 //! `state`, the browser sent back to the client with the `state`, and the session gone
 //! (`prompt=none` then answers `login_required`).
 //!
-//! ============================== SWITCHED OFF ==============================
-//! The server does not implement it yet (issue 14; being built beside this branch). To switch
-//! it on after that merge:
-//! 1. set [`RP_INITIATED_LOGOUT`] to `true`;
-//! 2. register [`POST_LOGOUT_REDIRECT_URI`] on the clients of `kit::oidc_client` (the new
-//!    client field for post-logout redirect URIs);
-//! 3. adjust [`user_logs_out`] if the server shows a confirmation page for a valid hint.
+//! Switched on by [`RP_INITIATED_LOGOUT`]: every client the tests register has
+//! [`POST_LOGOUT_REDIRECT_URI`] among its post-logout redirect URIs (`kit::oidc_client`, and the
+//! admin API registration in `authlib.rs`). Turning it off leaves the flows without logout.
 //!
-//! Every code-flow script already builds the end-session URL with its library's own builder
+//! Every code-flow script builds the end-session URL with its library's own builder
 //! (openid-client `buildEndSessionUrl`, Authlib `create_logout_url`, by hand for oauth4webapi,
-//! which has none) as soon as `LOGOUT_REDIRECT_URI` is in its environment.
+//! which has none) when `LOGOUT_REDIRECT_URI` is in its environment.
 
 use portcullis_testkit::TestApp;
 use portcullis_testkit::flow::{Pkce, location, param, request};
@@ -22,7 +18,7 @@ use serde_json::Value;
 use crate::script::Script;
 
 /// Whether the library flows end with RP-initiated logout. See the module documentation.
-pub const RP_INITIATED_LOGOUT: bool = false;
+pub const RP_INITIATED_LOGOUT: bool = true;
 
 /// Where the clients ask to be sent after logout.
 pub const POST_LOGOUT_REDIRECT_URI: &str = "https://client.example/logged-out";
@@ -36,7 +32,8 @@ pub fn for_script(script: Script) -> Script {
     }
 }
 
-/// The user opens the end-session URL in `browser`; returns where the browser was sent.
+/// The user opens the end-session URL in `browser`; returns where the browser was sent. The
+/// hint names this browser's session, so no confirmation page is shown.
 pub async fn user_logs_out(app: &TestApp, browser: &reqwest::Client, url: &str) -> String {
     let response = browser.get(url).send().await.unwrap();
     let response = app.follow(browser, response).await;
