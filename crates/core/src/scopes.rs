@@ -8,6 +8,13 @@ use portcullis_proto::{Scope, ScopeSet};
 /// clients registered as admin, never to users.
 pub const ADMIN_SCOPE: &str = "admin";
 
+/// The scopes of a client registered without a scope list (an admin client gets
+/// [`ADMIN_SCOPE`] instead): `openid profile email`, the default request of the OpenID Connect
+/// libraries (ASP.NET Core, NextAuth, Spring Security, passport, Authlib), so an integrator's
+/// first authorization request is not refused. Each still needs the user's consent, and releases
+/// only the claims OpenID Connect Core §5.4 names for it.
+pub const DEFAULT_CLIENT_SCOPE: &str = "openid profile email";
+
 /// The defaults: what the seeds' flows ask for.
 pub const DEFAULT_SCOPES: &[(&str, &str)] = &[
     ("openid", "Confirm who you are when you sign in to the app"),

@@ -10,6 +10,7 @@ pub mod client_ip;
 pub mod compat;
 mod cors;
 pub mod error;
+pub mod input;
 mod jwks;
 pub mod metrics;
 mod middleware;

@@ -85,7 +85,7 @@ pub struct CreateClient {
     /// Grants (default: authorization_code and refresh_token).
     #[serde(default)]
     pub grant_types: Vec<String>,
-    /// Scopes, space-delimited (default: `openid`).
+    /// Scopes, space-delimited (default: `openid profile email`; `admin` for an admin client).
     #[serde(default)]
     pub scope: Option<String>,
     /// Access-token lifetime, seconds.

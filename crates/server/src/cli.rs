@@ -123,7 +123,8 @@ pub struct ClientSettingsArgs {
     /// call the token, revocation and userinfo endpoints (CORS). On update, replaces them all.
     #[arg(long = "web-origin", value_name = "ORIGIN")]
     pub web_origins: Vec<String>,
-    /// Allowed scopes, space-delimited, e.g. "openid wallet:read".
+    /// Allowed scopes, space-delimited, e.g. "openid wallet:read" [default: "openid profile
+    /// email"; "admin" with --admin; on update, unchanged].
     #[arg(long)]
     pub scope: Option<String>,
     /// Allowed grant (repeatable): authorization_code, refresh_token, client_credentials.

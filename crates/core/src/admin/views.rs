@@ -124,7 +124,8 @@ fn alg(text: &str) -> Result<SigningAlg, ClientRuleError> {
 }
 
 /// Reads a registration request. Defaults: authorization code with refresh tokens (client
-/// credentials with `admin` scope for an admin client), scope `openid`, PKCE S256, RS256.
+/// credentials with `admin` scope for an admin client), scope
+/// [`DEFAULT_CLIENT_SCOPE`](crate::scopes::DEFAULT_CLIENT_SCOPE), PKCE S256, RS256.
 ///
 /// # Errors
 /// [`ClientRuleError::Field`] for unknown names; the rules themselves are checked at creation.
@@ -142,7 +143,7 @@ pub fn new_client(request: CreateClient) -> Result<NewClient, ClientRuleError> {
     let default_scope = if request.admin {
         crate::scopes::ADMIN_SCOPE
     } else {
-        "openid"
+        crate::scopes::DEFAULT_CLIENT_SCOPE
     };
     Ok(NewClient {
         id: request.client_id,

@@ -7,8 +7,9 @@ use portcullis_proto::admin::{AuditView, Page};
 use portcullis_proto::{ClientId, UserId};
 use serde::Deserialize;
 
-use super::{AdminCaller, AdminQuery};
+use super::AdminCaller;
 use crate::error::ApiError;
+use crate::input::ApiQuery;
 use crate::state::AppState;
 
 /// The filters of `GET /admin/v1/audit`.
@@ -30,7 +31,7 @@ pub struct AuditQuery {
 pub async fn list(
     State(state): State<AppState>,
     _caller: AdminCaller,
-    AdminQuery(query): AdminQuery<AuditQuery>,
+    ApiQuery(query): ApiQuery<AuditQuery>,
 ) -> Result<Json<Page<AuditView>>, ApiError> {
     let kind = query
         .kind

@@ -8,8 +8,9 @@ use portcullis_core::admin::views::{client_changes, client_view, new_client};
 use portcullis_proto::admin::{ClientView, CreateClient, Page, RotateSecret, UpdateClient};
 use portcullis_proto::{ClientId, ErrorCode};
 
-use super::{AdminCaller, AdminQuery, PageQuery, json};
+use super::{AdminCaller, PageQuery, json};
 use crate::error::ApiError;
+use crate::input::ApiQuery;
 use crate::state::AppState;
 
 /// Maps a refusal: rule breaches are 400 with their message, unknown ids 404, taken ids 409.
@@ -29,7 +30,7 @@ pub fn rule_error(error: ClientRuleError) -> ApiError {
 pub async fn list(
     State(state): State<AppState>,
     _caller: AdminCaller,
-    AdminQuery(page): AdminQuery<PageQuery>,
+    ApiQuery(page): ApiQuery<PageQuery>,
 ) -> Result<Json<Page<ClientView>>, ApiError> {
     let page = state.services.store.list_clients(&page.request()).await?;
     Ok(Json(Page {

@@ -146,23 +146,7 @@ impl PageQuery {
     }
 }
 
-/// A query string, read like axum's `Query` but refused as every admin error is: a JSON
-/// `invalid_request` naming the problem.
-#[derive(Debug, Clone)]
-pub struct AdminQuery<T>(pub T);
-
-impl<T: serde::de::DeserializeOwned, S: Send + Sync> FromRequestParts<S> for AdminQuery<T> {
-    type Rejection = ApiError;
-
-    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
-        serde_urlencoded::from_str(parts.uri.query().unwrap_or_default())
-            .map(Self)
-            .map_err(|e| ApiError::bad_request(format!("malformed query string: {e}")))
-    }
-}
-
-/// A JSON body, refused with `invalid_request` and the parser's message when malformed.
+/// A JSON object body, refused with `invalid_request` and the parser's message when malformed.
 fn json<T: serde::de::DeserializeOwned>(body: &[u8]) -> Result<T, ApiError> {
-    serde_json::from_slice(body)
-        .map_err(|e| ApiError::bad_request(format!("malformed JSON body: {e}")))
+    crate::input::json_object(body, "malformed JSON body")
 }

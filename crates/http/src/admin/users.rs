@@ -12,8 +12,9 @@ use portcullis_proto::admin::{
 };
 use portcullis_proto::{ClientId, ErrorCode, ProfileId};
 
-use super::{AdminCaller, AdminQuery, PageQuery, json};
+use super::{AdminCaller, PageQuery, json};
 use crate::error::ApiError;
+use crate::input::ApiQuery;
 use crate::state::AppState;
 
 fn op_error(error: UserOpError) -> ApiError {
@@ -45,7 +46,7 @@ async fn view(state: &AppState, user: &portcullis_core::user::User) -> Result<Us
 pub async fn list(
     State(state): State<AppState>,
     _caller: AdminCaller,
-    AdminQuery(page): AdminQuery<PageQuery>,
+    ApiQuery(page): ApiQuery<PageQuery>,
 ) -> Result<Json<Page<UserView>>, ApiError> {
     let page = state.services.store.list_users(&page.request()).await?;
     let mut items = Vec::with_capacity(page.items.len());

@@ -1,7 +1,7 @@
 //! `GET/POST /api/v1/orders` and `GET /api/v1/orders/{id}`.
 
 use axum::Json;
-use axum::extract::{Path, Query, State};
+use axum::extract::{Path, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use portcullis_core::banking::accounts::{self, BankError, Placement};
@@ -12,6 +12,7 @@ use serde::{Deserialize, Serialize};
 use super::{PageQuery, Paged, own_profile, require_any};
 use crate::bearer::Bearer;
 use crate::error::ApiError;
+use crate::input::ApiQuery;
 use crate::state::AppState;
 
 /// An order as the API shows it.
@@ -52,7 +53,7 @@ impl From<&Order> for OrderView {
 pub async fn list(
     State(state): State<AppState>,
     token: Bearer,
-    Query(page): Query<PageQuery>,
+    ApiQuery(page): ApiQuery<PageQuery>,
 ) -> Result<Json<Paged<OrderView>>, ApiError> {
     require_any(&token, &["orders:read"])?;
     let profile = own_profile(&state, &token).await?;
@@ -130,8 +131,7 @@ pub async fn place(
         .filter(|k| !k.is_empty())
         .ok_or_else(|| ApiError::bad_request("the Idempotency-Key header is required"))?
         .to_owned();
-    let request: PlaceOrder = serde_json::from_slice(&body)
-        .map_err(|e| ApiError::bad_request(format!("malformed order: {e}")))?;
+    let request: PlaceOrder = crate::input::json_object(&body, "malformed order")?;
     let kind: OrderKind = request
         .kind
         .parse()

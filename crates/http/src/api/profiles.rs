@@ -1,11 +1,12 @@
 //! `GET /api/v1/profiles` and `GET /api/v1/profiles/{id}`.
 
 use axum::Json;
-use axum::extract::{Path, Query, State};
+use axum::extract::{Path, State};
 
 use super::{PageQuery, Paged, ProfileView, require_any, visible_profiles};
 use crate::bearer::Bearer;
 use crate::error::ApiError;
+use crate::input::ApiQuery;
 use crate::state::AppState;
 
 const SCOPES: &[&str] = &["profile:read", "users.profiles:read"];
@@ -14,7 +15,7 @@ const SCOPES: &[&str] = &["profile:read", "users.profiles:read"];
 pub async fn list(
     State(state): State<AppState>,
     token: Bearer,
-    Query(page): Query<PageQuery>,
+    ApiQuery(page): ApiQuery<PageQuery>,
 ) -> Result<Json<Paged<ProfileView>>, ApiError> {
     require_any(&token, SCOPES)?;
     let request = page.request();

@@ -188,7 +188,10 @@ pub fn auth_context() {}
 #[utoipa::path(
     get, path = "/api/v1/profiles", tag = "resources", operation_id = "listProfiles",
     params(PageParams),
-    responses((status = 200, description = "A page of profiles, by id.", body = Page<ProfileView>)),
+    responses(
+        (status = 200, description = "A page of profiles, by id.", body = Page<ProfileView>),
+        (status = 400, description = "`invalid_request`: malformed query string.", body = ErrorResponse),
+    ),
     security(("oauth2" = ["profile:read"]), ("oauth2" = ["users.profiles:read"]))
 )]
 pub fn list_profiles() {}
@@ -233,6 +236,7 @@ pub fn balances() {}
     params(PageParams),
     responses(
         (status = 200, description = "A page of orders.", body = Page<OrderView>),
+        (status = 400, description = "`invalid_request`: malformed query string.", body = ErrorResponse),
         (status = 404, description = "`not_found`: no profile is bound to the token.", body = ErrorResponse),
     ),
     security(("oauth2" = ["orders:read"]))

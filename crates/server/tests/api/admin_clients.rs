@@ -9,7 +9,7 @@ use portcullis_testkit::spawn_app;
 use serde_json::{Value, json};
 
 use crate::admin_kit::{AdminApi, stored_client};
-use crate::oauth_kit::client_credentials;
+use crate::oauth_kit::{client_credentials, user_tokens};
 
 async fn stored(api: &AdminApi<'_>, id: &str) -> Client {
     stored_client(api.app, id).await
@@ -106,6 +106,40 @@ async fn create_answers_201_with_the_secret_once_and_the_stored_settings() {
     let (view, secret) = backend_client(&api, "back-office").await;
     assert_eq!(view["client_id"], "back-office");
     assert_eq!(token_status(&api, "back-office", &secret).await, 200);
+}
+
+/// A client registered with nothing but a name and a redirect URI may ask for
+/// `openid profile email`, the OpenID Connect libraries' default request: with `openid` alone
+/// the first request of Authlib, ASP.NET Core or NextAuth was refused with `invalid_scope`
+/// (which Authlib then reported as `unauthorized_client`).
+#[tokio::test]
+async fn a_client_registered_without_a_scope_list_may_ask_for_openid_profile_email() {
+    let app = spawn_app().await;
+    let api = AdminApi::new(&app).await;
+    let answer = api
+        .post(
+            "/admin/v1/clients",
+            &json!({ "name": "Defaults", "redirect_uris": [portcullis_testkit::flow::REDIRECT_URI] }),
+        )
+        .await;
+    assert_eq!(answer.status, 201, "{}", answer.body);
+    assert_eq!(answer.body["scope"], "email openid profile");
+    let client = stored(&api, answer.body["client_id"].as_str().unwrap()).await;
+    app.user("ada@example.com").await;
+    let tokens = user_tokens(
+        &app,
+        &client,
+        Some(&secret_of(&answer.body)),
+        "ada@example.com",
+        "openid profile email",
+    )
+    .await;
+    assert_eq!(
+        tokens.body["scope"], "email openid profile",
+        "{}",
+        tokens.body
+    );
+    assert!(tokens.body["id_token"].is_string(), "{}", tokens.body);
 }
 
 #[tokio::test]

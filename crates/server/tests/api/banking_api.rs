@@ -286,3 +286,29 @@ async fn orders_are_listed_a_page_at_a_time() {
     assert_eq!(pages, 3);
     assert_eq!(seen, placed);
 }
+
+/// A query string the lists cannot read (found by schemathesis: `?limit=null&limit=null`) is
+/// the API's JSON `invalid_request`, as the OpenAPI description says, not axum's plain-text 400.
+#[tokio::test]
+async fn a_malformed_page_query_is_a_json_invalid_request() {
+    let app = spawn_app().await;
+    let (client, secret) = banking_client(&app, "Monerium Demo").await;
+    app.customer(ALICE).await;
+    let (token, _) = access(&app, &client, &secret, ALICE, SCOPE).await;
+    for path in ["/api/v1/orders", "/api/v1/profiles"] {
+        for query in [
+            "limit=null&limit=null",
+            "limit=-1",
+            "limit=ten",
+            "cursor=a&cursor=b",
+        ] {
+            let answer = get(&app, &token, &format!("{path}?{query}")).await;
+            answer.assert_error(400, "invalid_request");
+            let description = answer.str("error_description");
+            assert!(
+                description.starts_with("malformed query string"),
+                "{description}"
+            );
+        }
+    }
+}

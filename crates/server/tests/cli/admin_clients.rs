@@ -159,7 +159,7 @@ fn create_json_is_machine_readable() {
         public["grant_types"],
         json!(["authorization_code", "refresh_token"])
     );
-    assert_eq!(public["scope"], "openid");
+    assert_eq!(public["scope"], "email openid profile");
     let admin = operator.json(&["client", "create", "--json", "--admin", "--name", "Console"]);
     assert_eq!(admin["admin"], true);
     assert_eq!(admin["grant_types"], json!(["client_credentials"]));
