@@ -106,3 +106,40 @@ mod tests {
         );
     }
 }
+
+/// Password work for the core ([`portcullis_core::account::Passwords`]), on the hashing
+/// threads.
+#[derive(Clone)]
+pub struct HashingThreads(pub Arc<dyn portcullis_core::random::SecretGenerator>);
+
+impl std::fmt::Debug for HashingThreads {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("HashingThreads")
+    }
+}
+
+#[async_trait::async_trait]
+impl portcullis_core::account::Passwords for HashingThreads {
+    async fn verify(&self, hash: String, password: portcullis_proto::Secret) -> bool {
+        off_runtime(move || portcullis_core::user::verify_password(&hash, &password))
+            .await
+            .unwrap_or(false)
+    }
+
+    async fn prepare(
+        &self,
+        email: String,
+        name: String,
+        password: portcullis_proto::Secret,
+    ) -> Result<
+        portcullis_core::admin::users::PreparedUser,
+        portcullis_core::admin::users::NewUserError,
+    > {
+        let random = Arc::clone(&self.0);
+        off_runtime(move || {
+            portcullis_core::admin::users::prepare(random.as_ref(), &email, &name, &password)
+        })
+        .await
+        .unwrap_or(Err(portcullis_core::admin::users::NewUserError::Hashing))
+    }
+}

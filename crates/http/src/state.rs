@@ -59,6 +59,8 @@ pub struct Inner {
     /// Signs and seals what the browser holds for the server (pre-login state, device
     /// cookies); derived from the key-encryption key, so every node opens what another made.
     pub sealer: Arc<Sealer>,
+    /// Password checks and hashes, on the hashing threads.
+    pub passwords: crate::password::HashingThreads,
 }
 
 impl AppState {
@@ -73,9 +75,11 @@ impl AppState {
     ) -> Self {
         let sealer = Arc::clone(&services.sealer);
         let counters = Arc::new(SharedCounters::new(Arc::clone(&services.clock)));
+        let passwords = crate::password::HashingThreads(Arc::clone(&services.random));
         Self(Arc::new(Inner {
             counters,
             sealer,
+            passwords,
             services,
             clients,
             keys,
@@ -109,6 +113,19 @@ impl AppState {
         self.services
             .audit
             .record(event.ip(ip.map(|ip| ip.to_string())));
+    }
+
+    /// What logging in and signing up need from the state ([`portcullis_core::account::login`]).
+    #[must_use]
+    pub fn account_context(&self) -> portcullis_core::account::AccountContext<'_> {
+        portcullis_core::account::AccountContext {
+            store: self.services.store.as_ref(),
+            clock: self.services.clock.as_ref(),
+            audit: self.services.audit.as_ref(),
+            limits: &self.settings.rate_limits,
+            random: self.services.random.as_ref(),
+            passwords: &self.passwords,
+        }
     }
 
     /// A new audit event at the current time.

@@ -30,6 +30,9 @@ pub enum NewUserError {
     /// Randomness failed.
     #[error(transparent)]
     Random(#[from] RandomError),
+    /// The hashing threads could not run the work (they are gone); nothing was created.
+    #[error("the password could not be hashed right now; try again")]
+    Hashing,
 }
 
 /// A validated account with its password hashed, ready to store.

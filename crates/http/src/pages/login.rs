@@ -5,12 +5,10 @@ use axum::Form;
 use axum::extract::{Query, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::Response;
-use portcullis_core::audit::AuditKind;
+use portcullis_core::account::{self, LoginAttempt, LoginOutcome};
 use portcullis_core::hash::SecretHash;
-use portcullis_core::login::{Attempt, LoginThrottle};
 use portcullis_core::oauth::{authorize, journey};
 use portcullis_core::throttle::Throttled;
-use portcullis_core::user::{DUMMY_PASSWORD_HASH, normalize_email, verify_password};
 use portcullis_proto::Secret;
 use serde::Deserialize;
 
@@ -132,68 +130,31 @@ pub async fn submit(
     if !browser.csrf_ok(&form.csrf) {
         return Ok(stale_form());
     }
-    let store = state.services.store.as_ref();
-    let email = normalize_email(&form.email).unwrap_or_else(|_| form.email.trim().to_lowercase());
     let device = device::read(&state, &headers);
-    let attempt = Attempt::new(&email, ip, device.as_ref());
-    let throttle = LoginThrottle {
-        store,
-        clock: state.services.clock.as_ref(),
-        limits: &state.settings.rate_limits,
+    let attempt = LoginAttempt {
+        email: &form.email,
+        password: form.password,
+        ip,
+        device: device.as_ref(),
     };
-    let admitted = match throttle.admit(&attempt).await? {
-        Ok(admitted) => admitted,
-        Err(refused) => {
-            let which = refused.limit.as_str();
-            // Recorded once per key and window: refusals must not become a way to write rows.
-            if refused.throttled.first {
-                tracing::warn!(limit = %which, "login throttled");
-                let event = state
-                    .event(AuditKind::Throttled, "anonymous")
-                    .failed()
-                    .detail(
-                        serde_json::json!({ "action": "login", "limit": which, "email": email }),
-                    );
-                state.record(event, ip);
-            }
-            return Ok(too_many(refused.throttled));
-        }
-    };
-    let user = store.user_by_email(&email).await?;
-    let known_user = user.as_ref().map(|u| u.id.clone());
-    let hash = user
-        .as_ref()
-        .and_then(|u| u.password_hash.clone())
-        .unwrap_or_else(|| DUMMY_PASSWORD_HASH.to_owned());
-    let password = form.password;
-    let matches = crate::password::off_runtime(move || verify_password(&hash, &password))
-        .await
-        .unwrap_or(false);
     let request = form.request.as_deref().filter(|r| !r.is_empty());
-    let Some(user) = user.filter(|u| matches && !u.disabled) else {
-        throttle.failed(&attempt).await?;
-        tracing::info!("login failed");
-        let mut event = state
-            .event(AuditKind::LoginFailed, "anonymous")
-            .failed()
-            .detail(serde_json::json!({ "email": email }));
-        if let Some(known) = &known_user {
-            event = event.user(known);
+    let (user, email) = match account::login(state.account_context(), attempt).await? {
+        LoginOutcome::LoggedIn { user, email } => (user, email),
+        LoginOutcome::Throttled(throttled) => return Ok(too_many(throttled)),
+        LoginOutcome::Refused => {
+            let query = url::form_urlencoded::Serializer::new(String::new())
+                .extend_pairs(request.map(|r| ("request", r)))
+                .append_pair("error", "credentials")
+                .finish();
+            let mut response = see_other(&format!("{PATH}?{query}"));
+            let kept = Typed {
+                email: form.email.trim().to_owned(),
+                ..Typed::default()
+            };
+            typed::keep(&state, &mut response, PATH, &kept);
+            return Ok(response);
         }
-        state.record(event, ip);
-        let query = url::form_urlencoded::Serializer::new(String::new())
-            .extend_pairs(request.map(|r| ("request", r)))
-            .append_pair("error", "credentials")
-            .finish();
-        let mut response = see_other(&format!("{PATH}?{query}"));
-        let kept = Typed {
-            email: form.email.trim().to_owned(),
-            ..Typed::default()
-        };
-        typed::keep(&state, &mut response, PATH, &kept);
-        return Ok(response);
     };
-    throttle.succeeded(&attempt, admitted).await?;
     let id = session::login(&state, &browser, &user).await?;
     let keys = state.keyring();
     let request = match request {
@@ -204,13 +165,6 @@ pub async fn submit(
         )?),
         None => None,
     };
-    tracing::info!(user = %user.id, "login succeeded");
-    state.record(
-        state
-            .event(AuditKind::LoginSucceeded, format!("user:{}", user.id))
-            .user(&user.id),
-        ip,
-    );
     let mut response = see_other(&after_login(request.as_deref()));
     session::attach(&state, &mut response, &id);
     session::clear_pre_login(&state, &mut response);

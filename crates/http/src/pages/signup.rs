@@ -5,10 +5,10 @@ use axum::Form;
 use axum::extract::{Query, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::Response;
-use portcullis_core::admin::users::{self, NewUserError};
+use portcullis_core::account::{self, SignUpAttempt, SignUpOutcome};
+use portcullis_core::admin::users::NewUserError;
 use portcullis_core::hash::SecretHash;
 use portcullis_core::oauth::journey;
-use portcullis_core::throttle;
 use portcullis_core::user::{EmailError, MIN_PASSWORD_LEN, PasswordError};
 use portcullis_proto::Secret;
 use serde::Deserialize;
@@ -117,51 +117,17 @@ pub async fn submit(
     if !browser.csrf_ok(&form.csrf) {
         return Ok(stale_form());
     }
-    let services = &state.services;
-    let ip_key = format!("signup:ip:{}", throttle::ip_key(ip));
-    if let Err(throttled) = throttle::hit(
-        services.store.as_ref(),
-        services.clock.as_ref(),
-        &ip_key,
-        state.settings.rate_limits.signup_per_ip,
-    )
-    .await?
-    {
-        // Recorded once per window: refusals must not become a way to write rows.
-        if throttled.first {
-            let event = state
-                .event(portcullis_core::audit::AuditKind::Throttled, "anonymous")
-                .failed()
-                .detail(serde_json::json!({ "action": "sign_up", "limit": "ip" }));
-            state.record(event, ip);
-        }
-        return Ok(too_many(throttled));
-    }
     let request = form.request.as_deref().filter(|r| !r.is_empty());
-    let random = std::sync::Arc::clone(&services.random);
-    let (email, name, password) = (form.email.clone(), form.name.clone(), form.password);
-    let prepared = crate::password::off_runtime(move || {
-        users::prepare(random.as_ref(), &email, &name, &password)
-    })
-    .await
-    .map_err(|e| internal(&e))?;
-    let created = match prepared {
-        Ok(prepared) => {
-            users::create(
-                services.store.as_ref(),
-                services.clock.as_ref(),
-                services.random.as_ref(),
-                prepared,
-            )
-            .await
-        }
-        Err(error) => Err(error),
+    let attempt = SignUpAttempt {
+        email: &form.email,
+        name: &form.name,
+        password: form.password,
+        ip,
     };
-    let user = match created {
-        Ok(user) => user,
-        Err(NewUserError::Store(store)) => return Err(store.into()),
-        Err(NewUserError::Random(random)) => return Err(internal(&random)),
-        Err(error) => {
+    let user = match account::sign_up(state.account_context(), attempt).await {
+        Ok(SignUpOutcome::Created(user)) => user,
+        Ok(SignUpOutcome::Throttled(throttled)) => return Ok(too_many(throttled)),
+        Ok(SignUpOutcome::Refused(error)) => {
             let code = match error {
                 NewUserError::Email(EmailError::Invalid) => "email",
                 NewUserError::Password(PasswordError::TooShort) => "password_short",
@@ -185,15 +151,9 @@ pub async fn submit(
             typed::keep(&state, &mut response, PATH, &kept);
             return Ok(response);
         }
+        Err(NewUserError::Store(store)) => return Err(store.into()),
+        Err(other) => return Err(internal(&other)),
     };
-    tracing::info!(user = %user.id, "account created");
-    let event = state
-        .event(
-            portcullis_core::audit::AuditKind::SignUp,
-            format!("user:{}", user.id),
-        )
-        .user(&user.id);
-    state.record(event, ip);
     let id = session::login(&state, &browser, &user).await?;
     let keys = state.keyring();
     let request = match request {
