@@ -107,6 +107,8 @@
 //! - **Feature `axum`** (default on): the extractor and tower layer of [`verifier::axum`].
 //!   Apps that do not use axum turn it off with `default-features = false`.
 
+#![warn(missing_docs)]
+
 pub mod api;
 mod authorize;
 mod client;

@@ -3,6 +3,8 @@
 //! Flows take parsed inputs, a [`time::Clock`], a [`random::SecretGenerator`] and the storage
 //! traits of [`store`], and return decisions. Nothing here knows HTTP or SQL.
 
+#![warn(missing_docs)]
+
 pub mod account;
 pub mod admin;
 pub mod audit;

@@ -4,6 +4,8 @@
 //! specifications that define them (RFC 6749, RFC 7009, RFC 7662, RFC 8414, RFC 7517,
 //! OpenID Connect Core and Discovery).
 
+#![warn(missing_docs)]
+
 pub mod admin;
 pub mod claims;
 pub mod discovery;

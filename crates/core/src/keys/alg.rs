@@ -1,3 +1,5 @@
+//! The JWS signing algorithms Portcullis signs with (RFC 7518 §3, RFC 8037) and their names.
+
 use std::fmt;
 use std::str::FromStr;
 
