@@ -1,5 +1,9 @@
-//! The store conformance suite: every test runs against SQLite and against PostgreSQL
-//! (when `PORTCULLIS_TEST_DATABASE_URL` names one), so the two dialects cannot drift apart.
+//! The store conformance suite: every test runs against SQLite, against PostgreSQL (when
+//! `PORTCULLIS_TEST_DATABASE_URL` names one) and against the memory store of
+//! `portcullis_core::memory`, so that neither the two dialects nor the store core's unit tests
+//! run on can drift apart. Each test takes the store as a trait object and uses nothing but
+//! the storage traits. What only SQL has (migrations, the SQLite file and its lock, the
+//! schema status) is tested beside the SQL store, not here.
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
@@ -24,11 +28,18 @@ mod users;
 mod wallet_challenges;
 mod wallets;
 
-use portcullis_store::SqlStore;
+use std::sync::Arc;
+
+use portcullis_core::memory::MemoryStore;
+use portcullis_core::store::Store;
 use portcullis_store::testing::TestDatabase;
 
-/// Generates, for each listed test function `async fn name(store: &SqlStore)`, one
-/// `#[tokio::test]` per dialect.
+/// The store under test, whichever backend it is. Shared, so racing tests can hand a clone to
+/// each task.
+pub type AnyStore = Arc<dyn Store>;
+
+/// Generates, for each listed test function `async fn name(store: &AnyStore)`, one
+/// `#[tokio::test]` per backend.
 macro_rules! conformance {
     ($($module:ident :: $name:ident),* $(,)?) => {
         mod sqlite {
@@ -36,7 +47,7 @@ macro_rules! conformance {
                 #[tokio::test]
                 async fn $name() {
                     let db = super::TestDatabase::sqlite().unwrap();
-                    let store = db.store().await.unwrap();
+                    let store: super::AnyStore = super::Arc::new(db.store().await.unwrap());
                     super::$module::$name(&store).await;
                 }
             )*
@@ -49,9 +60,19 @@ macro_rules! conformance {
                     let Some(db) = super::TestDatabase::postgres(test).await.unwrap() else {
                         return;
                     };
-                    let store = db.store().await.unwrap();
+                    let sql = db.store().await.unwrap();
+                    let store: super::AnyStore = super::Arc::new(sql.clone());
                     super::$module::$name(&store).await;
-                    store.close().await;
+                    sql.close().await;
+                }
+            )*
+        }
+        mod memory {
+            $(
+                #[tokio::test]
+                async fn $name() {
+                    let store: super::AnyStore = super::Arc::new(super::MemoryStore::new());
+                    super::$module::$name(&store).await;
                 }
             )*
         }
@@ -161,7 +182,7 @@ conformance! {
 mod health {
     use portcullis_core::store::HealthStore as _;
 
-    pub async fn ping_answers(store: &super::SqlStore) {
+    pub async fn ping_answers(store: &super::AnyStore) {
         store.ping().await.unwrap();
     }
 }
