@@ -7,7 +7,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 
 use crate::AnyStore;
 use portcullis_core::banking::order::{Currency, Order, OrderKind};
-use portcullis_core::store::{BankStore as _, StoreError};
+use portcullis_core::store::StoreError;
 use portcullis_proto::ProfileId;
 use tokio::task::JoinSet;
 

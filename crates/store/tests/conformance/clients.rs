@@ -6,7 +6,7 @@ use portcullis_core::client::{
 };
 use portcullis_core::hash::SecretHash;
 use portcullis_core::keys::SigningAlg;
-use portcullis_core::store::{ClientStore as _, PageRequest, StoreError};
+use portcullis_core::store::{PageRequest, StoreError};
 use portcullis_core::time::UnixTime;
 use portcullis_proto::{ClientId, ScopeSet};
 

@@ -2,9 +2,8 @@ use crate::AnyStore;
 use portcullis_core::hash::SecretHash;
 use portcullis_core::pkce::ChallengeMethod;
 use portcullis_core::store::{
-    ClientStore as _, CodeChallenge, CodeRecord, CodeStore as _, ConsentRecord, ConsentStore as _,
-    Ended, Ending, GrantRecord, GrantStore as _, RefreshTokenRecord, RefreshTokenStore as _,
-    StoreError, UserStore as _,
+    CodeChallenge, CodeRecord, ConsentRecord, Ended, Ending, GrantRecord, RefreshTokenRecord,
+    StoreError,
 };
 use portcullis_core::time::UnixTime;
 use portcullis_proto::{ClientId, GrantId, ProfileId, ScopeSet, UserId};

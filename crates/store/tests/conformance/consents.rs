@@ -1,5 +1,5 @@
 use crate::AnyStore;
-use portcullis_core::store::{ConsentRecord, ConsentStore as _};
+use portcullis_core::store::ConsentRecord;
 use portcullis_core::time::UnixTime;
 use portcullis_proto::{ClientId, ProfileId, ScopeSet, UserId};
 

@@ -1,5 +1,4 @@
 use crate::AnyStore;
-use portcullis_core::store::GrantStore as _;
 use portcullis_core::time::UnixTime;
 use portcullis_proto::{ClientId, GrantId, UserId};
 

@@ -1,6 +1,5 @@
 use crate::AnyStore;
 use portcullis_core::keys::{SigningAlg, StoredKey};
-use portcullis_core::store::KeyStore as _;
 use portcullis_core::time::UnixTime;
 use portcullis_proto::KeyId;
 

@@ -180,7 +180,6 @@ conformance! {
 }
 
 mod health {
-    use portcullis_core::store::HealthStore as _;
 
     pub async fn ping_answers(store: &super::AnyStore) {
         store.ping().await.unwrap();

@@ -1,10 +1,6 @@
 use crate::AnyStore;
 use portcullis_core::hash::SecretHash;
-use portcullis_core::store::{
-    AuthRequestStore as _, CodeRecord, CodeStore as _, GrantStore as _, MaintenanceStore as _,
-    RateLimitStore as _, RefreshTokenRecord, RefreshTokenStore as _, RevocationStore as _,
-    SessionStore as _,
-};
+use portcullis_core::store::{CodeRecord, RefreshTokenRecord};
 use portcullis_core::time::UnixTime;
 
 use crate::codes::{code, grant, issue, parties, refresh};

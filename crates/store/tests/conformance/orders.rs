@@ -6,7 +6,7 @@ use std::collections::BTreeMap;
 use crate::AnyStore;
 use portcullis_core::banking::order::{Currency, Order, OrderKind, OrderState};
 use portcullis_core::hash::sha256;
-use portcullis_core::store::{BankStore as _, PageRequest, StoreError};
+use portcullis_core::store::{PageRequest, StoreError};
 use portcullis_core::time::UnixTime;
 use portcullis_proto::{ClientId, ProfileId};
 

@@ -2,7 +2,7 @@
 
 use crate::AnyStore;
 use portcullis_core::banking::profile::{KycState, Profile, ProfileKind};
-use portcullis_core::store::{BankStore as _, ConsentRecord, ConsentStore as _, UserStore as _};
+use portcullis_core::store::ConsentRecord;
 use portcullis_core::time::UnixTime;
 use portcullis_proto::{ClientId, ProfileId, ScopeSet, UserId};
 

@@ -2,9 +2,7 @@
 
 use crate::AnyStore;
 use portcullis_core::hash::SecretHash;
-use portcullis_core::store::{
-    CodeStore as _, Ending, GrantStore as _, RefreshTokenRecord, RefreshTokenStore as _,
-};
+use portcullis_core::store::{Ending, RefreshTokenRecord};
 use portcullis_core::time::UnixTime;
 use portcullis_proto::{ClientId, GrantId, UserId};
 use tokio::task::JoinSet;

@@ -1,7 +1,7 @@
 //! `RateLimitStore::add`: the background sync of the token endpoint's shared counters.
 
 use crate::AnyStore;
-use portcullis_core::store::{CounterDelta, RateLimitStore as _};
+use portcullis_core::store::CounterDelta;
 use portcullis_core::time::UnixTime;
 use tokio::task::JoinSet;
 

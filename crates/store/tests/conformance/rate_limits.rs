@@ -1,5 +1,4 @@
 use crate::AnyStore;
-use portcullis_core::store::RateLimitStore as _;
 use portcullis_core::time::UnixTime;
 use tokio::task::JoinSet;
 

@@ -1,8 +1,6 @@
 use crate::AnyStore;
 use portcullis_core::hash::SecretHash;
-use portcullis_core::store::{
-    GrantStore as _, RefreshTokenRecord, RefreshTokenStore as _, StoreError,
-};
+use portcullis_core::store::{RefreshTokenRecord, StoreError};
 use portcullis_core::time::UnixTime;
 
 use crate::codes::{grant, issue, refresh};

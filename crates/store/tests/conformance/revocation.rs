@@ -1,5 +1,4 @@
 use crate::AnyStore;
-use portcullis_core::store::RevocationStore as _;
 use portcullis_core::time::UnixTime;
 
 pub async fn access_token_revocation_is_recorded(store: &AnyStore) {

@@ -1,6 +1,6 @@
 use crate::AnyStore;
 use portcullis_core::hash::SecretHash;
-use portcullis_core::store::{SessionRecord, SessionStore as _};
+use portcullis_core::store::SessionRecord;
 use portcullis_core::time::UnixTime;
 use portcullis_proto::UserId;
 

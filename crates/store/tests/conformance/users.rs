@@ -1,5 +1,5 @@
 use crate::AnyStore;
-use portcullis_core::store::{PageRequest, StoreError, UserStore as _};
+use portcullis_core::store::{PageRequest, StoreError};
 use portcullis_core::time::UnixTime;
 use portcullis_core::user::User;
 use portcullis_proto::UserId;

@@ -4,9 +4,7 @@
 use crate::AnyStore;
 use portcullis_core::banking::wallet::Chain;
 use portcullis_core::hash::SecretHash;
-use portcullis_core::store::{
-    BankStore as _, MaintenanceStore as _, StoreError, WalletChallengeRecord,
-};
+use portcullis_core::store::{StoreError, WalletChallengeRecord};
 use portcullis_core::time::UnixTime;
 use portcullis_proto::{ProfileId, UserId};
 use tokio::task::JoinSet;

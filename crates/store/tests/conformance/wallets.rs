@@ -2,7 +2,7 @@
 
 use crate::AnyStore;
 use portcullis_core::banking::wallet::Chain;
-use portcullis_core::store::{BankStore as _, IbanRecord, StoreError, WalletRecord};
+use portcullis_core::store::{IbanRecord, StoreError, WalletRecord};
 use portcullis_core::time::UnixTime;
 use portcullis_proto::ProfileId;
 
