@@ -13,6 +13,8 @@ pub mod introspection;
 pub mod issue;
 pub mod logout;
 pub mod revocation;
+#[cfg(test)]
+mod tests;
 
 use std::sync::Arc;
 
