@@ -9,6 +9,7 @@
 
 mod auth_requests;
 mod bank_races;
+mod cascades;
 mod clients;
 mod codes;
 mod consents;
@@ -103,6 +104,8 @@ conformance! {
     codes::code_of_a_disabled_user_cannot_be_redeemed,
     codes::ending_an_app_ends_its_consent_codes_and_grants_and_nothing_else,
     codes::ending_a_user_disables_them_and_ends_every_app_but_keeps_consents,
+    cascades::deleting_a_client_deletes_its_codes_consents_grants_and_refresh_tokens,
+    cascades::rows_naming_a_missing_client_user_or_grant_are_refused,
     races::redemptions_racing_a_revocation_leave_no_live_grant,
     races::concurrent_redemptions_of_one_code_have_one_winner,
     races::concurrent_rotations_of_one_token_have_one_winner,
