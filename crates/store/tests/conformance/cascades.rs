@@ -66,17 +66,17 @@ pub async fn deleting_a_client_deletes_its_codes_consents_grants_and_refresh_tok
 }
 
 /// A foreign key violation: neither unavailability nor a conflict.
-fn refused<T>(result: Result<T, StoreError>) -> bool {
+fn refused<T>(result: &Result<T, StoreError>) -> bool {
     matches!(result, Err(StoreError::Other(_)))
 }
 
 pub async fn rows_naming_a_missing_client_user_or_grant_are_refused(store: &AnyStore) {
     parties(store, "c1", "u1").await;
     assert!(refused(
-        store.insert_code(&code("no-client", "ghost", "u1")).await
+        &store.insert_code(&code("no-client", "ghost", "u1")).await
     ));
     assert!(refused(
-        store.insert_code(&code("no-user", "c1", "ghost")).await
+        &store.insert_code(&code("no-user", "c1", "ghost")).await
     ));
     let consent = ConsentRecord {
         user_id: UserId::new("ghost"),
@@ -86,7 +86,7 @@ pub async fn rows_naming_a_missing_client_user_or_grant_are_refused(store: &AnyS
         created_at: UnixTime(ISSUED),
         updated_at: UnixTime(ISSUED),
     };
-    assert!(refused(store.put_consent(&consent).await));
+    assert!(refused(&store.put_consent(&consent).await));
     assert_eq!(
         store.code(&SecretHash::of("no-client")).await.unwrap(),
         None
@@ -106,7 +106,7 @@ pub async fn rows_naming_a_missing_client_user_or_grant_are_refused(store: &AnyS
     let orphan = refresh("r-orphan", &grant("no-such-grant", "c1", "u1"));
     let now = UnixTime(BEFORE_EXPIRY + 1);
     assert!(refused(
-        store.rotate_refresh_token(&old.hash, now, &orphan).await
+        &store.rotate_refresh_token(&old.hash, now, &orphan).await
     ));
     let kept = store.refresh_token(&old.hash).await.unwrap().unwrap();
     assert_eq!(kept.rotated_at, None);
