@@ -58,6 +58,8 @@ pub struct Bench {
     pub audit: MemorySink,
     pub sealer: Sealer,
     pub clients: ClientCache,
+    /// Banking off unless a test turns it on (then scopes about money need onboarding).
+    pub banking: BankingSettings,
     /// Numbers the codes and requests the bench makes.
     serial: AtomicUsize,
 }
@@ -94,6 +96,11 @@ impl Bench {
             audit: MemorySink::default(),
             sealer: Sealer::from_root(&[9u8; 32]),
             clients,
+            banking: BankingSettings {
+                enabled: false,
+                kyc_auto_approve: false,
+                funding: false,
+            },
             serial: AtomicUsize::new(0),
         };
         bench.store.insert_user(&user(ALICE)).await.unwrap();
@@ -115,11 +122,7 @@ impl Bench {
             keys: &self.keys,
             settings: &self.settings,
             audit: &self.audit,
-            banking: BankingSettings {
-                enabled: false,
-                kyc_auto_approve: false,
-                funding: false,
-            },
+            banking: self.banking,
             client_ip: None,
             sealer: &self.sealer,
         }

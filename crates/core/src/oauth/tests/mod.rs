@@ -10,5 +10,6 @@ mod code;
 mod consent;
 mod decide;
 mod introspection;
+mod onboarding;
 mod refresh;
 mod revocation;
