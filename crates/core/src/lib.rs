@@ -15,6 +15,8 @@ pub mod hash;
 pub mod jwt;
 pub mod keys;
 pub mod login;
+#[cfg(any(test, feature = "memory-store"))]
+pub mod memory;
 pub mod oauth;
 pub mod pkce;
 pub mod random;
@@ -22,8 +24,6 @@ pub mod scopes;
 pub mod seal;
 pub mod session;
 pub mod store;
-#[cfg(test)]
-mod test_store;
 pub mod throttle;
 pub mod time;
 pub mod user;

@@ -422,7 +422,7 @@ mod tests {
     use crate::time::ManualClock;
     use async_trait::async_trait;
 
-    use crate::test_store::Db;
+    use crate::memory::MemoryStore;
 
     const LIMIT: Limit = Limit { max: 5, window: 60 };
 
@@ -466,7 +466,7 @@ mod tests {
 
     #[tokio::test]
     async fn nodes_share_counts_through_the_database() {
-        let (db, clock) = (Db::default(), clock());
+        let (db, clock) = (MemoryStore::new(), clock());
         let one = SharedCounters::new(clock.clone());
         let two = SharedCounters::new(clock.clone());
         for _ in 0..3 {
@@ -483,8 +483,9 @@ mod tests {
         one.sync(&db).await.unwrap();
         two.sync(&db).await.unwrap();
         assert!(one.hit("k", LIMIT).is_err());
+        let window = LIMIT.window_start(clock.now());
         assert_eq!(
-            db.0.lock().unwrap()["k"].1,
+            db.count("k", window).await.unwrap(),
             LIMIT.max + 1,
             "at most one over"
         );
@@ -517,18 +518,19 @@ mod tests {
                 Err(StoreError::Unavailable("down".into()))
             }
         }
-        let (db, clock) = (Db::default(), clock());
+        let (db, clock) = (MemoryStore::new(), clock());
+        let window = LIMIT.window_start(clock.now());
         let counters = SharedCounters::new(clock);
         counters.hit("k", LIMIT).unwrap();
         counters.hit("k", LIMIT).unwrap();
         assert!(counters.sync(&Down).await.is_err());
         counters.sync(&db).await.unwrap();
-        assert_eq!(db.0.lock().unwrap()["k"].1, 2, "nothing lost");
+        assert_eq!(db.count("k", window).await.unwrap(), 2, "nothing lost");
     }
 
     #[tokio::test]
     async fn finished_windows_are_forgotten() {
-        let (db, clock) = (Db::default(), clock());
+        let (db, clock) = (MemoryStore::new(), clock());
         let counters = SharedCounters::new(clock.clone());
         counters.hit("k", LIMIT).unwrap();
         counters.sync(&db).await.unwrap();

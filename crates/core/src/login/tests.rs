@@ -3,9 +3,9 @@
 use std::net::IpAddr;
 
 use super::*;
+use crate::memory::MemoryStore;
 use crate::random::OsRandom;
 use crate::seal::Sealer;
-use crate::test_store::Db;
 use crate::throttle::{
     LOGIN_FAILURES_PER_ACCOUNT, LOGIN_FAILURES_PER_NETWORK, LOGIN_PER_ACCOUNT_NETWORK,
     LOGIN_PER_DEVICE,
@@ -15,7 +15,7 @@ use crate::time::ManualClock;
 const ALICE: &str = "alice@example.com";
 
 struct Bench {
-    db: Db,
+    db: MemoryStore,
     clock: ManualClock,
     limits: RateLimits,
 }
@@ -23,7 +23,7 @@ struct Bench {
 impl Bench {
     fn new() -> Self {
         Self {
-            db: Db::default(),
+            db: MemoryStore::new(),
             // The start of a window, so that a window's worth of time is one whole window.
             clock: ManualClock::new(UnixTime(900 * 2_000)),
             limits: RateLimits::default(),

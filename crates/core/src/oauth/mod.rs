@@ -14,6 +14,8 @@ pub mod issue;
 pub mod journey;
 pub mod logout;
 pub mod revocation;
+#[cfg(test)]
+mod tests;
 
 use std::sync::Arc;
 

@@ -1,9 +1,8 @@
-use portcullis_core::store::AuthRequestStore as _;
+use crate::AnyStore;
 use portcullis_core::time::UnixTime;
-use portcullis_store::SqlStore;
 use tokio::task::JoinSet;
 
-pub async fn a_request_is_spent_once(store: &SqlStore) {
+pub async fn a_request_is_spent_once(store: &AnyStore) {
     assert!(!store.auth_request_spent("req-1").await.unwrap());
     assert!(
         store
@@ -22,7 +21,7 @@ pub async fn a_request_is_spent_once(store: &SqlStore) {
     assert!(!store.auth_request_spent("req-2").await.unwrap());
 }
 
-pub async fn concurrent_spends_of_one_request_have_one_winner(store: &SqlStore) {
+pub async fn concurrent_spends_of_one_request_have_one_winner(store: &AnyStore) {
     let mut tasks = JoinSet::new();
     for _ in 0..20 {
         let store = store.clone();

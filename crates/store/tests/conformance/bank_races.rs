@@ -5,10 +5,10 @@ use std::collections::BTreeMap;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 
+use crate::AnyStore;
 use portcullis_core::banking::order::{Currency, Order, OrderKind};
-use portcullis_core::store::{BankStore as _, StoreError};
+use portcullis_core::store::StoreError;
 use portcullis_proto::ProfileId;
-use portcullis_store::SqlStore;
 use tokio::task::JoinSet;
 
 use crate::orders::{account, all_orders, balances, order};
@@ -17,7 +17,7 @@ const RACERS: usize = 20;
 
 /// Reads the profile's balances over and over until told to stop; returns the lowest amount
 /// it saw.
-fn watch_balance(store: &SqlStore, stop: &Arc<AtomicBool>) -> tokio::task::JoinHandle<i64> {
+fn watch_balance(store: &AnyStore, stop: &Arc<AtomicBool>) -> tokio::task::JoinHandle<i64> {
     let (store, stop) = (store.clone(), Arc::clone(stop));
     tokio::spawn(async move {
         let profile = ProfileId::new("p1");
@@ -34,7 +34,7 @@ fn watch_balance(store: &SqlStore, stop: &Arc<AtomicBool>) -> tokio::task::JoinH
 
 /// Settles every order at once; returns each order's id with its outcome.
 async fn settle_all(
-    store: &SqlStore,
+    store: &AnyStore,
     orders: Vec<Order>,
 ) -> Vec<(String, Result<bool, StoreError>)> {
     let mut tasks = JoinSet::new();
@@ -53,7 +53,7 @@ async fn settle_all(
     outcomes
 }
 
-pub async fn concurrent_redeems_never_overdraw_the_balance(store: &SqlStore) {
+pub async fn concurrent_redeems_never_overdraw_the_balance(store: &AnyStore) {
     account(store, "p1", "u1", "c1").await;
     assert!(
         store
@@ -98,7 +98,7 @@ pub async fn concurrent_redeems_never_overdraw_the_balance(store: &SqlStore) {
 
 /// Races `RACERS` orders of `kind` sharing one idempotency key; checks that one wins, the
 /// others conflict, and the balance moved once.
-async fn one_key_has_one_winner(store: &SqlStore, kind: OrderKind, before: i64, after: i64) {
+async fn one_key_has_one_winner(store: &AnyStore, kind: OrderKind, before: i64, after: i64) {
     account(store, "p1", "u1", "c1").await;
     if before > 0 {
         let fund = order("fund", OrderKind::Issue, before);
@@ -142,10 +142,10 @@ async fn one_key_has_one_winner(store: &SqlStore, kind: OrderKind, before: i64, 
     );
 }
 
-pub async fn concurrent_issues_with_one_idempotency_key_have_one_winner(store: &SqlStore) {
+pub async fn concurrent_issues_with_one_idempotency_key_have_one_winner(store: &AnyStore) {
     one_key_has_one_winner(store, OrderKind::Issue, 0, 1_000).await;
 }
 
-pub async fn concurrent_redeems_with_one_idempotency_key_have_one_winner(store: &SqlStore) {
+pub async fn concurrent_redeems_with_one_idempotency_key_have_one_winner(store: &AnyStore) {
     one_key_has_one_winner(store, OrderKind::Redeem, 10_000, 9_000).await;
 }

@@ -1,14 +1,14 @@
 use std::collections::BTreeSet;
 
+use crate::AnyStore;
 use portcullis_core::client::{
     Client, ClientKind, ClientSecrets, GrantType, PkcePolicy, RedirectUri, WebOrigin,
 };
 use portcullis_core::hash::SecretHash;
 use portcullis_core::keys::SigningAlg;
-use portcullis_core::store::{ClientStore as _, PageRequest, StoreError};
+use portcullis_core::store::{PageRequest, StoreError};
 use portcullis_core::time::UnixTime;
 use portcullis_proto::{ClientId, ScopeSet};
-use portcullis_store::SqlStore;
 
 pub fn client(id: &str) -> Client {
     Client {
@@ -44,7 +44,7 @@ pub fn client(id: &str) -> Client {
     }
 }
 
-pub async fn client_round_trip_with_every_field(store: &SqlStore) {
+pub async fn client_round_trip_with_every_field(store: &AnyStore) {
     let c = client("c1");
     store.insert_client(&c).await.unwrap();
     assert_eq!(store.client(&c.id).await.unwrap(), Some(c));
@@ -57,7 +57,7 @@ pub async fn client_round_trip_with_every_field(store: &SqlStore) {
     assert_eq!(store.client(&public.id).await.unwrap(), Some(public));
 }
 
-pub async fn client_update_and_delete(store: &SqlStore) {
+pub async fn client_update_and_delete(store: &AnyStore) {
     let mut c = client("c1");
     store.insert_client(&c).await.unwrap();
     c.name = "Hooli".into();
@@ -74,7 +74,7 @@ pub async fn client_update_and_delete(store: &SqlStore) {
     assert_eq!(store.client(&c.id).await.unwrap(), None);
 }
 
-pub async fn web_origins_are_found_exactly_among_enabled_clients(store: &SqlStore) {
+pub async fn web_origins_are_found_exactly_among_enabled_clients(store: &AnyStore) {
     store.insert_client(&client("c1")).await.unwrap();
     let mut no_origins = client("c2");
     no_origins.web_origins = Vec::new();
@@ -115,13 +115,13 @@ pub async fn web_origins_are_found_exactly_among_enabled_clients(store: &SqlStor
     );
 }
 
-pub async fn duplicate_client_id_conflicts(store: &SqlStore) {
+pub async fn duplicate_client_id_conflicts(store: &AnyStore) {
     store.insert_client(&client("c1")).await.unwrap();
     let again = store.insert_client(&client("c1")).await;
     assert!(matches!(again, Err(StoreError::Conflict(_))), "{again:?}");
 }
 
-pub async fn clients_list_in_pages(store: &SqlStore) {
+pub async fn clients_list_in_pages(store: &AnyStore) {
     for id in ["c3", "c1", "c2"] {
         store.insert_client(&client(id)).await.unwrap();
     }

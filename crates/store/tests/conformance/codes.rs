@@ -1,13 +1,12 @@
+use crate::AnyStore;
 use portcullis_core::hash::SecretHash;
 use portcullis_core::pkce::ChallengeMethod;
 use portcullis_core::store::{
-    ClientStore as _, CodeChallenge, CodeRecord, CodeStore as _, ConsentRecord, ConsentStore as _,
-    Ended, Ending, GrantRecord, GrantStore as _, RefreshTokenRecord, RefreshTokenStore as _,
-    StoreError, UserStore as _,
+    CodeChallenge, CodeRecord, ConsentRecord, Ended, Ending, GrantRecord, RefreshTokenRecord,
+    StoreError,
 };
 use portcullis_core::time::UnixTime;
 use portcullis_proto::{ClientId, GrantId, ProfileId, ScopeSet, UserId};
-use portcullis_store::SqlStore;
 
 use crate::{clients, users};
 
@@ -19,7 +18,7 @@ pub const EXPIRES: i64 = ISSUED + 60;
 pub const BEFORE_EXPIRY: i64 = ISSUED + 10;
 
 /// Inserts the client and user rows that codes and grants refer to.
-pub async fn parties(store: &SqlStore, client: &str, user: &str) {
+pub async fn parties(store: &AnyStore, client: &str, user: &str) {
     if store
         .client(&ClientId::new(client))
         .await
@@ -35,7 +34,7 @@ pub async fn parties(store: &SqlStore, client: &str, user: &str) {
 }
 
 /// [`parties`], and the user's consent to the client that a code needs to be redeemed.
-pub async fn redeemable(store: &SqlStore, client: &str, user: &str) {
+pub async fn redeemable(store: &AnyStore, client: &str, user: &str) {
     parties(store, client, user).await;
     let consent = ConsentRecord {
         user_id: UserId::new(user),
@@ -100,7 +99,7 @@ pub fn refresh(secret: &str, grant: &GrantRecord) -> RefreshTokenRecord {
 }
 
 /// Stores `grant` (and `refresh`) the only way the traits allow: by redeeming a fresh code.
-pub async fn issue(store: &SqlStore, grant: &GrantRecord, refresh: Option<&RefreshTokenRecord>) {
+pub async fn issue(store: &AnyStore, grant: &GrantRecord, refresh: Option<&RefreshTokenRecord>) {
     let (client, user) = (grant.client_id.as_str(), grant.user_id.as_str());
     redeemable(store, client, user).await;
     let code = code(&format!("code-for-{}", grant.id), client, user);
@@ -114,7 +113,7 @@ pub async fn issue(store: &SqlStore, grant: &GrantRecord, refresh: Option<&Refre
     );
 }
 
-pub async fn code_round_trip_with_every_field(store: &SqlStore) {
+pub async fn code_round_trip_with_every_field(store: &AnyStore) {
     redeemable(store, "c1", "u1").await;
     let full = code("full", "c1", "u1");
     store.insert_code(&full).await.unwrap();
@@ -133,7 +132,7 @@ pub async fn code_round_trip_with_every_field(store: &SqlStore) {
     assert_eq!(store.code(&SecretHash::of("unknown")).await.unwrap(), None);
 }
 
-pub async fn code_round_trip_without_optional_fields(store: &SqlStore) {
+pub async fn code_round_trip_without_optional_fields(store: &AnyStore) {
     redeemable(store, "c1", "u1").await;
     let mut bare = code("bare", "c1", "u1");
     bare.redirect_uri_given = false;
@@ -145,14 +144,14 @@ pub async fn code_round_trip_without_optional_fields(store: &SqlStore) {
     assert_eq!(store.code(&bare.hash).await.unwrap(), Some(bare));
 }
 
-pub async fn duplicate_code_conflicts(store: &SqlStore) {
+pub async fn duplicate_code_conflicts(store: &AnyStore) {
     redeemable(store, "c1", "u1").await;
     store.insert_code(&code("c", "c1", "u1")).await.unwrap();
     let again = store.insert_code(&code("c", "c1", "u1")).await;
     assert!(matches!(again, Err(StoreError::Conflict(_))), "{again:?}");
 }
 
-pub async fn code_redeem_writes_grant_and_refresh_token_and_marks_code(store: &SqlStore) {
+pub async fn code_redeem_writes_grant_and_refresh_token_and_marks_code(store: &AnyStore) {
     redeemable(store, "c1", "u1").await;
     let c = code("c", "c1", "u1");
     store.insert_code(&c).await.unwrap();
@@ -178,7 +177,7 @@ pub async fn code_redeem_writes_grant_and_refresh_token_and_marks_code(store: &S
     assert_eq!(store.refresh_token(&r.hash).await.unwrap(), Some(r));
 }
 
-pub async fn code_redeemed_once_then_refused(store: &SqlStore) {
+pub async fn code_redeemed_once_then_refused(store: &AnyStore) {
     redeemable(store, "c1", "u1").await;
     let c = code("c", "c1", "u1");
     store.insert_code(&c).await.unwrap();
@@ -208,7 +207,7 @@ pub async fn code_redeemed_once_then_refused(store: &SqlStore) {
     assert_eq!(store.grant(&first.id).await.unwrap(), Some(first));
 }
 
-pub async fn expired_code_cannot_be_redeemed(store: &SqlStore) {
+pub async fn expired_code_cannot_be_redeemed(store: &AnyStore) {
     redeemable(store, "c1", "u1").await;
     let c = code("c", "c1", "u1");
     store.insert_code(&c).await.unwrap();
@@ -236,7 +235,7 @@ pub async fn expired_code_cannot_be_redeemed(store: &SqlStore) {
     );
 }
 
-pub async fn unknown_code_cannot_be_redeemed(store: &SqlStore) {
+pub async fn unknown_code_cannot_be_redeemed(store: &AnyStore) {
     redeemable(store, "c1", "u1").await;
     let g = grant("g1", "c1", "u1");
     let now = UnixTime(BEFORE_EXPIRY);
@@ -245,7 +244,7 @@ pub async fn unknown_code_cannot_be_redeemed(store: &SqlStore) {
     assert_eq!(store.grant(&g.id).await.unwrap(), None);
 }
 
-pub async fn code_redeem_without_refresh_token(store: &SqlStore) {
+pub async fn code_redeem_without_refresh_token(store: &AnyStore) {
     redeemable(store, "c1", "u1").await;
     let c = code("c", "c1", "u1");
     store.insert_code(&c).await.unwrap();
@@ -262,7 +261,7 @@ pub async fn code_redeem_without_refresh_token(store: &SqlStore) {
     );
 }
 
-pub async fn code_stays_unredeemed_when_grant_cannot_be_written(store: &SqlStore) {
+pub async fn code_stays_unredeemed_when_grant_cannot_be_written(store: &AnyStore) {
     redeemable(store, "c1", "u1").await;
     let g = grant("g1", "c1", "u1");
     issue(store, &g, None).await;
@@ -281,7 +280,7 @@ pub async fn code_stays_unredeemed_when_grant_cannot_be_written(store: &SqlStore
     assert!(store.redeem_code(&c.hash, now, &fresh, None).await.unwrap());
 }
 
-pub async fn code_of_a_withdrawn_consent_cannot_be_redeemed(store: &SqlStore) {
+pub async fn code_of_a_withdrawn_consent_cannot_be_redeemed(store: &AnyStore) {
     redeemable(store, "c1", "u1").await;
     let c = code("c", "c1", "u1");
     store.insert_code(&c).await.unwrap();
@@ -297,7 +296,7 @@ pub async fn code_of_a_withdrawn_consent_cannot_be_redeemed(store: &SqlStore) {
     );
 }
 
-pub async fn code_of_a_disabled_user_cannot_be_redeemed(store: &SqlStore) {
+pub async fn code_of_a_disabled_user_cannot_be_redeemed(store: &AnyStore) {
     redeemable(store, "c1", "u1").await;
     let c = code("c", "c1", "u1");
     store.insert_code(&c).await.unwrap();
@@ -310,7 +309,7 @@ pub async fn code_of_a_disabled_user_cannot_be_redeemed(store: &SqlStore) {
     assert_eq!(store.grant(&g.id).await.unwrap(), None);
 }
 
-pub async fn ending_an_app_ends_its_consent_codes_and_grants_and_nothing_else(store: &SqlStore) {
+pub async fn ending_an_app_ends_its_consent_codes_and_grants_and_nothing_else(store: &AnyStore) {
     // Two apps of u1, and the same app for u2: only (u1, c1) ends.
     for (client, user) in [("c1", "u1"), ("c2", "u1"), ("c1", "u2")] {
         redeemable(store, client, user).await;
@@ -380,7 +379,7 @@ pub async fn ending_an_app_ends_its_consent_codes_and_grants_and_nothing_else(st
     );
 }
 
-pub async fn ending_a_user_disables_them_and_ends_every_app_but_keeps_consents(store: &SqlStore) {
+pub async fn ending_a_user_disables_them_and_ends_every_app_but_keeps_consents(store: &AnyStore) {
     for client in ["c1", "c2"] {
         redeemable(store, client, "u1").await;
         let g = grant(&format!("g-{client}"), client, "u1");

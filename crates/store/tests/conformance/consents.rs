@@ -1,7 +1,7 @@
-use portcullis_core::store::{ConsentRecord, ConsentStore as _};
+use crate::AnyStore;
+use portcullis_core::store::ConsentRecord;
 use portcullis_core::time::UnixTime;
 use portcullis_proto::{ClientId, ProfileId, ScopeSet, UserId};
-use portcullis_store::SqlStore;
 
 use crate::codes::parties;
 
@@ -16,7 +16,7 @@ fn consent(user: &str, client: &str, created_at: i64) -> ConsentRecord {
     }
 }
 
-pub async fn consent_put_and_read_back(store: &SqlStore) {
+pub async fn consent_put_and_read_back(store: &AnyStore) {
     parties(store, "c1", "u1").await;
     parties(store, "c2", "u1").await;
     let with_profile = consent("u1", "c1", 100);
@@ -34,7 +34,7 @@ pub async fn consent_put_and_read_back(store: &SqlStore) {
     assert_eq!(store.consent(&UserId::new("u2"), &c1).await.unwrap(), None);
 }
 
-pub async fn consent_put_again_replaces_it_but_keeps_created_at(store: &SqlStore) {
+pub async fn consent_put_again_replaces_it_but_keeps_created_at(store: &AnyStore) {
     parties(store, "c1", "u1").await;
     let first = consent("u1", "c1", 100);
     store.put_consent(&first).await.unwrap();
@@ -60,7 +60,7 @@ pub async fn consent_put_again_replaces_it_but_keeps_created_at(store: &SqlStore
     assert_eq!(store.consents_of(&first.user_id).await.unwrap().len(), 1);
 }
 
-pub async fn consent_deleted_once(store: &SqlStore) {
+pub async fn consent_deleted_once(store: &AnyStore) {
     parties(store, "c1", "u1").await;
     parties(store, "c2", "u1").await;
     let gone = consent("u1", "c1", 100);
@@ -88,7 +88,7 @@ pub async fn consent_deleted_once(store: &SqlStore) {
     assert_eq!(store.consents_of(&gone.user_id).await.unwrap(), vec![kept]);
 }
 
-pub async fn consents_of_user_oldest_first(store: &SqlStore) {
+pub async fn consents_of_user_oldest_first(store: &AnyStore) {
     for client in ["c1", "c2", "c3", "c4"] {
         parties(store, client, "u1").await;
     }

@@ -1,11 +1,10 @@
-use portcullis_core::store::GrantStore as _;
+use crate::AnyStore;
 use portcullis_core::time::UnixTime;
 use portcullis_proto::{ClientId, GrantId, UserId};
-use portcullis_store::SqlStore;
 
 use crate::codes::{grant, issue};
 
-pub async fn grant_round_trip(store: &SqlStore) {
+pub async fn grant_round_trip(store: &AnyStore) {
     let g = grant("g1", "c1", "u1");
     issue(store, &g, None).await;
     let mut unbound = grant("g2", "c1", "u1");
@@ -17,7 +16,7 @@ pub async fn grant_round_trip(store: &SqlStore) {
     assert_eq!(store.grant(&GrantId::new("nope")).await.unwrap(), None);
 }
 
-pub async fn grant_revoked_once_then_refused(store: &SqlStore) {
+pub async fn grant_revoked_once_then_refused(store: &AnyStore) {
     let g = grant("g1", "c1", "u1");
     issue(store, &g, None).await;
 
@@ -38,7 +37,7 @@ pub async fn grant_revoked_once_then_refused(store: &SqlStore) {
     );
 }
 
-pub async fn revoke_grants_of_one_client_then_all_skips_revoked(store: &SqlStore) {
+pub async fn revoke_grants_of_one_client_then_all_skips_revoked(store: &AnyStore) {
     let ids = ["c1-a", "c1-b", "c2-a", "c2-revoked"];
     for (id, client) in ids.into_iter().zip(["c1", "c1", "c2", "c2"]) {
         issue(store, &grant(id, client, "u1"), None).await;

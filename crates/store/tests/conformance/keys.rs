@@ -1,8 +1,7 @@
+use crate::AnyStore;
 use portcullis_core::keys::{SigningAlg, StoredKey};
-use portcullis_core::store::KeyStore as _;
 use portcullis_core::time::UnixTime;
 use portcullis_proto::KeyId;
-use portcullis_store::SqlStore;
 
 fn key(kid: &str, alg: SigningAlg, activates_at: i64) -> StoredKey {
     StoredKey {
@@ -15,7 +14,7 @@ fn key(kid: &str, alg: SigningAlg, activates_at: i64) -> StoredKey {
     }
 }
 
-pub async fn keys_round_trip_and_delete(store: &SqlStore) {
+pub async fn keys_round_trip_and_delete(store: &AnyStore) {
     let a = key("a", SigningAlg::Es256, 100);
     let b = key("b", SigningAlg::Rs256, 50);
     store.insert_key(&a).await.unwrap();

@@ -1,10 +1,15 @@
-//! The store conformance suite: every test runs against SQLite and against PostgreSQL
-//! (when `PORTCULLIS_TEST_DATABASE_URL` names one), so the two dialects cannot drift apart.
+//! The store conformance suite: every test runs against SQLite, against PostgreSQL (when
+//! `PORTCULLIS_TEST_DATABASE_URL` names one) and against the memory store of
+//! `portcullis_core::memory`, so that neither the two dialects nor the store core's unit tests
+//! run on can drift apart. Each test takes the store as a trait object and uses nothing but
+//! the storage traits. What only SQL has (migrations, the SQLite file and its lock, the
+//! schema status) is tested beside the SQL store, not here.
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 mod auth_requests;
 mod bank_races;
+mod cascades;
 mod clients;
 mod codes;
 mod consents;
@@ -24,11 +29,18 @@ mod users;
 mod wallet_challenges;
 mod wallets;
 
-use portcullis_store::SqlStore;
+use std::sync::Arc;
+
+use portcullis_core::memory::MemoryStore;
+use portcullis_core::store::Store;
 use portcullis_store::testing::TestDatabase;
 
-/// Generates, for each listed test function `async fn name(store: &SqlStore)`, one
-/// `#[tokio::test]` per dialect.
+/// The store under test, whichever backend it is. Shared, so racing tests can hand a clone to
+/// each task.
+pub type AnyStore = Arc<dyn Store>;
+
+/// Generates, for each listed test function `async fn name(store: &AnyStore)`, one
+/// `#[tokio::test]` per backend.
 macro_rules! conformance {
     ($($module:ident :: $name:ident),* $(,)?) => {
         mod sqlite {
@@ -36,7 +48,7 @@ macro_rules! conformance {
                 #[tokio::test]
                 async fn $name() {
                     let db = super::TestDatabase::sqlite().unwrap();
-                    let store = db.store().await.unwrap();
+                    let store: super::AnyStore = super::Arc::new(db.store().await.unwrap());
                     super::$module::$name(&store).await;
                 }
             )*
@@ -49,9 +61,19 @@ macro_rules! conformance {
                     let Some(db) = super::TestDatabase::postgres(test).await.unwrap() else {
                         return;
                     };
-                    let store = db.store().await.unwrap();
+                    let sql = db.store().await.unwrap();
+                    let store: super::AnyStore = super::Arc::new(sql.clone());
                     super::$module::$name(&store).await;
-                    store.close().await;
+                    sql.close().await;
+                }
+            )*
+        }
+        mod memory {
+            $(
+                #[tokio::test]
+                async fn $name() {
+                    let store: super::AnyStore = super::Arc::new(super::MemoryStore::new());
+                    super::$module::$name(&store).await;
                 }
             )*
         }
@@ -82,6 +104,8 @@ conformance! {
     codes::code_of_a_disabled_user_cannot_be_redeemed,
     codes::ending_an_app_ends_its_consent_codes_and_grants_and_nothing_else,
     codes::ending_a_user_disables_them_and_ends_every_app_but_keeps_consents,
+    cascades::deleting_a_client_deletes_its_codes_consents_grants_and_refresh_tokens,
+    cascades::rows_naming_a_missing_client_user_or_grant_are_refused,
     races::redemptions_racing_a_revocation_leave_no_live_grant,
     races::concurrent_redemptions_of_one_code_have_one_winner,
     races::concurrent_rotations_of_one_token_have_one_winner,
@@ -159,9 +183,8 @@ conformance! {
 }
 
 mod health {
-    use portcullis_core::store::HealthStore as _;
 
-    pub async fn ping_answers(store: &super::SqlStore) {
+    pub async fn ping_answers(store: &super::AnyStore) {
         store.ping().await.unwrap();
     }
 }

@@ -1,11 +1,7 @@
+use crate::AnyStore;
 use portcullis_core::hash::SecretHash;
-use portcullis_core::store::{
-    AuthRequestStore as _, CodeRecord, CodeStore as _, GrantStore as _, MaintenanceStore as _,
-    RateLimitStore as _, RefreshTokenRecord, RefreshTokenStore as _, RevocationStore as _,
-    SessionStore as _,
-};
+use portcullis_core::store::{CodeRecord, RefreshTokenRecord};
 use portcullis_core::time::UnixTime;
-use portcullis_store::SqlStore;
 
 use crate::codes::{code, grant, issue, parties, refresh};
 use crate::sessions::session;
@@ -24,7 +20,7 @@ fn code_expiring(secret: &str, expires_at: i64) -> CodeRecord {
 }
 
 /// Stores a grant whose only refresh token expires at `expires_at`.
-async fn refresh_expiring(store: &SqlStore, id: &str, expires_at: i64) -> RefreshTokenRecord {
+async fn refresh_expiring(store: &AnyStore, id: &str, expires_at: i64) -> RefreshTokenRecord {
     let g = grant(id, "c1", "u1");
     let token = RefreshTokenRecord {
         expires_at: UnixTime(expires_at),
@@ -34,7 +30,7 @@ async fn refresh_expiring(store: &SqlStore, id: &str, expires_at: i64) -> Refres
     token
 }
 
-pub async fn delete_expired_removes_only_what_lapsed(store: &SqlStore) {
+pub async fn delete_expired_removes_only_what_lapsed(store: &AnyStore) {
     parties(store, "c1", "u1").await;
     // `issue` redeems one code per grant, long expired (and past retention) by NOW.
     let old_refresh = refresh_expiring(store, "g-old", NOW - 1).await;

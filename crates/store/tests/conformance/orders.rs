@@ -3,12 +3,12 @@
 
 use std::collections::BTreeMap;
 
+use crate::AnyStore;
 use portcullis_core::banking::order::{Currency, Order, OrderKind, OrderState};
 use portcullis_core::hash::sha256;
-use portcullis_core::store::{BankStore as _, PageRequest, StoreError};
+use portcullis_core::store::{PageRequest, StoreError};
 use portcullis_core::time::UnixTime;
 use portcullis_proto::{ClientId, ProfileId};
-use portcullis_store::SqlStore;
 
 use crate::codes::parties;
 use crate::profiles::{insert_with_owner, profile};
@@ -47,13 +47,13 @@ pub fn rejected(order: &Order) -> Order {
 }
 
 /// Inserts client `client`, user `user` and the user's profile `profile`.
-pub async fn account(store: &SqlStore, profile_id: &str, user: &str, client: &str) {
+pub async fn account(store: &AnyStore, profile_id: &str, user: &str, client: &str) {
     parties(store, client, user).await;
     insert_with_owner(store, &profile(profile_id, user, 100)).await;
 }
 
 /// A profile's balances, by currency.
-pub async fn balances(store: &SqlStore, profile: &str) -> BTreeMap<Currency, i64> {
+pub async fn balances(store: &AnyStore, profile: &str) -> BTreeMap<Currency, i64> {
     let balances = store.balances_of(&ProfileId::new(profile)).await.unwrap();
     let map: BTreeMap<_, _> = balances.iter().map(|b| (b.currency, b.amount)).collect();
     assert_eq!(map.len(), balances.len(), "one balance per currency");
@@ -61,7 +61,7 @@ pub async fn balances(store: &SqlStore, profile: &str) -> BTreeMap<Currency, i64
 }
 
 /// Every order of a profile, read page by page.
-pub async fn all_orders(store: &SqlStore, profile: &str) -> Vec<Order> {
+pub async fn all_orders(store: &AnyStore, profile: &str) -> Vec<Order> {
     let profile = ProfileId::new(profile);
     let mut page = PageRequest::first(PageRequest::MAX_LIMIT);
     let mut all = Vec::new();
@@ -88,11 +88,11 @@ fn sums_of_processed(orders: &[Order]) -> BTreeMap<Currency, i64> {
     sums
 }
 
-async fn settle(store: &SqlStore, order: &Order) -> bool {
+async fn settle(store: &AnyStore, order: &Order) -> bool {
     store.settle_order(order).await.unwrap()
 }
 
-pub async fn first_issue_creates_the_balance_and_stores_the_order(store: &SqlStore) {
+pub async fn first_issue_creates_the_balance_and_stores_the_order(store: &AnyStore) {
     account(store, "p1", "u1", "c1").await;
     assert_eq!(balances(store, "p1").await, BTreeMap::new());
     let issue = order("o1", OrderKind::Issue, 10_000);
@@ -127,7 +127,7 @@ pub async fn first_issue_creates_the_balance_and_stores_the_order(store: &SqlSto
     );
 }
 
-pub async fn second_issue_adds_to_the_balance(store: &SqlStore) {
+pub async fn second_issue_adds_to_the_balance(store: &AnyStore) {
     account(store, "p1", "u1", "c1").await;
     assert!(settle(store, &order("o1", OrderKind::Issue, 10_000)).await);
     assert!(settle(store, &order("o2", OrderKind::Issue, 2_550)).await);
@@ -138,7 +138,7 @@ pub async fn second_issue_adds_to_the_balance(store: &SqlStore) {
     assert_eq!(all_orders(store, "p1").await.len(), 2);
 }
 
-pub async fn redeem_within_the_balance_debits_it_down_to_zero(store: &SqlStore) {
+pub async fn redeem_within_the_balance_debits_it_down_to_zero(store: &AnyStore) {
     account(store, "p1", "u1", "c1").await;
     assert!(settle(store, &order("o1", OrderKind::Issue, 10_000)).await);
     let part = order("o2", OrderKind::Redeem, 4_000);
@@ -168,7 +168,7 @@ pub async fn redeem_within_the_balance_debits_it_down_to_zero(store: &SqlStore) 
     );
 }
 
-pub async fn redeem_beyond_the_balance_is_false_and_writes_nothing(store: &SqlStore) {
+pub async fn redeem_beyond_the_balance_is_false_and_writes_nothing(store: &AnyStore) {
     account(store, "p1", "u1", "c1").await;
     let issue = order("o1", OrderKind::Issue, 5_000);
     assert!(settle(store, &issue).await);
@@ -216,7 +216,7 @@ pub async fn redeem_beyond_the_balance_is_false_and_writes_nothing(store: &SqlSt
     );
 }
 
-pub async fn balances_are_kept_per_currency_and_per_profile(store: &SqlStore) {
+pub async fn balances_are_kept_per_currency_and_per_profile(store: &AnyStore) {
     account(store, "p1", "u1", "c1").await;
     account(store, "p2", "u2", "c1").await;
     let in_currency = |id: &str, kind, currency, amount| Order {
@@ -254,7 +254,7 @@ pub async fn balances_are_kept_per_currency_and_per_profile(store: &SqlStore) {
     assert_eq!(balances(store, "nobody").await, BTreeMap::new());
 }
 
-pub async fn balance_always_equals_processed_issues_minus_processed_redeems(store: &SqlStore) {
+pub async fn balance_always_equals_processed_issues_minus_processed_redeems(store: &AnyStore) {
     use Currency::{Eur, Gbp, Isk, Usd};
     use OrderKind::{Issue, Redeem};
     account(store, "p1", "u1", "c1").await;
@@ -305,7 +305,7 @@ pub async fn balance_always_equals_processed_issues_minus_processed_redeems(stor
     );
 }
 
-pub async fn settle_with_a_taken_idempotency_key_conflicts_and_rolls_back(store: &SqlStore) {
+pub async fn settle_with_a_taken_idempotency_key_conflicts_and_rolls_back(store: &AnyStore) {
     account(store, "p1", "u1", "c1").await;
     let first = Order {
         idempotency_key: "k".into(),
@@ -359,7 +359,7 @@ pub async fn settle_with_a_taken_idempotency_key_conflicts_and_rolls_back(store:
     assert_eq!(ids, ["o1", "o4"]);
 }
 
-pub async fn idempotency_key_is_scoped_to_client_and_profile(store: &SqlStore) {
+pub async fn idempotency_key_is_scoped_to_client_and_profile(store: &AnyStore) {
     account(store, "p1", "u1", "c1").await;
     account(store, "p2", "u2", "c2").await;
     let keyed = |id: &str, profile: &str, client: &str| Order {
@@ -387,7 +387,7 @@ pub async fn idempotency_key_is_scoped_to_client_and_profile(store: &SqlStore) {
     );
 }
 
-pub async fn settle_with_a_taken_order_id_conflicts_and_rolls_back(store: &SqlStore) {
+pub async fn settle_with_a_taken_order_id_conflicts_and_rolls_back(store: &AnyStore) {
     account(store, "p1", "u1", "c1").await;
     let first = order("o1", OrderKind::Issue, 1_000);
     assert!(settle(store, &first).await);
@@ -409,7 +409,7 @@ pub async fn settle_with_a_taken_order_id_conflicts_and_rolls_back(store: &SqlSt
     );
 }
 
-pub async fn insert_order_stores_a_rejected_order_without_touching_balances(store: &SqlStore) {
+pub async fn insert_order_stores_a_rejected_order_without_touching_balances(store: &AnyStore) {
     account(store, "p1", "u1", "c1").await;
     assert!(settle(store, &order("o1", OrderKind::Issue, 1_000)).await);
     let refused_redeem = rejected(&order("o2", OrderKind::Redeem, 5_000));
@@ -439,7 +439,7 @@ pub async fn insert_order_stores_a_rejected_order_without_touching_balances(stor
     assert_eq!(all_orders(store, "p1").await.len(), 3);
 }
 
-pub async fn insert_order_with_a_taken_idempotency_key_conflicts(store: &SqlStore) {
+pub async fn insert_order_with_a_taken_idempotency_key_conflicts(store: &AnyStore) {
     account(store, "p1", "u1", "c1").await;
     let first = order("o1", OrderKind::Issue, 1_000);
     assert!(settle(store, &first).await);
@@ -452,7 +452,7 @@ pub async fn insert_order_with_a_taken_idempotency_key_conflicts(store: &SqlStor
     assert_eq!(all_orders(store, "p1").await, vec![first]);
 }
 
-pub async fn order_is_found_only_under_its_own_profile(store: &SqlStore) {
+pub async fn order_is_found_only_under_its_own_profile(store: &AnyStore) {
     account(store, "p1", "u1", "c1").await;
     account(store, "p2", "u2", "c1").await;
     let mine = order("o1", OrderKind::Issue, 1_000);
@@ -464,7 +464,7 @@ pub async fn order_is_found_only_under_its_own_profile(store: &SqlStore) {
     assert_eq!(store.order(&p1, "missing").await.unwrap(), None);
 }
 
-pub async fn order_by_key_needs_client_profile_and_key_to_match(store: &SqlStore) {
+pub async fn order_by_key_needs_client_profile_and_key_to_match(store: &AnyStore) {
     account(store, "p1", "u1", "c1").await;
     account(store, "p2", "u2", "c2").await;
     let o = Order {
@@ -482,7 +482,7 @@ pub async fn order_by_key_needs_client_profile_and_key_to_match(store: &SqlStore
     assert_eq!(store.order_by_key(&c1, &p1, "K1").await.unwrap(), None);
 }
 
-pub async fn orders_of_profile_in_pages_by_id(store: &SqlStore) {
+pub async fn orders_of_profile_in_pages_by_id(store: &AnyStore) {
     account(store, "p1", "u1", "c1").await;
     account(store, "p2", "u2", "c1").await;
     // Placed out of id order, and at times that disagree with it.

@@ -1,10 +1,10 @@
 //! Profiles: round trips, a user's profiles, KYC changes, and a partner client's reach.
 
+use crate::AnyStore;
 use portcullis_core::banking::profile::{KycState, Profile, ProfileKind};
-use portcullis_core::store::{BankStore as _, ConsentRecord, ConsentStore as _, UserStore as _};
+use portcullis_core::store::ConsentRecord;
 use portcullis_core::time::UnixTime;
 use portcullis_proto::{ClientId, ProfileId, ScopeSet, UserId};
-use portcullis_store::SqlStore;
 
 use crate::codes::parties;
 use crate::users;
@@ -31,7 +31,7 @@ pub fn profile(id: &str, user: &str, created_at: i64) -> Profile {
 }
 
 /// Inserts `user` (unless it exists) and then `profile`.
-pub async fn insert_with_owner(store: &SqlStore, profile: &Profile) {
+pub async fn insert_with_owner(store: &AnyStore, profile: &Profile) {
     if store.user(&profile.user_id).await.unwrap().is_none() {
         let (id, email) = (
             profile.user_id.as_str(),
@@ -43,7 +43,7 @@ pub async fn insert_with_owner(store: &SqlStore, profile: &Profile) {
 }
 
 /// Inserts a profile `id` of `user` (and the user), created at 100.
-pub async fn owned(store: &SqlStore, id: &str, user: &str) -> Profile {
+pub async fn owned(store: &AnyStore, id: &str, user: &str) -> Profile {
     let p = profile(id, user, 100);
     insert_with_owner(store, &p).await;
     p
@@ -64,7 +64,7 @@ fn ids(profiles: &[Profile]) -> Vec<&str> {
     profiles.iter().map(|p| p.id.as_str()).collect()
 }
 
-pub async fn profile_round_trip_for_every_kind_and_kyc_state(store: &SqlStore) {
+pub async fn profile_round_trip_for_every_kind_and_kyc_state(store: &AnyStore) {
     let mut n = 0;
     for kind in KINDS {
         for kyc in KYC_STATES {
@@ -83,7 +83,7 @@ pub async fn profile_round_trip_for_every_kind_and_kyc_state(store: &SqlStore) {
     assert_eq!(store.profile(&ProfileId::new("nope")).await.unwrap(), None);
 }
 
-pub async fn profiles_of_user_oldest_first_then_by_id_and_only_theirs(store: &SqlStore) {
+pub async fn profiles_of_user_oldest_first_then_by_id_and_only_theirs(store: &AnyStore) {
     let newest = profile("p-new", "u1", 300);
     let oldest = profile("p-old", "u1", 100);
     let tied_b = profile("p-tie-b", "u1", 200);
@@ -101,7 +101,7 @@ pub async fn profiles_of_user_oldest_first_then_by_id_and_only_theirs(store: &Sq
     assert_eq!(none, vec![]);
 }
 
-pub async fn set_kyc_changes_only_state_and_updated_at_of_that_profile(store: &SqlStore) {
+pub async fn set_kyc_changes_only_state_and_updated_at_of_that_profile(store: &AnyStore) {
     let mut target = profile("p1", "u1", 100);
     target.kyc = KycState::Absent;
     let mut bystander = profile("p2", "u1", 100);
@@ -138,7 +138,7 @@ pub async fn set_kyc_changes_only_state_and_updated_at_of_that_profile(store: &S
     );
 }
 
-pub async fn set_kyc_of_unknown_profile_is_false(store: &SqlStore) {
+pub async fn set_kyc_of_unknown_profile_is_false(store: &AnyStore) {
     owned(store, "p1", "u1").await;
     let missing = ProfileId::new("missing");
     assert!(
@@ -150,7 +150,7 @@ pub async fn set_kyc_of_unknown_profile_is_false(store: &SqlStore) {
     assert_eq!(store.profile(&missing).await.unwrap(), None);
 }
 
-pub async fn profiles_granted_to_client_are_those_its_consents_are_bound_to(store: &SqlStore) {
+pub async fn profiles_granted_to_client_are_those_its_consents_are_bound_to(store: &AnyStore) {
     for (client, user) in [("c1", "u1"), ("c2", "u2"), ("c1", "u3"), ("c1", "u4")] {
         parties(store, client, user).await;
     }
@@ -214,7 +214,7 @@ pub async fn profiles_granted_to_client_are_those_its_consents_are_bound_to(stor
     assert_eq!(ids(&c1), ["p4"]);
 }
 
-pub async fn profiles_granted_to_ignores_a_consent_naming_someone_elses_profile(store: &SqlStore) {
+pub async fn profiles_granted_to_ignores_a_consent_naming_someone_elses_profile(store: &AnyStore) {
     parties(store, "c1", "owner").await;
     parties(store, "c1", "intruder").await;
     owned(store, "p-owner", "owner").await;

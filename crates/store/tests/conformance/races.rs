@@ -1,12 +1,10 @@
 //! Racing writers: the conditional updates must let exactly one of them through.
 
+use crate::AnyStore;
 use portcullis_core::hash::SecretHash;
-use portcullis_core::store::{
-    CodeStore as _, Ending, GrantStore as _, RefreshTokenRecord, RefreshTokenStore as _,
-};
+use portcullis_core::store::{Ending, RefreshTokenRecord};
 use portcullis_core::time::UnixTime;
 use portcullis_proto::{ClientId, GrantId, UserId};
-use portcullis_store::SqlStore;
 use tokio::task::JoinSet;
 
 use crate::codes::{BEFORE_EXPIRY, code, grant, issue, redeemable, refresh};
@@ -22,7 +20,7 @@ async fn winners(mut tasks: JoinSet<bool>) -> usize {
     won
 }
 
-pub async fn concurrent_redemptions_of_one_code_have_one_winner(store: &SqlStore) {
+pub async fn concurrent_redemptions_of_one_code_have_one_winner(store: &AnyStore) {
     redeemable(store, "c1", "u1").await;
     let c = code("c", "c1", "u1");
     store.insert_code(&c).await.unwrap();
@@ -66,7 +64,7 @@ pub async fn concurrent_redemptions_of_one_code_have_one_winner(store: &SqlStore
     );
 }
 
-pub async fn concurrent_rotations_of_one_token_have_one_winner(store: &SqlStore) {
+pub async fn concurrent_rotations_of_one_token_have_one_winner(store: &AnyStore) {
     let g = grant("g1", "c1", "u1");
     let old = refresh("r-old", &g);
     issue(store, &g, Some(&old)).await;
@@ -100,7 +98,7 @@ pub async fn concurrent_rotations_of_one_token_have_one_winner(store: &SqlStore)
     assert_eq!(rotated.rotated_at, Some(UnixTime(now)));
 }
 
-pub async fn redemptions_racing_a_revocation_leave_no_live_grant(store: &SqlStore) {
+pub async fn redemptions_racing_a_revocation_leave_no_live_grant(store: &AnyStore) {
     // Red team: the app keeps codes and redeems them while the user revokes it. Whatever the
     // interleaving, once the revocation returns no grant of that app may be live.
     for round in 0..5 {

@@ -1,8 +1,8 @@
 //! `RateLimitStore::add`: the background sync of the token endpoint's shared counters.
 
-use portcullis_core::store::{CounterDelta, RateLimitStore as _};
+use crate::AnyStore;
+use portcullis_core::store::CounterDelta;
 use portcullis_core::time::UnixTime;
-use portcullis_store::SqlStore;
 use tokio::task::JoinSet;
 
 fn delta(key: &str, window_start: i64, count: u64) -> CounterDelta {
@@ -13,7 +13,7 @@ fn delta(key: &str, window_start: i64, count: u64) -> CounterDelta {
     }
 }
 
-pub async fn deltas_add_up_and_report_totals_in_order(store: &SqlStore) {
+pub async fn deltas_add_up_and_report_totals_in_order(store: &AnyStore) {
     let totals = store
         .add(&[delta("token:ip:b", 6_000, 7), delta("token:ip:a", 6_000, 3)])
         .await
@@ -32,7 +32,7 @@ pub async fn deltas_add_up_and_report_totals_in_order(store: &SqlStore) {
     assert!(store.add(&[]).await.unwrap().is_empty());
 }
 
-pub async fn a_newer_window_restarts_and_an_older_one_changes_nothing(store: &SqlStore) {
+pub async fn a_newer_window_restarts_and_an_older_one_changes_nothing(store: &AnyStore) {
     store.add(&[delta("k", 6_000, 9)]).await.unwrap();
     assert_eq!(store.add(&[delta("k", 6_060, 2)]).await.unwrap(), vec![2]);
     // A node whose clock is behind still counts in the finished window: it is told 0, and the
@@ -41,7 +41,7 @@ pub async fn a_newer_window_restarts_and_an_older_one_changes_nothing(store: &Sq
     assert_eq!(store.add(&[delta("k", 6_060, 1)]).await.unwrap(), vec![3]);
 }
 
-pub async fn concurrent_batches_over_the_same_keys_lose_nothing(store: &SqlStore) {
+pub async fn concurrent_batches_over_the_same_keys_lose_nothing(store: &AnyStore) {
     const NODES: u64 = 8;
     let keys = ["token:client:a", "token:client:b", "token:ip:127.0.0.1"];
     let mut tasks = JoinSet::new();

@@ -1,9 +1,8 @@
-use portcullis_core::store::RateLimitStore as _;
+use crate::AnyStore;
 use portcullis_core::time::UnixTime;
-use portcullis_store::SqlStore;
 use tokio::task::JoinSet;
 
-pub async fn hits_count_up_within_a_window(store: &SqlStore) {
+pub async fn hits_count_up_within_a_window(store: &AnyStore) {
     let window = UnixTime(6_000);
     for expected in 1..=3 {
         assert_eq!(store.hit("login:alice", window).await.unwrap(), expected);
@@ -16,7 +15,7 @@ pub async fn hits_count_up_within_a_window(store: &SqlStore) {
     assert_eq!(store.hit("login:alice", window).await.unwrap(), 4);
 }
 
-pub async fn new_window_restarts_the_count(store: &SqlStore) {
+pub async fn new_window_restarts_the_count(store: &AnyStore) {
     for _ in 0..3 {
         store.hit("login:alice", UnixTime(6_000)).await.unwrap();
     }
@@ -24,7 +23,7 @@ pub async fn new_window_restarts_the_count(store: &SqlStore) {
     assert_eq!(store.hit("login:alice", UnixTime(6_060)).await.unwrap(), 2);
 }
 
-pub async fn a_late_clock_counts_in_the_newer_window(store: &SqlStore) {
+pub async fn a_late_clock_counts_in_the_newer_window(store: &AnyStore) {
     for _ in 0..3 {
         store.hit("login:alice", UnixTime(6_060)).await.unwrap();
     }
@@ -33,7 +32,7 @@ pub async fn a_late_clock_counts_in_the_newer_window(store: &SqlStore) {
     assert_eq!(store.hit("login:alice", UnixTime(6_060)).await.unwrap(), 5);
 }
 
-pub async fn reset_forgets_the_key(store: &SqlStore) {
+pub async fn reset_forgets_the_key(store: &AnyStore) {
     let window = UnixTime(6_000);
     for _ in 0..3 {
         store.hit("login:alice", window).await.unwrap();
@@ -51,7 +50,7 @@ pub async fn reset_forgets_the_key(store: &SqlStore) {
     );
 }
 
-pub async fn concurrent_hits_each_count_once(store: &SqlStore) {
+pub async fn concurrent_hits_each_count_once(store: &AnyStore) {
     const HITS: u64 = 30;
     let window = UnixTime(6_000);
     let mut tasks = JoinSet::new();

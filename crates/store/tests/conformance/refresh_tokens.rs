@@ -1,14 +1,12 @@
+use crate::AnyStore;
 use portcullis_core::hash::SecretHash;
-use portcullis_core::store::{
-    GrantStore as _, RefreshTokenRecord, RefreshTokenStore as _, StoreError,
-};
+use portcullis_core::store::{RefreshTokenRecord, StoreError};
 use portcullis_core::time::UnixTime;
-use portcullis_store::SqlStore;
 
 use crate::codes::{grant, issue, refresh};
 
 /// A grant with its first refresh token, stored.
-async fn line(store: &SqlStore) -> RefreshTokenRecord {
+async fn line(store: &AnyStore) -> RefreshTokenRecord {
     let g = grant("g1", "c1", "u1");
     let first = refresh("r0", &g);
     issue(store, &g, Some(&first)).await;
@@ -26,7 +24,7 @@ fn successor(secret: &str, old: &RefreshTokenRecord, now: i64) -> RefreshTokenRe
     }
 }
 
-pub async fn refresh_token_round_trip(store: &SqlStore) {
+pub async fn refresh_token_round_trip(store: &AnyStore) {
     let first = line(store).await;
     assert_eq!(store.refresh_token(&first.hash).await.unwrap(), Some(first));
     assert_eq!(
@@ -35,7 +33,7 @@ pub async fn refresh_token_round_trip(store: &SqlStore) {
     );
 }
 
-pub async fn rotation_marks_old_token_and_stores_new_one(store: &SqlStore) {
+pub async fn rotation_marks_old_token_and_stores_new_one(store: &AnyStore) {
     let old = line(store).await;
     let now = old.created_at.0 + 100;
     let new = successor("r1", &old, now);
@@ -67,7 +65,7 @@ pub async fn rotation_marks_old_token_and_stores_new_one(store: &SqlStore) {
     );
 }
 
-pub async fn rotated_token_cannot_rotate_again(store: &SqlStore) {
+pub async fn rotated_token_cannot_rotate_again(store: &AnyStore) {
     let old = line(store).await;
     let now = old.created_at.0 + 100;
     let first = successor("r1", &old, now);
@@ -95,7 +93,7 @@ pub async fn rotated_token_cannot_rotate_again(store: &SqlStore) {
     );
 }
 
-pub async fn expired_refresh_token_cannot_rotate(store: &SqlStore) {
+pub async fn expired_refresh_token_cannot_rotate(store: &AnyStore) {
     let old = line(store).await;
     let expiry = old.expires_at.0;
 
@@ -125,7 +123,7 @@ pub async fn expired_refresh_token_cannot_rotate(store: &SqlStore) {
     );
 }
 
-pub async fn refresh_token_of_revoked_grant_cannot_rotate(store: &SqlStore) {
+pub async fn refresh_token_of_revoked_grant_cannot_rotate(store: &AnyStore) {
     let old = line(store).await;
     let now = old.created_at.0 + 100;
     assert!(
@@ -147,7 +145,7 @@ pub async fn refresh_token_of_revoked_grant_cannot_rotate(store: &SqlStore) {
     assert_eq!(store.refresh_token(&old.hash).await.unwrap(), Some(old));
 }
 
-pub async fn unknown_refresh_token_cannot_rotate(store: &SqlStore) {
+pub async fn unknown_refresh_token_cannot_rotate(store: &AnyStore) {
     let old = line(store).await;
     let now = old.created_at.0 + 100;
     let new = successor("r1", &old, now);
@@ -163,7 +161,7 @@ pub async fn unknown_refresh_token_cannot_rotate(store: &SqlStore) {
     assert_eq!(store.refresh_token(&new.hash).await.unwrap(), None);
 }
 
-pub async fn token_stays_unrotated_when_successor_cannot_be_written(store: &SqlStore) {
+pub async fn token_stays_unrotated_when_successor_cannot_be_written(store: &AnyStore) {
     let old = line(store).await;
     let now = old.created_at.0 + 100;
     // A successor whose digest is already stored: the insert fails after the update.

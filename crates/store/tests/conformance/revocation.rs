@@ -1,8 +1,7 @@
-use portcullis_core::store::RevocationStore as _;
+use crate::AnyStore;
 use portcullis_core::time::UnixTime;
-use portcullis_store::SqlStore;
 
-pub async fn access_token_revocation_is_recorded(store: &SqlStore) {
+pub async fn access_token_revocation_is_recorded(store: &AnyStore) {
     assert!(!store.is_access_token_revoked("jti-1").await.unwrap());
 
     store
@@ -14,7 +13,7 @@ pub async fn access_token_revocation_is_recorded(store: &SqlStore) {
     assert!(!store.is_access_token_revoked("jti-2").await.unwrap());
 }
 
-pub async fn access_token_revoked_twice_is_fine(store: &SqlStore) {
+pub async fn access_token_revoked_twice_is_fine(store: &AnyStore) {
     store
         .revoke_access_token("jti-1", UnixTime(10_000))
         .await

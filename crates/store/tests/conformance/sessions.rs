@@ -1,8 +1,8 @@
+use crate::AnyStore;
 use portcullis_core::hash::SecretHash;
-use portcullis_core::store::{SessionRecord, SessionStore as _};
+use portcullis_core::store::SessionRecord;
 use portcullis_core::time::UnixTime;
 use portcullis_proto::UserId;
-use portcullis_store::SqlStore;
 
 use crate::codes::parties;
 
@@ -17,7 +17,7 @@ pub fn session(secret: &str, user: Option<&str>, expires_at: i64) -> SessionReco
     }
 }
 
-pub async fn session_round_trip_with_and_without_user(store: &SqlStore) {
+pub async fn session_round_trip_with_and_without_user(store: &AnyStore) {
     parties(store, "c1", "u1").await;
     let logged_in = session("s1", Some("u1"), 10_000);
     let anonymous = session("s2", None, 10_000);
@@ -36,7 +36,7 @@ pub async fn session_round_trip_with_and_without_user(store: &SqlStore) {
     assert_eq!(store.session(&SecretHash::of("nope")).await.unwrap(), None);
 }
 
-pub async fn session_deleted(store: &SqlStore) {
+pub async fn session_deleted(store: &AnyStore) {
     let gone = session("s1", None, 10_000);
     let kept = session("s2", None, 10_000);
     store.insert_session(&gone).await.unwrap();
@@ -49,7 +49,7 @@ pub async fn session_deleted(store: &SqlStore) {
     assert_eq!(store.session(&kept.id_hash).await.unwrap(), Some(kept));
 }
 
-pub async fn delete_sessions_of_user_counts_only_theirs(store: &SqlStore) {
+pub async fn delete_sessions_of_user_counts_only_theirs(store: &AnyStore) {
     parties(store, "c1", "u1").await;
     parties(store, "c1", "u2").await;
     let theirs = [

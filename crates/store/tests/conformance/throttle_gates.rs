@@ -1,9 +1,8 @@
-use portcullis_core::store::{MaintenanceStore as _, RateLimitStore as _};
+use crate::AnyStore;
 use portcullis_core::time::UnixTime;
-use portcullis_store::SqlStore;
 use tokio::task::JoinSet;
 
-pub async fn count_reads_the_current_window_without_writing(store: &SqlStore) {
+pub async fn count_reads_the_current_window_without_writing(store: &AnyStore) {
     let window = UnixTime(6_000);
     assert_eq!(store.count("login:alice", window).await.unwrap(), 0);
     store.hit("login:alice", window).await.unwrap();
@@ -23,7 +22,7 @@ pub async fn count_reads_the_current_window_without_writing(store: &SqlStore) {
     );
 }
 
-pub async fn a_gate_passes_once_then_opens_at_its_time(store: &SqlStore) {
+pub async fn a_gate_passes_once_then_opens_at_its_time(store: &AnyStore) {
     let (now, until) = (UnixTime(6_000), UnixTime(6_030));
     assert_eq!(store.pass_gate("gate:a", now, until).await.unwrap(), None);
     assert_eq!(
@@ -56,7 +55,7 @@ pub async fn a_gate_passes_once_then_opens_at_its_time(store: &SqlStore) {
     );
 }
 
-pub async fn of_concurrent_callers_one_passes_a_gate(store: &SqlStore) {
+pub async fn of_concurrent_callers_one_passes_a_gate(store: &AnyStore) {
     let mut tasks = JoinSet::new();
     for _ in 0..20 {
         let store = store.clone();
@@ -77,7 +76,7 @@ pub async fn of_concurrent_callers_one_passes_a_gate(store: &SqlStore) {
     assert_eq!(passed, 1);
 }
 
-pub async fn housekeeping_forgets_gates_a_day_after_they_opened(store: &SqlStore) {
+pub async fn housekeeping_forgets_gates_a_day_after_they_opened(store: &AnyStore) {
     store
         .pass_gate("gate:a", UnixTime(6_000), UnixTime(6_060))
         .await

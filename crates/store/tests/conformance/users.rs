@@ -1,8 +1,8 @@
-use portcullis_core::store::{PageRequest, StoreError, UserStore as _};
+use crate::AnyStore;
+use portcullis_core::store::{PageRequest, StoreError};
 use portcullis_core::time::UnixTime;
 use portcullis_core::user::User;
 use portcullis_proto::UserId;
-use portcullis_store::SqlStore;
 
 pub fn user(id: &str, email: &str) -> User {
     User {
@@ -17,7 +17,7 @@ pub fn user(id: &str, email: &str) -> User {
     }
 }
 
-pub async fn user_round_trip_by_id_and_email(store: &SqlStore) {
+pub async fn user_round_trip_by_id_and_email(store: &AnyStore) {
     let u = user("u1", "alice@example.com");
     store.insert_user(&u).await.unwrap();
     assert_eq!(store.user(&u.id).await.unwrap(), Some(u.clone()));
@@ -29,7 +29,7 @@ pub async fn user_round_trip_by_id_and_email(store: &SqlStore) {
     assert_eq!(store.user(&UserId::new("u2")).await.unwrap(), None);
 }
 
-pub async fn duplicate_email_conflicts(store: &SqlStore) {
+pub async fn duplicate_email_conflicts(store: &AnyStore) {
     store
         .insert_user(&user("u1", "alice@example.com"))
         .await
@@ -38,7 +38,7 @@ pub async fn duplicate_email_conflicts(store: &SqlStore) {
     assert!(matches!(again, Err(StoreError::Conflict(_))), "{again:?}");
 }
 
-pub async fn user_update(store: &SqlStore) {
+pub async fn user_update(store: &AnyStore) {
     let mut u = user("u1", "alice@example.com");
     store.insert_user(&u).await.unwrap();
     u.disabled = true;
@@ -74,7 +74,7 @@ pub async fn user_update(store: &SqlStore) {
     );
 }
 
-pub async fn users_list_in_pages(store: &SqlStore) {
+pub async fn users_list_in_pages(store: &AnyStore) {
     for n in 0..5 {
         store
             .insert_user(&user(&format!("u{n}"), &format!("u{n}@example.com")))

@@ -1,14 +1,12 @@
 //! Wallet-ownership challenges: round trips, single use by a conditional update in the
 //! transaction that links the wallet, expiry, racing proofs, and housekeeping.
 
+use crate::AnyStore;
 use portcullis_core::banking::wallet::Chain;
 use portcullis_core::hash::SecretHash;
-use portcullis_core::store::{
-    BankStore as _, MaintenanceStore as _, StoreError, WalletChallengeRecord,
-};
+use portcullis_core::store::{StoreError, WalletChallengeRecord};
 use portcullis_core::time::UnixTime;
 use portcullis_proto::{ProfileId, UserId};
-use portcullis_store::SqlStore;
 use tokio::task::JoinSet;
 
 use crate::profiles::owned;
@@ -31,7 +29,7 @@ pub fn challenge(nonce: &str, profile: &str, user: &str) -> WalletChallengeRecor
     }
 }
 
-pub async fn wallet_challenge_round_trip_and_unknown_is_none(store: &SqlStore) {
+pub async fn wallet_challenge_round_trip_and_unknown_is_none(store: &AnyStore) {
     owned(store, "p1", "u1").await;
     for (n, chain) in Chain::ALL.into_iter().enumerate() {
         let c = WalletChallengeRecord {
@@ -48,7 +46,7 @@ pub async fn wallet_challenge_round_trip_and_unknown_is_none(store: &SqlStore) {
     assert_eq!(store.wallet_challenge(&unknown).await.unwrap(), None);
 }
 
-pub async fn wallet_challenge_links_once_then_is_refused(store: &SqlStore) {
+pub async fn wallet_challenge_links_once_then_is_refused(store: &AnyStore) {
     owned(store, "p1", "u1").await;
     let c = challenge("nonce", "p1", "u1");
     store.insert_wallet_challenge(&c).await.unwrap();
@@ -91,7 +89,7 @@ pub async fn wallet_challenge_links_once_then_is_refused(store: &SqlStore) {
     );
 }
 
-pub async fn expired_wallet_challenge_cannot_be_used(store: &SqlStore) {
+pub async fn expired_wallet_challenge_cannot_be_used(store: &AnyStore) {
     owned(store, "p1", "u1").await;
     let c = challenge("nonce", "p1", "u1");
     store.insert_wallet_challenge(&c).await.unwrap();
@@ -117,7 +115,7 @@ pub async fn expired_wallet_challenge_cannot_be_used(store: &SqlStore) {
     assert_eq!(stored.consumed_at, None);
 }
 
-pub async fn wallet_challenge_stays_unused_when_the_address_is_taken(store: &SqlStore) {
+pub async fn wallet_challenge_stays_unused_when_the_address_is_taken(store: &AnyStore) {
     owned(store, "p1", "u1").await;
     owned(store, "p2", "u2").await;
     store
@@ -146,7 +144,7 @@ pub async fn wallet_challenge_stays_unused_when_the_address_is_taken(store: &Sql
     );
 }
 
-pub async fn concurrent_proofs_with_one_challenge_have_one_winner(store: &SqlStore) {
+pub async fn concurrent_proofs_with_one_challenge_have_one_winner(store: &AnyStore) {
     owned(store, "p1", "u1").await;
     let c = challenge("nonce", "p1", "u1");
     store.insert_wallet_challenge(&c).await.unwrap();
@@ -178,7 +176,7 @@ pub async fn concurrent_proofs_with_one_challenge_have_one_winner(store: &SqlSto
     );
 }
 
-pub async fn delete_expired_removes_lapsed_wallet_challenges(store: &SqlStore) {
+pub async fn delete_expired_removes_lapsed_wallet_challenges(store: &AnyStore) {
     owned(store, "p1", "u1").await;
     let old = challenge("old", "p1", "u1");
     let live = WalletChallengeRecord {

@@ -1,10 +1,10 @@
 //! Wallets and the IBANs attached to them.
 
+use crate::AnyStore;
 use portcullis_core::banking::wallet::Chain;
-use portcullis_core::store::{BankStore as _, IbanRecord, StoreError, WalletRecord};
+use portcullis_core::store::{IbanRecord, StoreError, WalletRecord};
 use portcullis_core::time::UnixTime;
 use portcullis_proto::ProfileId;
-use portcullis_store::SqlStore;
 
 use crate::profiles::owned;
 
@@ -46,7 +46,7 @@ fn is_conflict(result: &Result<(), StoreError>) -> bool {
     matches!(result, Err(StoreError::Conflict(_)))
 }
 
-pub async fn wallet_round_trip_on_every_chain(store: &SqlStore) {
+pub async fn wallet_round_trip_on_every_chain(store: &AnyStore) {
     owned(store, "p1", "u1").await;
     let addresses = [ADDRESS_A, ADDRESS_B, ADDRESS_C];
     let mut expected = Vec::new();
@@ -62,7 +62,7 @@ pub async fn wallet_round_trip_on_every_chain(store: &SqlStore) {
     );
 }
 
-pub async fn same_address_on_the_same_chain_twice_conflicts(store: &SqlStore) {
+pub async fn same_address_on_the_same_chain_twice_conflicts(store: &AnyStore) {
     owned(store, "p1", "u1").await;
     owned(store, "p2", "u2").await;
     let first = wallet("w1", "p1", Chain::Ethereum, ADDRESS_A, 100);
@@ -87,7 +87,7 @@ pub async fn same_address_on_the_same_chain_twice_conflicts(store: &SqlStore) {
     );
 }
 
-pub async fn same_address_on_another_chain_is_allowed(store: &SqlStore) {
+pub async fn same_address_on_another_chain_is_allowed(store: &AnyStore) {
     owned(store, "p1", "u1").await;
     owned(store, "p2", "u2").await;
     let eth = wallet("w1", "p1", Chain::Ethereum, ADDRESS_A, 100);
@@ -106,7 +106,7 @@ pub async fn same_address_on_another_chain_is_allowed(store: &SqlStore) {
     );
 }
 
-pub async fn wallets_of_profile_oldest_first_then_by_id_and_only_theirs(store: &SqlStore) {
+pub async fn wallets_of_profile_oldest_first_then_by_id_and_only_theirs(store: &AnyStore) {
     owned(store, "p1", "u1").await;
     owned(store, "p2", "u1").await;
     let newest = wallet("w-new", "p1", Chain::Ethereum, ADDRESS_A, 300);
@@ -130,7 +130,7 @@ pub async fn wallets_of_profile_oldest_first_then_by_id_and_only_theirs(store: &
     );
 }
 
-pub async fn iban_round_trip_oldest_first_and_only_theirs(store: &SqlStore) {
+pub async fn iban_round_trip_oldest_first_and_only_theirs(store: &AnyStore) {
     owned(store, "p1", "u1").await;
     owned(store, "p2", "u2").await;
     for w in [
@@ -160,7 +160,7 @@ pub async fn iban_round_trip_oldest_first_and_only_theirs(store: &SqlStore) {
     );
 }
 
-pub async fn same_iban_twice_conflicts(store: &SqlStore) {
+pub async fn same_iban_twice_conflicts(store: &AnyStore) {
     owned(store, "p1", "u1").await;
     owned(store, "p2", "u2").await;
     for w in [
@@ -185,7 +185,7 @@ pub async fn same_iban_twice_conflicts(store: &SqlStore) {
     assert_eq!(store.ibans_of(&ProfileId::new("p2")).await.unwrap(), vec![]);
 }
 
-pub async fn second_iban_for_one_wallet_conflicts(store: &SqlStore) {
+pub async fn second_iban_for_one_wallet_conflicts(store: &AnyStore) {
     owned(store, "p1", "u1").await;
     store
         .insert_wallet(&wallet("w1", "p1", Chain::Ethereum, ADDRESS_A, 100))

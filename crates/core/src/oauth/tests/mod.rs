@@ -1,0 +1,15 @@
+//! Unit tests of the protocol rules on the memory store, with a manual clock: each grant,
+//! consent, the authorization request's decisions, introspection and revocation. Each test
+//! checks the answer and what was stored.
+
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+mod bench;
+mod client_credentials;
+mod code;
+mod consent;
+mod decide;
+mod introspection;
+mod onboarding;
+mod refresh;
+mod revocation;
