@@ -267,20 +267,28 @@ impl ClientStore for SqlStore {
 
     async fn origin_registered(&self, origin: &str) -> Result<bool, StoreError> {
         // `web_origins` is a JSON array of origins, which contain no quote or backslash; the
-        // pattern finds the quoted origin in it, its LIKE metacharacters escaped.
-        const SQL: &str = "SELECT COUNT(*) FROM clients WHERE enabled = $1 \
+        // pattern narrows the rows to those holding the quoted origin (its LIKE metacharacters
+        // escaped), and the arrays are then compared exactly: SQLite's LIKE ignores case.
+        const SQL: &str = "SELECT web_origins FROM clients WHERE enabled = $1 \
             AND web_origins LIKE $2 ESCAPE '\\'";
         if origin.contains(['"', '\\']) {
             return Ok(false);
         }
         let escaped = origin.replace('%', "\\%").replace('_', "\\_");
         let pattern = format!("%\"{escaped}\"%");
-        let count: i64 = on_reader!(self, |pool| sqlx::query_scalar(SQL)
+        let rows: Vec<String> = on_reader!(self, |pool| sqlx::query_scalar(SQL)
             .bind(true)
             .bind(&pattern)
-            .fetch_one(pool)
+            .fetch_all(pool)
             .await)
         .map_err(db_error)?;
-        Ok(count > 0)
+        for json in rows {
+            let origins: Vec<String> =
+                serde_json::from_str(&json).map_err(|e| corrupt("clients.web_origins", e))?;
+            if origins.iter().any(|o| o == origin) {
+                return Ok(true);
+            }
+        }
+        Ok(false)
     }
 }

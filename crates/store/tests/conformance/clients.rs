@@ -95,6 +95,9 @@ pub async fn web_origins_are_found_exactly_among_enabled_clients(store: &AnyStor
         "http://127.0.0.1:517",
         "127.0.0.1:5173",
         "https://app_1.example/",
+        // Exact, as browsers send it: SQLite's LIKE alone would ignore case.
+        "HTTP://127.0.0.1:5173",
+        "https://APP_1.example",
         // `_` and `%` are LIKE wildcards: they must only match themselves.
         "https://appx1.example",
         "https://app%.example",

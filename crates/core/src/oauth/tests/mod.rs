@@ -4,12 +4,14 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
+mod account;
 mod bench;
 mod client_credentials;
 mod code;
 mod consent;
 mod decide;
 mod introspection;
+mod journey;
 mod onboarding;
 mod refresh;
 mod revocation;
