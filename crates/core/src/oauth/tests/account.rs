@@ -105,7 +105,13 @@ async fn the_right_password_logs_in_and_a_wrong_one_or_unknown_email_is_refused_
         ]
     );
     let events = bench.audit.events();
-    assert_eq!(events[1].user_id.as_ref().map(|u| u.as_str()), Some(ALICE));
+    assert_eq!(
+        events[1]
+            .user_id
+            .as_ref()
+            .map(portcullis_proto::UserId::as_str),
+        Some(ALICE)
+    );
     assert_eq!(events[2].user_id, None);
     assert_eq!(events[0].ip.as_deref(), Some("192.0.2.7"));
 }
