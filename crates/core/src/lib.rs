@@ -11,6 +11,7 @@ pub mod audit;
 pub mod banking;
 pub mod client;
 pub mod client_cache;
+pub mod error;
 pub mod hash;
 pub mod jwt;
 pub mod keys;

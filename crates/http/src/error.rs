@@ -7,6 +7,10 @@
 use axum::Json;
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
+use portcullis_core::admin::clients::ClientRuleError;
+use portcullis_core::admin::users::{NewUserError, UserOpError};
+use portcullis_core::banking::accounts::BankError;
+use portcullis_core::error::{ErrorKind, Kind as _};
 use portcullis_core::oauth::TokenError;
 use portcullis_core::oauth::access::AccessError;
 use portcullis_core::store::StoreError;
@@ -152,14 +156,47 @@ impl ApiError {
 
 impl From<StoreError> for ApiError {
     fn from(error: StoreError) -> Self {
-        match error {
-            StoreError::Unavailable(_) => Self::unavailable(&error),
-            StoreError::Conflict(_) | StoreError::Corrupt(_) | StoreError::Other(_) => {
-                Self::internal(&error)
+        Self::of_kind(error.kind(), &error)
+    }
+}
+
+impl ApiError {
+    /// The answer to an error of `kind`: its message for the caller's mistakes (400, 409, 403),
+    /// a fixed one for unknown resources (404, so ids do not leak), the logged cause never for
+    /// failures of ours (503, 500).
+    #[must_use]
+    pub fn of_kind(kind: ErrorKind, error: &dyn std::fmt::Display) -> Self {
+        match kind {
+            ErrorKind::Invalid => Self::bad_request(error.to_string()),
+            ErrorKind::NotFound => Self::not_found(),
+            ErrorKind::Conflict => {
+                Self::new(StatusCode::CONFLICT, ErrorCode::Conflict, error.to_string())
             }
+            ErrorKind::Forbidden => Self::new(
+                StatusCode::FORBIDDEN,
+                ErrorCode::AccessDenied,
+                error.to_string(),
+            ),
+            ErrorKind::Unavailable => Self::unavailable(error),
+            ErrorKind::Internal => Self::internal(error),
         }
     }
 }
+
+/// Every core error that knows its kind becomes an answer through [`ApiError::of_kind`].
+macro_rules! from_kind {
+    ($($error:ty),* $(,)?) => {
+        $(
+            impl From<$error> for ApiError {
+                fn from(error: $error) -> Self {
+                    Self::of_kind(error.kind(), &error)
+                }
+            }
+        )*
+    };
+}
+
+from_kind!(ClientRuleError, NewUserError, UserOpError, BankError);
 
 impl From<TokenError> for ApiError {
     fn from(error: TokenError) -> Self {

@@ -3,28 +3,15 @@ use axum::body::Bytes;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
-use portcullis_core::admin::clients::{self, ClientRuleError};
+use portcullis_core::admin::clients;
 use portcullis_core::admin::views::{client_changes, client_view, new_client};
+use portcullis_proto::ClientId;
 use portcullis_proto::admin::{ClientView, CreateClient, Page, RotateSecret, UpdateClient};
-use portcullis_proto::{ClientId, ErrorCode};
 
 use super::{AdminCaller, PageQuery, json};
 use crate::error::ApiError;
 use crate::input::ApiQuery;
 use crate::state::AppState;
-
-/// Maps a refusal: rule breaches are 400 with their message, unknown ids 404, taken ids 409.
-pub fn rule_error(error: ClientRuleError) -> ApiError {
-    match error {
-        ClientRuleError::NotFound(_) => ApiError::not_found(),
-        ClientRuleError::Exists(_) | ClientRuleError::SelfLockout => {
-            ApiError::new(StatusCode::CONFLICT, ErrorCode::Conflict, error.to_string())
-        }
-        ClientRuleError::Store(store) => store.into(),
-        ClientRuleError::Random(random) => ApiError::internal(&random),
-        other => ApiError::bad_request(other.to_string()),
-    }
-}
 
 /// `GET /admin/v1/clients`.
 pub async fn list(
@@ -46,10 +33,8 @@ pub async fn create(
     body: Bytes,
 ) -> Result<Response, ApiError> {
     let request: CreateClient = json(&body)?;
-    let new = new_client(request).map_err(rule_error)?;
-    let (client, secret) = clients::register(&caller.admin(&state), new)
-        .await
-        .map_err(rule_error)?;
+    let new = new_client(request)?;
+    let (client, secret) = clients::register(&caller.admin(&state), new).await?;
     let mut response = (StatusCode::CREATED, Json(client_view(&client, secret))).into_response();
     crate::oauth::token::no_store(response.headers_mut());
     Ok(response)
@@ -61,9 +46,7 @@ pub async fn show(
     caller: AdminCaller,
     Path(id): Path<String>,
 ) -> Result<Json<ClientView>, ApiError> {
-    let client = clients::get(&caller.admin(&state), &id)
-        .await
-        .map_err(rule_error)?;
+    let client = clients::get(&caller.admin(&state), &id).await?;
     Ok(Json(client_view(&client, None)))
 }
 
@@ -75,10 +58,8 @@ pub async fn update(
     body: Bytes,
 ) -> Result<Json<ClientView>, ApiError> {
     let request: UpdateClient = json(&body)?;
-    let changes = client_changes(request).map_err(rule_error)?;
-    let client = clients::update(&caller.admin(&state), &id, changes)
-        .await
-        .map_err(rule_error)?;
+    let changes = client_changes(request)?;
+    let client = clients::update(&caller.admin(&state), &id, changes).await?;
     state.clients.invalidate(&client.id);
     Ok(Json(client_view(&client, None)))
 }
@@ -89,9 +70,7 @@ pub async fn delete(
     caller: AdminCaller,
     Path(id): Path<String>,
 ) -> Result<StatusCode, ApiError> {
-    clients::delete(&caller.admin(&state), &id)
-        .await
-        .map_err(rule_error)?;
+    clients::delete(&caller.admin(&state), &id).await?;
     state.clients.invalidate(&ClientId::new(id));
     Ok(StatusCode::NO_CONTENT)
 }
@@ -109,9 +88,7 @@ pub async fn rotate_secret(
         json(&body)?
     };
     let (client, secret) =
-        clients::rotate_secret(&caller.admin(&state), &id, request.grace_seconds)
-            .await
-            .map_err(rule_error)?;
+        clients::rotate_secret(&caller.admin(&state), &id, request.grace_seconds).await?;
     state.clients.invalidate(&client.id);
     let mut response = Json(client_view(&client, Some(secret))).into_response();
     crate::oauth::token::no_store(response.headers_mut());

@@ -3,39 +3,19 @@ use axum::body::Bytes;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
-use portcullis_core::admin::users::{self, NewUserError, UserOpError};
+use portcullis_core::admin::users;
 use portcullis_core::admin::views::user_view;
 use portcullis_core::banking::accounts::{Credit, Placement};
 use portcullis_core::banking::order::Currency;
 use portcullis_proto::admin::{
     AppRevoked, CreateUser, FundProfile, Page, SetKyc, UpdateUser, UserView,
 };
-use portcullis_proto::{ClientId, ErrorCode, ProfileId};
+use portcullis_proto::{ClientId, ProfileId};
 
 use super::{AdminCaller, PageQuery, json};
 use crate::error::ApiError;
 use crate::input::ApiQuery;
 use crate::state::AppState;
-
-fn op_error(error: UserOpError) -> ApiError {
-    match error {
-        UserOpError::NotFound(_) | UserOpError::ProfileNotFound(_) => ApiError::not_found(),
-        UserOpError::Bank(bank) => crate::api::orders::bank_error(bank),
-        UserOpError::Contact(_) | UserOpError::Name => ApiError::bad_request(error.to_string()),
-        UserOpError::Store(store) => store.into(),
-    }
-}
-
-fn new_user_error(error: NewUserError) -> ApiError {
-    match error {
-        NewUserError::EmailTaken => {
-            ApiError::new(StatusCode::CONFLICT, ErrorCode::Conflict, error.to_string())
-        }
-        NewUserError::Store(store) => store.into(),
-        NewUserError::Random(random) => ApiError::internal(&random),
-        other => ApiError::bad_request(other.to_string()),
-    }
-}
 
 async fn view(state: &AppState, user: &portcullis_core::user::User) -> Result<UserView, ApiError> {
     let profiles = state.services.store.profiles_of(&user.id).await?;
@@ -76,11 +56,8 @@ pub async fn create(
         )
     })
     .await
-    .map_err(|e| ApiError::internal(&e))?
-    .map_err(new_user_error)?;
-    let user = users::register(&caller.admin(&state), prepared)
-        .await
-        .map_err(new_user_error)?;
+    .map_err(|e| ApiError::internal(&e))??;
+    let user = users::register(&caller.admin(&state), prepared).await?;
     Ok((StatusCode::CREATED, Json(view(&state, &user).await?)).into_response())
 }
 
@@ -90,9 +67,7 @@ pub async fn show(
     caller: AdminCaller,
     Path(id): Path<String>,
 ) -> Result<Json<UserView>, ApiError> {
-    let user = users::find(&caller.admin(&state), &id)
-        .await
-        .map_err(op_error)?;
+    let user = users::find(&caller.admin(&state), &id).await?;
     Ok(Json(view(&state, &user).await?))
 }
 
@@ -110,9 +85,7 @@ pub async fn update(
         phone_number_verified: request.phone_number_verified,
         address: request.address,
     };
-    let user = users::update(&caller.admin(&state), &id, changes)
-        .await
-        .map_err(op_error)?;
+    let user = users::update(&caller.admin(&state), &id, changes).await?;
     Ok(Json(view(&state, &user).await?))
 }
 
@@ -122,9 +95,7 @@ pub async fn disable(
     caller: AdminCaller,
     Path(id): Path<String>,
 ) -> Result<Json<UserView>, ApiError> {
-    let (user, _) = users::disable(&caller.admin(&state), &id)
-        .await
-        .map_err(op_error)?;
+    let (user, _) = users::disable(&caller.admin(&state), &id).await?;
     Ok(Json(view(&state, &user).await?))
 }
 
@@ -136,9 +107,7 @@ pub async fn revoke_app(
     Path((id, client)): Path<(String, String)>,
 ) -> Result<Json<AppRevoked>, ApiError> {
     let client = ClientId::new(client);
-    let (user, ended) = users::revoke_app(&caller.admin(&state), &id, &client)
-        .await
-        .map_err(op_error)?;
+    let (user, ended) = users::revoke_app(&caller.admin(&state), &id, &client).await?;
     Ok(Json(AppRevoked {
         user_id: user.id.to_string(),
         client_id: client.to_string(),
@@ -203,7 +172,7 @@ pub async fn fund(
         ),
     };
     let admin = caller.admin(&state);
-    let user = users::find(&admin, &id).await.map_err(op_error)?;
+    let user = users::find(&admin, &id).await?;
     let target = profile_under(&state, &user, request.profile).await?;
     let credit = Credit {
         currency,
@@ -211,9 +180,7 @@ pub async fn fund(
         from_iban: request.from_iban,
         memo: request.memo,
     };
-    let (order, placement) = users::fund(&admin, settings, &target, credit, key.as_deref())
-        .await
-        .map_err(op_error)?;
+    let (order, placement) = users::fund(&admin, settings, &target, credit, key.as_deref()).await?;
     let status = if placement == Placement::Created {
         StatusCode::CREATED
     } else {
@@ -234,10 +201,8 @@ pub async fn set_kyc(
         ApiError::bad_request("state must be absent, pending, approved or rejected")
     })?;
     let admin = caller.admin(&state);
-    let user = users::find(&admin, &id).await.map_err(op_error)?;
+    let user = users::find(&admin, &id).await?;
     let target = profile_under(&state, &user, request.profile).await?;
-    users::set_kyc(&admin, &target, kyc)
-        .await
-        .map_err(op_error)?;
+    users::set_kyc(&admin, &target, kyc).await?;
     Ok(Json(view(&state, &user).await?))
 }

@@ -4,9 +4,9 @@ use axum::Json;
 use axum::extract::{Path, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
-use portcullis_core::banking::accounts::{self, BankError, Placement};
+use portcullis_core::banking::accounts::{self, Placement};
 use portcullis_core::banking::order::{Currency, NewOrder, Order, OrderKind};
-use portcullis_proto::{ClientId, ErrorCode};
+use portcullis_proto::ClientId;
 use serde::{Deserialize, Serialize};
 
 use super::{PageQuery, Paged, own_profile, require_any};
@@ -96,23 +96,6 @@ pub struct PlaceOrder {
     memo: Option<String>,
 }
 
-/// The answer to a refused order (the resource API's and the admin API's).
-pub(crate) fn bank_error(error: BankError) -> ApiError {
-    match error {
-        BankError::Order(rule) => ApiError::bad_request(rule.to_string()),
-        BankError::MoneyInByApp | BankError::FundingOff => ApiError::new(
-            StatusCode::FORBIDDEN,
-            ErrorCode::AccessDenied,
-            error.to_string(),
-        ),
-        BankError::IdempotencyConflict | BankError::NotApproved => {
-            ApiError::new(StatusCode::CONFLICT, ErrorCode::Conflict, error.to_string())
-        }
-        BankError::Store(store) => store.into(),
-        other => ApiError::internal(&other),
-    }
-}
-
 /// Places an order. Needs an `Idempotency-Key` header: the same key and body return the same
 /// order (200), the same key with another body is refused (409). A redeem larger than the
 /// balance is recorded as `rejected` with reason `insufficient_funds`; an `issue` is refused
@@ -160,8 +143,7 @@ pub async fn place(
         new,
         &key,
     )
-    .await
-    .map_err(bank_error)?;
+    .await?;
     let status = if placement == Placement::Created {
         StatusCode::CREATED
     } else {
