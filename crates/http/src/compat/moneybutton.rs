@@ -2,7 +2,7 @@
 //! exchange at `/oauth/v2/token`, refresh and client credentials at `/oauth/v1/token`, and
 //! `GET /api/v1/auth/user_identity`.
 
-use axum::extract::State;
+use axum::extract::{RawQuery, State};
 use axum::http::HeaderMap;
 use axum::response::Response;
 use axum::routing::{get, post};
@@ -20,7 +20,74 @@ use crate::pages::session::ClientIp;
 use crate::state::AppState;
 
 pub(super) fn pages() -> Router<AppState> {
-    Router::new().route("/oauth/v1/authorize", get(authorize::get))
+    Router::new().route("/oauth/v1/authorize", get(authorize_v1))
+}
+
+/// `/oauth/v1/authorize`: the standard endpoint, with the guide's `landing=register` read as
+/// `prompt=create` (Initiating User Registration §4), which opens the sign-up page. With
+/// `prompt=none` no page is shown, so it is not added there (it would make every silent
+/// request `login_required`). `landing=login`, the default, changes nothing.
+async fn authorize_v1(
+    State(state): State<AppState>,
+    browser: crate::pages::session::Browser,
+    RawQuery(query): RawQuery,
+) -> Result<Response, crate::pages::PageFailure> {
+    let params = register_as_prompt(authorize::pairs(query.unwrap_or_default().as_bytes()));
+    authorize::start(&state, &browser, &params).await
+}
+
+/// The parameters with `landing` taken out, and `register` turned into `prompt=create`.
+fn register_as_prompt(params: Vec<(String, String)>) -> Vec<(String, String)> {
+    let register = params
+        .iter()
+        .any(|(k, v)| k == "landing" && v == "register");
+    let mut params: Vec<(String, String)> =
+        params.into_iter().filter(|(k, _)| k != "landing").collect();
+    if !register {
+        return params;
+    }
+    match params.iter_mut().find(|(k, _)| k == "prompt") {
+        Some((_, prompt)) => {
+            let values: Vec<&str> = prompt.split(' ').collect();
+            if !values.contains(&"none") && !values.contains(&"create") {
+                *prompt = format!("{prompt} create").trim().to_owned();
+            }
+        }
+        None => params.push(("prompt".to_owned(), "create".to_owned())),
+    }
+    params
+}
+
+#[cfg(test)]
+mod tests {
+    use super::register_as_prompt;
+
+    fn pairs(items: &[(&str, &str)]) -> Vec<(String, String)> {
+        items
+            .iter()
+            .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+            .collect()
+    }
+
+    #[test]
+    fn landing_register_becomes_prompt_create_except_with_prompt_none() {
+        assert_eq!(
+            register_as_prompt(pairs(&[("state", "s"), ("landing", "register")])),
+            pairs(&[("state", "s"), ("prompt", "create")])
+        );
+        assert_eq!(
+            register_as_prompt(pairs(&[("landing", "register"), ("prompt", "consent")])),
+            pairs(&[("prompt", "consent create")])
+        );
+        assert_eq!(
+            register_as_prompt(pairs(&[("landing", "register"), ("prompt", "none")])),
+            pairs(&[("prompt", "none")])
+        );
+        assert_eq!(
+            register_as_prompt(pairs(&[("landing", "login"), ("state", "s")])),
+            pairs(&[("state", "s")])
+        );
+    }
 }
 
 pub(super) fn machine(banking: bool) -> Router<AppState> {

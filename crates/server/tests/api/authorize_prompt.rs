@@ -1,5 +1,5 @@
 //! What the user is asked to do for a request: `prompt` (OpenID Connect Core §3.1.2.1,
-//! Initiating User Registration), `max_age`, Money Button's `landing=register`, and consent
+//! Initiating User Registration), `max_age`, and consent
 //! already given.
 
 use portcullis_testkit::TestApp;
@@ -303,16 +303,6 @@ async fn prompt_create_opens_the_signup_page() {
 }
 
 #[tokio::test]
-async fn landing_register_opens_the_signup_page() {
-    let app = spawn_app().await;
-    let client = setup(&app).await;
-    let pkce = Pkce::new();
-    let params = with(&request(&client, &pkce, "openid"), "landing", "register");
-    let response = app.authorize(&browser(), &params).await;
-    assert_eq!(redirect_path(&app, &response), "/signup");
-}
-
-#[tokio::test]
 async fn without_prompt_a_new_browser_is_sent_to_login() {
     let app = spawn_app().await;
     let client = setup(&app).await;
@@ -323,20 +313,16 @@ async fn without_prompt_a_new_browser_is_sent_to_login() {
     assert_eq!(redirect_path(&app, &response), "/login");
 }
 
+/// Money Button's `landing=register` (seed 004) is its profile's business: the standard endpoint
+/// ignores it, as it ignores every parameter it does not know.
 #[tokio::test]
-async fn landing_register_does_not_stop_a_silent_request() {
+async fn the_standard_endpoint_ignores_landing() {
     let app = spawn_app().await;
     let client = setup(&app).await;
-    let browser = consented_browser(&app, &client, "openid").await;
     let pkce = Pkce::new();
-    let params = with(
-        &with(&request(&client, &pkce, "openid"), "landing", "register"),
-        "prompt",
-        "none",
-    );
-    let response = app.authorize(&browser, &params).await;
-    let url = location(&app.base, &response);
-    assert!(param(&url, "code").is_some(), "{url}");
+    let params = with(&request(&client, &pkce, "openid"), "landing", "register");
+    let response = app.authorize(&browser(), &params).await;
+    assert_eq!(redirect_path(&app, &response), "/login");
 }
 
 /// RFC 8252 §8.6: any app on the device can listen on loopback, so a request to a loopback

@@ -224,3 +224,71 @@ async fn without_the_opt_in_the_guide_flow_is_refused() {
             .contains("code_challenge")
     );
 }
+
+/// `GET /oauth/v1/authorize` with the guide's parameters plus `extra`.
+async fn authorize_v1(
+    app: &TestApp,
+    browser: &reqwest::Client,
+    client_id: &str,
+    extra: &[(&str, &str)],
+) -> reqwest::Response {
+    let mut params = vec![
+        ("response_type", "code"),
+        ("client_id", client_id),
+        ("redirect_uri", REDIRECT),
+        ("scope", "auth.user_identity:read"),
+        ("state", "st"),
+    ];
+    params.extend_from_slice(extra);
+    browser
+        .get(app.url("/oauth/v1/authorize"))
+        .query(&params)
+        .send()
+        .await
+        .unwrap()
+}
+
+#[tokio::test]
+async fn landing_register_opens_the_signup_page_and_login_the_login_page() {
+    let app = app().await;
+    let client_id = guide_client(&app).await;
+    for (landing, page) in [("register", "/signup"), ("login", "/login")] {
+        let response = authorize_v1(&app, &browser(), &client_id, &[("landing", landing)]).await;
+        assert_eq!(response.status(), 303);
+        assert_eq!(location(&app.base, &response).path(), page, "{landing}");
+    }
+}
+
+#[tokio::test]
+async fn landing_register_does_not_stop_a_silent_request() {
+    let app = app().await;
+    let client_id = guide_client(&app).await;
+    app.user("ana@example.com").await;
+    // Ana approves the app once.
+    let browser = browser();
+    let url = url::Url::parse_with_params(
+        &app.url("/oauth/v1/authorize"),
+        &[
+            ("response_type", "code"),
+            ("client_id", client_id.as_str()),
+            ("redirect_uri", REDIRECT),
+            ("scope", "auth.user_identity:read"),
+            ("state", "st"),
+        ],
+    )
+    .unwrap();
+    let callback = app
+        .user_approves(&browser, url.as_str(), "ana@example.com", None)
+        .await;
+    assert!(!callback.code().is_empty());
+    // Silently again, with landing=register: no page, a code.
+    let response = authorize_v1(
+        &app,
+        &browser,
+        &client_id,
+        &[("landing", "register"), ("prompt", "none")],
+    )
+    .await;
+    let to = location(&app.base, &response);
+    assert!(param(&to, "code").is_some(), "{to}");
+}

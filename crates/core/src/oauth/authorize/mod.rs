@@ -80,7 +80,7 @@ pub enum AuthorizeError {
 }
 
 /// The `prompt` values understood (OpenID Connect Core §3.1.2.1, Initiating User Registration
-/// §4), plus Money Button's `landing=register`.
+/// §4). (Money Button's `landing=register` becomes `prompt=create` in its profile, at the edge.)
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct Prompt {
     /// Never show a page.

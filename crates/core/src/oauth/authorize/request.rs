@@ -15,7 +15,7 @@ use crate::random::new_secret;
 use crate::store::{AuthRequestRecord, CodeChallenge};
 
 /// The parameters of an authorization request this server reads or refuses by name.
-const KNOWN_PARAMETERS: [&str; 16] = [
+const KNOWN_PARAMETERS: [&str; 15] = [
     "response_type",
     "client_id",
     "redirect_uri",
@@ -29,7 +29,6 @@ const KNOWN_PARAMETERS: [&str; 16] = [
     "response_mode",
     "request",
     "request_uri",
-    "landing",
     "login_hint",
     "claims",
 ];
@@ -187,7 +186,7 @@ pub async fn validate(
                 })?,
         ),
     };
-    let mut prompt: Vec<&str> = get("prompt")
+    let prompt: Vec<&str> = get("prompt")
         .map(|p| p.split(' ').collect())
         .unwrap_or_default();
     if prompt.contains(&"none") && prompt.len() > 1 {
@@ -195,14 +194,6 @@ pub async fn validate(
             ErrorCode::InvalidRequest,
             "prompt=none cannot be combined with other values",
         ));
-    }
-    // landing=register picks the page to show; with prompt=none no page is shown, so it must
-    // not turn into prompt=create (which would make every silent request login_required).
-    if get("landing") == Some("register")
-        && !prompt.contains(&"create")
-        && !prompt.contains(&"none")
-    {
-        prompt.push("create");
     }
     let now = ctx.clock.now();
     let record = AuthRequestRecord {
