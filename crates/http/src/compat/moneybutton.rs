@@ -58,38 +58,6 @@ fn register_as_prompt(params: Vec<(String, String)>) -> Vec<(String, String)> {
     params
 }
 
-#[cfg(test)]
-mod tests {
-    use super::register_as_prompt;
-
-    fn pairs(items: &[(&str, &str)]) -> Vec<(String, String)> {
-        items
-            .iter()
-            .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
-            .collect()
-    }
-
-    #[test]
-    fn landing_register_becomes_prompt_create_except_with_prompt_none() {
-        assert_eq!(
-            register_as_prompt(pairs(&[("state", "s"), ("landing", "register")])),
-            pairs(&[("state", "s"), ("prompt", "create")])
-        );
-        assert_eq!(
-            register_as_prompt(pairs(&[("landing", "register"), ("prompt", "consent")])),
-            pairs(&[("prompt", "consent create")])
-        );
-        assert_eq!(
-            register_as_prompt(pairs(&[("landing", "register"), ("prompt", "none")])),
-            pairs(&[("prompt", "none")])
-        );
-        assert_eq!(
-            register_as_prompt(pairs(&[("landing", "login"), ("state", "s")])),
-            pairs(&[("state", "s")])
-        );
-    }
-}
-
 pub(super) fn machine(banking: bool) -> Router<AppState> {
     let router = Router::new()
         .route("/oauth/v1/token", post(token))
@@ -131,4 +99,36 @@ async fn user_identity(
             "attributes": { "id": user.id, "name": user.name },
         }
     })))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::register_as_prompt;
+
+    fn pairs(items: &[(&str, &str)]) -> Vec<(String, String)> {
+        items
+            .iter()
+            .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+            .collect()
+    }
+
+    #[test]
+    fn landing_register_becomes_prompt_create_except_with_prompt_none() {
+        assert_eq!(
+            register_as_prompt(pairs(&[("state", "s"), ("landing", "register")])),
+            pairs(&[("state", "s"), ("prompt", "create")])
+        );
+        assert_eq!(
+            register_as_prompt(pairs(&[("landing", "register"), ("prompt", "consent")])),
+            pairs(&[("prompt", "consent create")])
+        );
+        assert_eq!(
+            register_as_prompt(pairs(&[("landing", "register"), ("prompt", "none")])),
+            pairs(&[("prompt", "none")])
+        );
+        assert_eq!(
+            register_as_prompt(pairs(&[("landing", "login"), ("state", "s")])),
+            pairs(&[("state", "s")])
+        );
+    }
 }
