@@ -30,6 +30,7 @@ struct Baseline {
     counter: std::sync::atomic::AtomicU64,
 }
 
+#[allow(clippy::disallowed_methods)] // A stand-alone baseline server: no injected clock.
 async fn token(State(state): State<Arc<Baseline>>, headers: HeaderMap, body: Bytes) -> Response {
     let grant = url_form_value(&body, "grant_type");
     if grant.as_deref() != Some("client_credentials") {

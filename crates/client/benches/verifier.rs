@@ -5,6 +5,7 @@
 //! `cargo bench -p portcullis-client --bench verifier`
 
 #![allow(clippy::unwrap_used, clippy::expect_used, missing_docs)]
+#![allow(clippy::disallowed_methods)] // Tests and benches read the real clock and randomness where the server's are not in play.
 
 use std::time::{SystemTime, UNIX_EPOCH};
 

@@ -6,6 +6,7 @@ use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use crate::error::Error;
 
 /// `bytes` random bytes, base64url without padding.
+#[allow(clippy::disallowed_methods)] // The SDK's one source of randomness (state, nonce, PKCE).
 pub(crate) fn random_token(bytes: usize) -> Result<String, Error> {
     let mut buffer = vec![0_u8; bytes];
     aws_lc_rs::rand::fill(&mut buffer).map_err(|_| Error::Random)?;

@@ -25,6 +25,7 @@ pub struct RandomError;
 pub struct OsRandom;
 
 impl SecretGenerator for OsRandom {
+    #[allow(clippy::disallowed_methods)] // The one place core reads the system's randomness.
     fn fill(&self, buf: &mut [u8]) -> Result<(), RandomError> {
         getrandom::fill(buf).map_err(|_| RandomError)
     }

@@ -9,6 +9,7 @@
 //!
 //! Sessions are in memory, keyed by a random `HttpOnly`, `SameSite=Lax` cookie: the pending
 //! authorization (with its PKCE verifier) and the tokens never reach the browser.
+#![allow(clippy::disallowed_methods)] // An integrator's app, not Portcullis: the system's clock and randomness are its own.
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex, PoisonError};

@@ -1,6 +1,7 @@
 //! Tests through HTTP against the real server started in-process on port 0.
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+#![allow(clippy::disallowed_methods)] // Tests and benches read the real clock and randomness where the server's are not in play.
 
 mod account;
 mod admin_access;
