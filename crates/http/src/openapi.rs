@@ -4,7 +4,7 @@
 //!
 //! The operations are documented here, on stubs in [`admin`] and [`resources`], rather than on
 //! the handlers, which stay "extract, call core, map". The server's integration tests
-//! (`tests/api/admin_openapi.rs`) fail when this document and the router drift apart: every
+//! (`tests/api/admin/openapi.rs`) fail when this document and the router drift apart: every
 //! documented operation must be routed, every routed `/admin/v1` and `/api/v1` operation
 //! documented, and every scope documented must be the one the handler checks.
 

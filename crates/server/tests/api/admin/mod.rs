@@ -1,0 +1,8 @@
+//! The admin API.
+
+mod access;
+mod audit_keys;
+mod clients;
+mod openapi;
+mod secrets;
+mod users;

@@ -1,0 +1,5 @@
+//! The four platforms' guides, as written.
+
+mod monerium;
+mod moneybutton;
+mod tropipay;
