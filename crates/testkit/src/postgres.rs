@@ -56,8 +56,23 @@ fn running_as_root() -> bool {
     std::fs::metadata("/proc/self").is_ok_and(|m| m.uid() == 0)
 }
 
+/// The ports a test server listens on: below Linux's ephemeral range (32768–60999), so that
+/// while the server is stopped for an outage test, no outgoing connection and no listener on
+/// port 0 can take its port before it starts again on it.
+const PORTS: std::ops::Range<u16> = 20_000..32_000;
+
+/// A port of [`PORTS`] that is free now, from a random start.
 fn free_port() -> std::io::Result<u16> {
-    Ok(TcpListener::bind("127.0.0.1:0")?.local_addr()?.port())
+    use std::hash::{BuildHasher as _, Hasher as _};
+    let random = std::collections::hash_map::RandomState::new()
+        .build_hasher()
+        .finish();
+    let span = u64::from(PORTS.end - PORTS.start);
+    let start = u16::try_from(random % span).unwrap_or(0);
+    (0..PORTS.end - PORTS.start)
+        .map(|i| PORTS.start + (start + i) % (PORTS.end - PORTS.start))
+        .find(|port| TcpListener::bind(("127.0.0.1", *port)).is_ok())
+        .ok_or_else(|| std::io::Error::other("no free port for a test PostgreSQL"))
 }
 
 impl Server {
