@@ -68,7 +68,7 @@ pub fn router(state: AppState) -> Router {
         state.services.banking.enabled,
     ));
     let machine = if state.services.banking.enabled {
-        machine.merge(api::routes())
+        machine.merge(compat::resource_api(api::routes(), &state.settings.compat))
     } else {
         machine
     };

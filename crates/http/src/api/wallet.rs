@@ -50,21 +50,16 @@ pub struct WalletMe {
     balances: Vec<BalanceView>,
 }
 
-/// Wallets, IBANs and balances of the token's profile.
+/// Wallets, IBANs and balances of the token's profile. (The Monei profile adds a `data`
+/// member to this answer at the edge: `compat::monei::with_data_member`.)
 pub async fn wallet_me(
     State(state): State<AppState>,
     token: Bearer,
-) -> Result<Json<serde_json::Value>, ApiError> {
-    let answer = serde_json::to_value(wallet_of(&state, &token).await?)
-        .map_err(|e| ApiError::internal(&e))?;
-    // The Monei Connect guide reads this answer as `{ "data": … }`.
-    if state.settings.compat.has(crate::compat::Profile::Monei) {
-        return Ok(Json(crate::compat::with_data_member(answer)));
-    }
-    Ok(Json(answer))
+) -> Result<Json<WalletMe>, ApiError> {
+    Ok(Json(wallet_of(&state, &token).await?))
 }
 
-/// The body of `GET /api/v1/wallet/me`, for compatibility profiles that wrap it.
+/// The body of `GET /api/v1/wallet/me`.
 ///
 /// # Errors
 /// Scope, profile and storage errors.

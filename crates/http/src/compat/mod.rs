@@ -93,7 +93,15 @@ impl CompatSettings {
     }
 }
 
-pub use monei::with_data_member;
+/// The resource API as the profiles serve it: with Monei on, `/api/v1/wallet/me` also answers
+/// its body under `data` ([`monei::with_data_member`]).
+pub fn resource_api(api: Router<AppState>, settings: &CompatSettings) -> Router<AppState> {
+    if settings.has(Profile::Monei) {
+        api.route_layer(axum::middleware::from_fn(monei::with_data_member))
+    } else {
+        api
+    }
+}
 
 /// The profiles' authorization-endpoint aliases (browser navigations: page middleware).
 pub fn pages(settings: &CompatSettings) -> Router<AppState> {
