@@ -242,15 +242,7 @@ impl CheckedLogout {
 
 /// `uri` with `state` added to its query, when there is one.
 fn with_state(uri: &str, state: Option<&str>) -> String {
-    let Some(state) = state else {
-        return uri.to_owned();
-    };
-    // Registered URIs are absolute; they parse.
-    let Ok(mut url) = url::Url::parse(uri) else {
-        return uri.to_owned();
-    };
-    url.query_pairs_mut().append_pair("state", state);
-    url.into()
+    super::authorize::with_query(uri, &[("state", state)])
 }
 
 #[cfg(test)]

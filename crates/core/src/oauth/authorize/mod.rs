@@ -20,7 +20,7 @@ pub(crate) use decide::{
 pub(crate) use request::validate;
 pub use request::{MAX_NONCE_LEN, MAX_STATE_LEN};
 pub use respond::{error_url, success_url};
-pub(crate) use respond::{finish_with_error, issue_code_for};
+pub(crate) use respond::{finish_with_error, issue_code_for, with_query};
 
 /// Problems that must not be sent to the redirect URI, because the client or the URI cannot be
 /// trusted (RFC 6749 §4.1.2.1): the user sees an error page instead.

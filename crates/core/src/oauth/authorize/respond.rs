@@ -74,11 +74,16 @@ pub async fn issue_code_for(
     ))
 }
 
-fn with_query(redirect_uri: &str, pairs: &[(&str, Option<&str>)]) -> String {
+/// `redirect_uri` with `pairs` added to its query (those with a value); unchanged when none
+/// has one (no empty `?` is added).
+pub(crate) fn with_query(redirect_uri: &str, pairs: &[(&str, Option<&str>)]) -> String {
     // The redirect URI was registered as an absolute URI; it parses.
     let Ok(mut url) = url::Url::parse(redirect_uri) else {
         return redirect_uri.to_owned();
     };
+    if pairs.iter().all(|(_, value)| value.is_none()) {
+        return redirect_uri.to_owned();
+    }
     {
         let mut query = url.query_pairs_mut();
         for (name, value) in pairs {
