@@ -560,7 +560,10 @@ pub trait BankStore: Send + Sync {
     ) -> Result<bool, StoreError>;
     /// Links a wallet; [`StoreError::Conflict`] if the address is linked already.
     async fn insert_wallet(&self, wallet: &WalletRecord) -> Result<(), StoreError>;
-    /// Stores a wallet-ownership challenge.
+    /// Stores a wallet-ownership challenge and, in the same transaction, retires the profile's
+    /// oldest open (unconsumed) challenges so that at most
+    /// [`crate::banking::ownership::OPEN_CHALLENGES`] stay open: a user who asks again and
+    /// again cannot grow the table, and the newest messages still verify.
     async fn insert_wallet_challenge(
         &self,
         challenge: &WalletChallengeRecord,

@@ -1,13 +1,14 @@
 //! Wallet-ownership challenges (`BankStore`'s challenge methods): stored by nonce hash, consumed
 //! once by a conditional update in the transaction that links the wallet.
 
+use portcullis_core::banking::ownership::OPEN_CHALLENGES;
 use portcullis_core::hash::SecretHash;
 use portcullis_core::store::{StoreError, WalletChallengeRecord, WalletRecord};
 use portcullis_core::time::UnixTime;
 use portcullis_proto::{ProfileId, UserId};
 
 use crate::rows::{corrupt, digest};
-use crate::{SqlStore, db_error, execute, on_reader, on_writer};
+use crate::{SqlStore, db_error, on_reader, on_writer};
 
 #[derive(sqlx::FromRow)]
 struct ChallengeRow {
@@ -45,11 +46,23 @@ pub(crate) async fn insert(
     store: &SqlStore,
     challenge: &WalletChallengeRecord,
 ) -> Result<(), StoreError> {
-    const SQL: &str = "INSERT INTO wallet_challenges (nonce_hash, user_id, profile_id, chain, \
+    // Keeps the profile's newest `OPEN_CHALLENGES - 1` open challenges and retires the rest,
+    // then adds the new one: one transaction, so the bound holds whoever asks at once.
+    const RETIRE: &str = "DELETE FROM wallet_challenges WHERE profile_id = $1 \
+        AND consumed_at IS NULL AND nonce_hash NOT IN (SELECT nonce_hash FROM wallet_challenges \
+        WHERE profile_id = $1 AND consumed_at IS NULL \
+        ORDER BY issued_at DESC, nonce_hash DESC LIMIT $2)";
+    const INSERT: &str = "INSERT INTO wallet_challenges (nonce_hash, user_id, profile_id, chain, \
         address, issued_at, expires_at, consumed_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)";
-    execute!(
-        store,
-        sqlx::query(SQL)
+    let keep = i64::try_from(OPEN_CHALLENGES.saturating_sub(1)).unwrap_or(i64::MAX);
+    on_writer!(store, |pool| async {
+        let mut tx = pool.begin().await?;
+        sqlx::query(RETIRE)
+            .bind(challenge.profile_id.as_str())
+            .bind(keep)
+            .execute(&mut *tx)
+            .await?;
+        sqlx::query(INSERT)
             .bind(challenge.nonce_hash.as_bytes())
             .bind(challenge.user_id.as_str())
             .bind(challenge.profile_id.as_str())
@@ -58,8 +71,12 @@ pub(crate) async fn insert(
             .bind(challenge.issued_at.0)
             .bind(challenge.expires_at.0)
             .bind(challenge.consumed_at.map(|t| t.0))
-    )?;
-    Ok(())
+            .execute(&mut *tx)
+            .await?;
+        tx.commit().await
+    }
+    .await)
+    .map_err(db_error)
 }
 
 pub(crate) async fn get(

@@ -19,6 +19,9 @@ use crate::time::{Clock, UnixTime};
 
 /// How long a challenge can be signed and used: enough to copy it into a wallet by hand.
 pub const CHALLENGE_SECONDS: i64 = 600;
+/// How many challenges a profile may have open (issued, not used) at once; issuing one more
+/// retires the oldest, whose message then no longer verifies.
+pub const OPEN_CHALLENGES: usize = 5;
 
 /// What the messages say the signature does.
 pub const STATEMENT: &str = "Link this wallet to my profile on this site.";

@@ -7,6 +7,7 @@ use portcullis_proto::{ClientId, ProfileId, UserId};
 use super::{MemoryStore, Tables, check_failed, conflict, missing_parent, page_of};
 use crate::audit::{AuditEvent, AuditFilter};
 use crate::banking::order::{Order, OrderKind};
+use crate::banking::ownership::OPEN_CHALLENGES;
 use crate::banking::profile::{KycState, Profile};
 use crate::hash::SecretHash;
 use crate::store::{
@@ -161,6 +162,20 @@ impl BankStore for MemoryStore {
             return Err(missing_parent("wallet_challenges.user_id"));
         }
         t.check_profile(&challenge.profile_id, "wallet_challenges")?;
+        // The profile's open challenges, newest first (as the SQL store orders them).
+        let mut open: Vec<(UnixTime, SecretHash)> = t
+            .wallet_challenges
+            .values()
+            .filter(|c| c.profile_id == challenge.profile_id && c.consumed_at.is_none())
+            .map(|c| (c.issued_at, c.nonce_hash.clone()))
+            .collect();
+        open.sort_by(|a, b| {
+            b.0.cmp(&a.0)
+                .then_with(|| b.1.as_bytes().cmp(a.1.as_bytes()))
+        });
+        for (_, retired) in open.into_iter().skip(OPEN_CHALLENGES - 1) {
+            t.wallet_challenges.remove(&retired);
+        }
         t.wallet_challenges
             .insert(challenge.nonce_hash.clone(), challenge.clone());
         Ok(())

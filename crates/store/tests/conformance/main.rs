@@ -162,6 +162,7 @@ conformance! {
     wallet_challenges::wallet_challenge_stays_unused_when_the_address_is_taken,
     wallet_challenges::concurrent_proofs_with_one_challenge_have_one_winner,
     wallet_challenges::delete_expired_removes_lapsed_wallet_challenges,
+    wallet_challenges::issuing_past_the_open_cap_retires_the_oldest_open_challenges,
     orders::first_issue_creates_the_balance_and_stores_the_order,
     orders::second_issue_adds_to_the_balance,
     orders::redeem_within_the_balance_debits_it_down_to_zero,

@@ -195,3 +195,57 @@ pub async fn delete_expired_removes_lapsed_wallet_challenges(store: &AnyStore) {
         Some(live)
     );
 }
+
+pub async fn issuing_past_the_open_cap_retires_the_oldest_open_challenges(store: &AnyStore) {
+    use portcullis_core::banking::ownership::OPEN_CHALLENGES;
+    owned(store, "p1", "u1").await;
+    owned(store, "p2", "u2").await;
+    // A used challenge is not open: it neither counts nor is retired.
+    let used = challenge("used", "p1", "u1");
+    store.insert_wallet_challenge(&used).await.unwrap();
+    let linked = wallet("w1", "p1", Chain::Gnosis, ADDRESS, ISSUED + 1);
+    assert!(
+        store
+            .link_wallet_with_challenge(&used.nonce_hash, UnixTime(ISSUED + 1), &linked)
+            .await
+            .unwrap()
+    );
+    let other = challenge("other-profile", "p2", "u2");
+    store.insert_wallet_challenge(&other).await.unwrap();
+
+    let issued: Vec<_> = (0..=OPEN_CHALLENGES as i64)
+        .map(|n| WalletChallengeRecord {
+            issued_at: UnixTime(ISSUED + 10 + n),
+            ..challenge(&format!("open-{n}"), "p1", "u1")
+        })
+        .collect();
+    for c in &issued {
+        store.insert_wallet_challenge(c).await.unwrap();
+    }
+    // The oldest open one is gone; the newest OPEN_CHALLENGES remain.
+    assert_eq!(
+        store.wallet_challenge(&issued[0].nonce_hash).await.unwrap(),
+        None
+    );
+    for c in &issued[1..] {
+        assert_eq!(
+            store
+                .wallet_challenge(&c.nonce_hash)
+                .await
+                .unwrap()
+                .as_ref(),
+            Some(c)
+        );
+    }
+    assert!(
+        store
+            .wallet_challenge(&used.nonce_hash)
+            .await
+            .unwrap()
+            .is_some()
+    );
+    assert_eq!(
+        store.wallet_challenge(&other.nonce_hash).await.unwrap(),
+        Some(other)
+    );
+}
