@@ -514,6 +514,10 @@ pub async fn update(
         client.homepage_uri = homepage;
         changed.push("homepage_uri");
     }
+    // An empty patch changes nothing: no write, no new `updated_at`, no audit event.
+    if changed.is_empty() {
+        return Ok(client);
+    }
     // An already-acknowledged public client without PKCE stays valid when other fields change.
     let acknowledged = changes.acknowledge_public_without_pkce
         || (client.pkce == PkcePolicy::Optional && !changed.contains(&"pkce"));

@@ -235,6 +235,10 @@ pub async fn update(
         user.contact.address = address.map(normalize_address).transpose()?;
         changed.push("address");
     }
+    // An empty patch changes nothing: no write, no new `updated_at`, no audit event.
+    if changed.is_empty() {
+        return Ok(user);
+    }
     user.updated_at = admin.clock.now();
     if !admin.store.update_user(&user).await? {
         return Err(UserOpError::NotFound(id_or_email.to_owned()));

@@ -3,7 +3,7 @@
 
 use portcullis_core::audit::{AuditFilter, AuditKind};
 use portcullis_core::banking::profile::{KycState, Profile, ProfileKind};
-use portcullis_core::store::BankStore as _;
+use portcullis_core::store::{BankStore as _, UserStore as _};
 use portcullis_core::time::Clock as _;
 use portcullis_core::user::User;
 use portcullis_proto::{ProfileId, UserId};
@@ -330,4 +330,52 @@ async fn a_json_body_that_is_not_an_object_is_refused() {
         crate::banking_kit::access(&app, &client, &secret, "ada@example.com", "orders:write").await;
     let answer = crate::banking_kit::place(&app, &token, Some("k"), &json!([1, "eur"])).await;
     answer.assert_error(400, "invalid_request");
+}
+
+/// An empty patch is answered with the resource as it is: nothing is written, `updated_at`
+/// keeps its value and no audit event says something changed (users and clients alike).
+#[tokio::test]
+async fn an_empty_patch_changes_nothing() {
+    let app = spawn_app().await;
+    let api = AdminApi::new(&app).await;
+    let user = app.customer("ada@example.com").await;
+    let (client, _) = app.client(confidential("Shop")).await;
+    let user_path = format!("/admin/v1/users/{}", user.id);
+    let client_path = format!("/admin/v1/clients/{}", client.id);
+    let user_before = api.get(&user_path).await;
+    let client_before = api.get(&client_path).await;
+    app.clock.advance(60);
+
+    let answer = api.patch(&user_path, &json!({})).await;
+    assert_eq!(answer.status, 200, "{}", answer.body);
+    assert_eq!(answer.body, user_before.body);
+    let answer = api.patch(&client_path, &json!({})).await;
+    assert_eq!(answer.status, 200, "{}", answer.body);
+    assert_eq!(answer.body, client_before.body);
+    assert_eq!(api.get(&user_path).await.body, user_before.body);
+    assert_eq!(api.get(&client_path).await.body, client_before.body);
+
+    for kind in [AuditKind::UserUpdated, AuditKind::ClientUpdated] {
+        let filter = AuditFilter {
+            kind: Some(kind),
+            ..AuditFilter::default()
+        };
+        assert!(app.audit_events(filter).await.is_empty(), "{kind:?}");
+    }
+
+    let stored = |app: &TestApp| {
+        let (store, id) = (app.store.clone(), user.id.clone());
+        async move { store.user(&id).await.unwrap().unwrap() }
+    };
+    assert_eq!(stored(&app).await.updated_at, user.updated_at);
+
+    // A real change still moves `updated_at` and is audited.
+    let answer = api.patch(&user_path, &json!({"name": "Ada L."})).await;
+    assert_eq!(answer.status, 200, "{}", answer.body);
+    assert_eq!(stored(&app).await.updated_at, user.updated_at.plus(60));
+    let filter = AuditFilter {
+        kind: Some(AuditKind::UserUpdated),
+        ..AuditFilter::default()
+    };
+    assert_eq!(app.audit_events(filter).await.len(), 1);
 }
