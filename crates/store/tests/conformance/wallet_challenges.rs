@@ -213,9 +213,9 @@ pub async fn issuing_past_the_open_cap_retires_the_oldest_open_challenges(store:
     let other = challenge("other-profile", "p2", "u2");
     store.insert_wallet_challenge(&other).await.unwrap();
 
-    let issued: Vec<_> = (0..=OPEN_CHALLENGES as i64)
+    let issued: Vec<_> = (0..=OPEN_CHALLENGES)
         .map(|n| WalletChallengeRecord {
-            issued_at: UnixTime(ISSUED + 10 + n),
+            issued_at: UnixTime(ISSUED + 10 + i64::try_from(n).unwrap()),
             ..challenge(&format!("open-{n}"), "p1", "u1")
         })
         .collect();
