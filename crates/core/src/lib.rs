@@ -13,6 +13,7 @@ pub mod client;
 pub mod client_cache;
 pub mod error;
 pub mod hash;
+pub mod jose;
 pub mod jwt;
 pub mod keys;
 pub mod login;

@@ -7,6 +7,7 @@ pub mod authorize;
 pub mod claims;
 pub mod client_auth;
 pub mod consent;
+pub mod dpop;
 mod error;
 pub mod grant;
 pub mod introspection;
