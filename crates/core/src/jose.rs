@@ -285,12 +285,7 @@ impl<'a> CompactJws<'a> {
         if token.len() > MAX_JWS_LEN {
             return Err(JwsError::Malformed);
         }
-        let mut parts = token.split('.');
-        let (Some(header), Some(claims), Some(signature), None) =
-            (parts.next(), parts.next(), parts.next(), parts.next())
-        else {
-            return Err(JwsError::Malformed);
-        };
+        let [header, claims, signature] = compact_parts(token).ok_or(JwsError::Malformed)?;
         let object = |part: &str| -> Result<Map<String, Value>, JwsError> {
             let bytes = URL_SAFE_NO_PAD
                 .decode(part)
@@ -339,6 +334,16 @@ impl<'a> CompactJws<'a> {
 /// The length of `header.payload` in a compact JWS known to have three parts.
 fn header_len(token: &str) -> usize {
     token.rfind('.').unwrap_or(token.len())
+}
+
+/// The three base64url parts of a compact JWS (RFC 7515 §7.1), when there are exactly three.
+#[must_use]
+pub fn compact_parts(token: &str) -> Option<[&str; 3]> {
+    let mut parts = token.split('.');
+    match (parts.next(), parts.next(), parts.next(), parts.next()) {
+        (Some(header), Some(claims), Some(signature), None) => Some([header, claims, signature]),
+        _ => None,
+    }
 }
 
 /// base64url(SHA-256(ASCII `value`)): the `ath` of DPoP (RFC 9449 §4.2).

@@ -98,12 +98,8 @@ pub fn verify<C: DeserializeOwned>(
     if token.len() > MAX_TOKEN_LEN {
         return Err(VerifyError::Malformed);
     }
-    let mut parts = token.split('.');
-    let (Some(header), Some(claims), Some(signature), None) =
-        (parts.next(), parts.next(), parts.next(), parts.next())
-    else {
-        return Err(VerifyError::Malformed);
-    };
+    let [header, claims, signature] =
+        crate::jose::compact_parts(token).ok_or(VerifyError::Malformed)?;
     let parsed: Header = decode_part(header)?;
     let expected_typ = match kind {
         JwtKind::AccessToken => "at+jwt",
