@@ -337,6 +337,9 @@ pub struct Client {
     pub post_logout_redirect_uris: Vec<RedirectUri>,
     /// Origins whose scripts may call the token, revocation and userinfo endpoints (CORS).
     pub web_origins: Vec<WebOrigin>,
+    /// Every token request must carry a DPoP proof, so every access token is sender-constrained
+    /// (RFC 9449 §5.2, the client metadata of that name).
+    pub dpop_bound_access_tokens: bool,
     /// Grants the client may use.
     pub grant_types: BTreeSet<GrantType>,
     /// Scopes the client may ask for.

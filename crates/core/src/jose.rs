@@ -31,11 +31,14 @@ pub enum ForeignAlg {
     Ps256,
     /// Ed25519 (RFC 8037 §3.1).
     EdDsa,
+    /// Ed25519 under its fully-specified name (RFC 9864 §2.2), which oauth4webapi and
+    /// openid-client use for Ed25519 keys: the same algorithm as [`Self::EdDsa`].
+    Ed25519,
 }
 
 impl ForeignAlg {
     /// Every accepted algorithm, in the order discovery lists them.
-    pub const ALL: [Self; 3] = [Self::Es256, Self::Ps256, Self::EdDsa];
+    pub const ALL: [Self; 4] = [Self::Es256, Self::Ps256, Self::EdDsa, Self::Ed25519];
 
     /// The `alg` value.
     #[must_use]
@@ -44,6 +47,7 @@ impl ForeignAlg {
             Self::Es256 => "ES256",
             Self::Ps256 => "PS256",
             Self::EdDsa => "EdDSA",
+            Self::Ed25519 => "Ed25519",
         }
     }
 
@@ -198,7 +202,10 @@ impl PublicJwk {
             (&self.material, alg),
             (Material::Ec { .. }, ForeignAlg::Es256)
                 | (Material::Rsa { .. }, ForeignAlg::Ps256)
-                | (Material::Ed25519 { .. }, ForeignAlg::EdDsa)
+                | (
+                    Material::Ed25519 { .. },
+                    ForeignAlg::EdDsa | ForeignAlg::Ed25519
+                )
         );
         fits && self.alg.as_deref().is_none_or(|a| a == alg.as_str())
             && self.use_.as_deref().is_none_or(|u| u == "sig")

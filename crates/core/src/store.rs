@@ -166,6 +166,9 @@ pub struct RefreshTokenRecord {
     pub expires_at: UnixTime,
     /// When it was exchanged for its successor; presenting it again is reuse.
     pub rotated_at: Option<UnixTime>,
+    /// The JWK thumbprint of the DPoP key it is bound to (RFC 9449 §5): a refresh must prove
+    /// possession of that key. Public clients' tokens are bound when issued with a proof.
+    pub jkt: Option<String>,
 }
 
 /// A PKCE challenge as bound to a code.
@@ -210,6 +213,9 @@ pub struct CodeRecord {
     pub grant_id: Option<GrantId>,
     /// The browser session it was issued in, as the ID token's `sid` ([`crate::session::sid`]).
     pub sid: Option<String>,
+    /// The DPoP key the authorization request bound it to (`dpop_jkt`, RFC 9449 §10): the
+    /// token request's proof must be signed with that key.
+    pub dpop_jkt: Option<String>,
 }
 
 /// What a user approved for a client; covers later requests for the same or fewer scopes.
@@ -274,6 +280,8 @@ pub struct AuthRequestRecord {
     pub prompt: String,
     /// `max_age`, seconds.
     pub max_age: Option<i64>,
+    /// `dpop_jkt`: the DPoP key the code will be bound to (RFC 9449 §10).
+    pub dpop_jkt: Option<String>,
     /// Creation.
     pub created_at: UnixTime,
     /// Expiry.
@@ -412,6 +420,16 @@ pub trait AuthRequestStore: Send + Sync {
     async fn spend_auth_request(&self, id: &str, expires_at: UnixTime) -> Result<bool, StoreError>;
     /// Whether the request with `id` was answered.
     async fn auth_request_spent(&self, id: &str) -> Result<bool, StoreError>;
+}
+
+/// Identifiers that may be used once (a DPoP proof's `jti` per key, a client assertion's
+/// `jti`), remembered until whatever carried them would be refused anyway.
+#[async_trait]
+pub trait ReplayStore: Send + Sync {
+    /// Records `id` as used, kept until `expires_at`. `true` for the one caller that recorded
+    /// it, `false` when it was used before: a conditional insert, so two nodes racing cannot
+    /// both win.
+    async fn spend_once(&self, id: &str, expires_at: UnixTime) -> Result<bool, StoreError>;
 }
 
 /// Access tokens revoked one by one (RFC 7009), kept until they would have expired.
@@ -641,6 +659,7 @@ pub trait Store:
     + ConsentStore
     + SessionStore
     + AuthRequestStore
+    + ReplayStore
     + RevocationStore
     + RateLimitStore
     + MaintenanceStore
@@ -661,6 +680,7 @@ impl<T> Store for T where
         + ConsentStore
         + SessionStore
         + AuthRequestStore
+        + ReplayStore
         + RevocationStore
         + RateLimitStore
         + MaintenanceStore

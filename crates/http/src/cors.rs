@@ -29,7 +29,7 @@ const PREFLIGHT_MAX_AGE: &str = "600";
 /// The request headers a script may send to the client endpoints.
 const ALLOWED_HEADERS: &str = "authorization, content-type, dpop";
 /// The response headers a script may read beyond the safelisted ones.
-const EXPOSED_HEADERS: &str = "www-authenticate";
+const EXPOSED_HEADERS: &str = "www-authenticate, dpop-nonce";
 /// The longest body read to find the client of a cross-origin request.
 const MAX_BODY: usize = 64 * 1024;
 

@@ -13,6 +13,7 @@ use portcullis_core::banking::accounts::BankError;
 use portcullis_core::error::{ErrorKind, Kind as _};
 use portcullis_core::oauth::TokenError;
 use portcullis_core::oauth::access::AccessError;
+use portcullis_core::oauth::dpop::DpopError;
 use portcullis_core::store::StoreError;
 use portcullis_core::throttle::Throttled;
 use portcullis_proto::{ErrorCode, ErrorResponse};
@@ -27,6 +28,7 @@ pub struct ApiError {
     body: ErrorResponse,
     www_authenticate: Option<String>,
     retry_after: Option<u32>,
+    dpop_nonce: Option<String>,
 }
 
 impl ApiError {
@@ -38,6 +40,7 @@ impl ApiError {
             body: ErrorResponse::new(code, description),
             www_authenticate: None,
             retry_after: None,
+            dpop_nonce: None,
         }
     }
 
@@ -55,6 +58,13 @@ impl ApiError {
     #[must_use]
     pub fn with_challenge(mut self, challenge: String) -> Self {
         self.www_authenticate = Some(challenge);
+        self
+    }
+
+    /// Adds `DPoP-Nonce`: the nonce the client's next proof must carry (RFC 9449 §8, §9).
+    #[must_use]
+    pub fn with_dpop_nonce(mut self, nonce: String) -> Self {
+        self.dpop_nonce = Some(nonce);
         self
     }
 
@@ -134,6 +144,20 @@ impl ApiError {
         Self::new(status, code, description).with_challenge(challenge)
     }
 
+    /// A failure at a resource under the `DPoP` scheme (RFC 9449 §7.1): 401 with a `DPoP`
+    /// challenge naming the accepted algorithms and `code` (`invalid_token`,
+    /// `invalid_dpop_proof` or `use_dpop_nonce`).
+    #[must_use]
+    pub fn dpop(code: ErrorCode, description: &str) -> Self {
+        let challenge = format!(
+            "DPoP realm=\"{REALM}\", algs=\"{}\", error=\"{}\", error_description=\"{}\"",
+            crate::dpop::ALGS,
+            code.as_str(),
+            portcullis_proto::safe_description(description)
+        );
+        Self::new(StatusCode::UNAUTHORIZED, code, description).with_challenge(challenge)
+    }
+
     /// 403 `insufficient_scope`, naming the scope needed (RFC 6750 §3.1).
     #[must_use]
     pub fn insufficient_scope(needed: &str) -> Self {
@@ -210,6 +234,10 @@ impl From<TokenError> for ApiError {
                     error
                 }
             }
+            (_, TokenError::Dpop(DpopError::UseNonce(nonce))) => {
+                let nonce = nonce.clone();
+                Self::new(StatusCode::BAD_REQUEST, code, error.to_string()).with_dpop_nonce(nonce)
+            }
             (ErrorCode::TemporarilyUnavailable, _) => Self::unavailable(&error),
             (ErrorCode::ServerError, _) => Self::internal(&error),
             _ => Self::new(StatusCode::BAD_REQUEST, code, error.to_string()),
@@ -218,10 +246,38 @@ impl From<TokenError> for ApiError {
 }
 
 impl From<AccessError> for ApiError {
+    /// A token refused under the `Bearer` scheme; see [`ApiError::refused_dpop`] for `DPoP`.
     fn from(error: AccessError) -> Self {
         match error {
             AccessError::Store(store) => store.into(),
+            // Tell the client which scheme the token needs.
+            AccessError::BoundTokenAsBearer => {
+                Self::dpop(ErrorCode::InvalidToken, &error.to_string())
+            }
             other => Self::bearer(Some(ErrorCode::InvalidToken), &other.to_string()),
+        }
+    }
+}
+
+impl ApiError {
+    /// A token refused under the `DPoP` scheme (RFC 9449 §7.1): a `DPoP` challenge, with
+    /// `invalid_dpop_proof` when the proof is at fault and a fresh nonce when one is needed.
+    #[must_use]
+    pub fn refused_dpop(error: AccessError) -> Self {
+        match error {
+            AccessError::Store(store) => store.into(),
+            AccessError::Dpop(DpopError::UseNonce(nonce)) => Self::dpop(
+                ErrorCode::UseDpopNonce,
+                "the resource server requires a fresh DPoP nonce",
+            )
+            .with_dpop_nonce(nonce),
+            AccessError::NotBound => {
+                Self::bearer(Some(ErrorCode::InvalidToken), &error.to_string())
+            }
+            AccessError::Dpop(_) | AccessError::KeyMismatch => {
+                Self::dpop(ErrorCode::InvalidDpopProof, &error.to_string())
+            }
+            other => Self::dpop(ErrorCode::InvalidToken, &other.to_string()),
         }
     }
 }
@@ -237,6 +293,9 @@ impl IntoResponse for ApiError {
             .and_then(|c| HeaderValue::try_from(c).ok())
         {
             headers.insert(header::WWW_AUTHENTICATE, challenge);
+        }
+        if let Some(nonce) = self.dpop_nonce.and_then(|n| HeaderValue::try_from(n).ok()) {
+            headers.insert(crate::dpop::NONCE_HEADER, nonce);
         }
         if let Some(seconds) = self.retry_after {
             headers.insert(header::RETRY_AFTER, HeaderValue::from(seconds));

@@ -9,6 +9,7 @@ pub mod bearer;
 pub mod client_ip;
 pub mod compat;
 mod cors;
+pub mod dpop;
 pub mod error;
 pub mod input;
 mod jwks;

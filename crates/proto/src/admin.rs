@@ -30,6 +30,9 @@ pub struct ClientView {
     /// Origins whose scripts may call the token, revocation and userinfo endpoints (CORS).
     #[serde(default)]
     pub web_origins: Vec<String>,
+    /// Every token request must carry a DPoP proof (RFC 9449 §5.2).
+    #[serde(default)]
+    pub dpop_bound_access_tokens: bool,
     /// Allowed grants.
     pub grant_types: Vec<String>,
     /// Allowed scopes, space-delimited.
@@ -82,6 +85,9 @@ pub struct CreateClient {
     /// Web origins (`scheme://host[:port]`) allowed to call the token endpoint from a browser.
     #[serde(default)]
     pub web_origins: Vec<String>,
+    /// Require a DPoP proof at every token request, so every access token is bound to a key.
+    #[serde(default)]
+    pub dpop_bound_access_tokens: bool,
     /// Grants (default: authorization_code and refresh_token).
     #[serde(default)]
     pub grant_types: Vec<String>,
@@ -134,6 +140,9 @@ pub struct UpdateClient {
     /// Web origins (replacing all).
     #[serde(default)]
     pub web_origins: Option<Vec<String>>,
+    /// Require a DPoP proof at every token request.
+    #[serde(default)]
+    pub dpop_bound_access_tokens: Option<bool>,
     /// Grants.
     #[serde(default)]
     pub grant_types: Option<Vec<String>>,

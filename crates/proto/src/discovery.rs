@@ -39,6 +39,10 @@ pub struct ServerMetadata {
     pub introspection_endpoint_auth_methods_supported: Vec<String>,
     /// PKCE methods (RFC 7636).
     pub code_challenge_methods_supported: Vec<String>,
+    /// RFC 9449 §5.1: the algorithms DPoP proofs may be signed with (empty from a server
+    /// that does not support DPoP).
+    #[serde(default)]
+    pub dpop_signing_alg_values_supported: Vec<String>,
     /// RFC 9207: `iss` is in every authorization response.
     pub authorization_response_iss_parameter_supported: bool,
     /// OIDC: subject identifier types.

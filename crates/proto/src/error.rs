@@ -44,6 +44,11 @@ pub enum ErrorCode {
     InvalidToken,
     /// RFC 6750 §3.1: the access token lacks a scope the resource needs.
     InsufficientScope,
+    /// RFC 9449 §5, §7.1: the DPoP proof is missing, invalid, or not of the token's key.
+    InvalidDpopProof,
+    /// RFC 9449 §8, §9: the server requires a fresh nonce in the DPoP proof (given in the
+    /// `DPoP-Nonce` response header).
+    UseDpopNonce,
     /// A resource that does not exist (or that the token may not see).
     NotFound,
     /// A request that conflicts with the resource's state (idempotency, funds).
@@ -74,6 +79,8 @@ impl ErrorCode {
             Self::RequestUriNotSupported => "request_uri_not_supported",
             Self::InvalidToken => "invalid_token",
             Self::InsufficientScope => "insufficient_scope",
+            Self::InvalidDpopProof => "invalid_dpop_proof",
+            Self::UseDpopNonce => "use_dpop_nonce",
             Self::NotFound => "not_found",
             Self::Conflict => "conflict",
             Self::RateLimited => "rate_limited",
@@ -182,6 +189,8 @@ mod tests {
             ErrorCode::InteractionRequired,
             ErrorCode::RequestNotSupported,
             ErrorCode::RequestUriNotSupported,
+            ErrorCode::InvalidDpopProof,
+            ErrorCode::UseDpopNonce,
             ErrorCode::InvalidToken,
             ErrorCode::InsufficientScope,
         ] {

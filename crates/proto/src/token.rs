@@ -35,7 +35,7 @@ pub struct TokenRequest {
 pub struct TokenResponse {
     /// The access token (a JWT, RFC 9068).
     pub access_token: Secret,
-    /// Always `Bearer`.
+    /// `Bearer`, or `DPoP` for a token bound to a DPoP key (RFC 9449 §5.1).
     pub token_type: String,
     /// Seconds until the access token expires.
     pub expires_in: u64,
@@ -97,9 +97,19 @@ pub struct IntrospectionResponse {
     /// The token's identifier.
     #[serde(skip_serializing_if = "Option::is_none", default)]
     pub jti: Option<String>,
+    /// The DPoP key the token is bound to (RFC 9449 §6.2).
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub cnf: Option<Confirmation>,
     /// The profile the grant is bound to, when there is one.
     #[serde(skip_serializing_if = "Option::is_none", default)]
     pub profile: Option<String>,
+}
+
+/// A token's confirmation claim (RFC 7800 §3.1): the JWK SHA-256 thumbprint of its DPoP key.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Confirmation {
+    /// The thumbprint (RFC 7638), base64url.
+    pub jkt: String,
 }
 
 /// The parameters of a revocation request (RFC 7009 §2.1).

@@ -152,6 +152,10 @@ pub struct ClientSettingsArgs {
     /// Homepage URL shown on consent (https).
     #[arg(long, value_name = "URL")]
     pub homepage_uri: Option<String>,
+    /// Require a DPoP proof (RFC 9449) at every token request, so every access token is bound
+    /// to the client's key: true or false.
+    #[arg(long, value_name = "BOOL")]
+    pub dpop_bound_access_tokens: Option<bool>,
 }
 
 /// Client operations.

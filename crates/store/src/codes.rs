@@ -26,6 +26,7 @@ struct CodeRow {
     redeemed_at: Option<i64>,
     grant_id: Option<String>,
     sid: Option<String>,
+    dpop_jkt: Option<String>,
 }
 
 impl TryFrom<CodeRow> for CodeRecord {
@@ -52,6 +53,7 @@ impl TryFrom<CodeRow> for CodeRecord {
             redeemed_at: row.redeemed_at.map(UnixTime),
             grant_id: row.grant_id.map(GrantId::new),
             sid: row.sid,
+            dpop_jkt: row.dpop_jkt,
         })
     }
 }
@@ -61,8 +63,8 @@ impl CodeStore for SqlStore {
     async fn insert_code(&self, code: &CodeRecord) -> Result<(), StoreError> {
         const SQL: &str = "INSERT INTO authorization_codes (code_hash, client_id, user_id, \
             redirect_uri, redirect_uri_given, scope, code_challenge, code_challenge_method, nonce, \
-            profile_id, auth_time, created_at, expires_at, redeemed_at, grant_id, sid) \
-            VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16)";
+            profile_id, auth_time, created_at, expires_at, redeemed_at, grant_id, sid, dpop_jkt) \
+            VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17)";
         execute!(
             self,
             sqlx::query(SQL)
@@ -82,6 +84,7 @@ impl CodeStore for SqlStore {
                 .bind(code.redeemed_at.map(|t| t.0))
                 .bind(code.grant_id.as_ref().map(GrantId::as_str))
                 .bind(code.sid.as_deref())
+                .bind(code.dpop_jkt.as_deref())
         )?;
         Ok(())
     }
@@ -89,7 +92,8 @@ impl CodeStore for SqlStore {
     async fn code(&self, hash: &SecretHash) -> Result<Option<CodeRecord>, StoreError> {
         const SQL: &str = "SELECT code_hash, client_id, user_id, redirect_uri, redirect_uri_given, \
             scope, code_challenge, code_challenge_method, nonce, profile_id, auth_time, created_at, \
-            expires_at, redeemed_at, grant_id, sid FROM authorization_codes WHERE code_hash = $1";
+            expires_at, redeemed_at, grant_id, sid, dpop_jkt FROM authorization_codes \
+            WHERE code_hash = $1";
         let row = on_reader!(self, |pool| sqlx::query_as::<_, CodeRow>(SQL)
             .bind(hash.as_bytes())
             .fetch_optional(pool)

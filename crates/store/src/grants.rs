@@ -13,7 +13,8 @@ pub(crate) const INSERT_GRANT: &str = "INSERT INTO grants (id, user_id, client_i
     profile_id, auth_time, created_at, revoked_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)";
 
 pub(crate) const INSERT_REFRESH: &str = "INSERT INTO refresh_tokens (token_hash, grant_id, \
-    client_id, scope, created_at, expires_at, rotated_at) VALUES ($1, $2, $3, $4, $5, $6, $7)";
+    client_id, scope, created_at, expires_at, rotated_at, jkt) \
+    VALUES ($1, $2, $3, $4, $5, $6, $7, $8)";
 
 /// Binds a grant in the order of [`INSERT_GRANT`].
 macro_rules! bind_grant {
@@ -46,6 +47,7 @@ macro_rules! bind_refresh {
             .bind($token.created_at.0)
             .bind($token.expires_at.0)
             .bind($token.rotated_at.map(|t| t.0))
+            .bind($token.jkt.as_deref())
     };
 }
 
@@ -89,6 +91,7 @@ struct RefreshRow {
     created_at: i64,
     expires_at: i64,
     rotated_at: Option<i64>,
+    jkt: Option<String>,
 }
 
 impl TryFrom<RefreshRow> for RefreshTokenRecord {
@@ -103,6 +106,7 @@ impl TryFrom<RefreshRow> for RefreshTokenRecord {
             created_at: UnixTime(row.created_at),
             expires_at: UnixTime(row.expires_at),
             rotated_at: row.rotated_at.map(UnixTime),
+            jkt: row.jkt,
         })
     }
 }
@@ -211,7 +215,7 @@ impl RefreshTokenStore for SqlStore {
         hash: &SecretHash,
     ) -> Result<Option<RefreshTokenRecord>, StoreError> {
         const SQL: &str = "SELECT token_hash, grant_id, client_id, scope, created_at, expires_at, \
-            rotated_at FROM refresh_tokens WHERE token_hash = $1";
+            rotated_at, jkt FROM refresh_tokens WHERE token_hash = $1";
         let row = on_reader!(self, |pool| sqlx::query_as::<_, RefreshRow>(SQL)
             .bind(hash.as_bytes())
             .fetch_optional(pool)

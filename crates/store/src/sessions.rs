@@ -1,6 +1,8 @@
 use async_trait::async_trait;
 use portcullis_core::hash::SecretHash;
-use portcullis_core::store::{AuthRequestStore, SessionRecord, SessionStore, StoreError};
+use portcullis_core::store::{
+    AuthRequestStore, ReplayStore, SessionRecord, SessionStore, StoreError,
+};
 use portcullis_core::time::UnixTime;
 use portcullis_proto::UserId;
 
@@ -90,5 +92,15 @@ impl AuthRequestStore for SqlStore {
             .await)
         .map_err(db_error)?;
         Ok(row.is_some())
+    }
+}
+
+#[async_trait]
+impl ReplayStore for SqlStore {
+    async fn spend_once(&self, id: &str, expires_at: UnixTime) -> Result<bool, StoreError> {
+        // As for authorization requests: of two callers racing, one inserts.
+        const SQL: &str =
+            "INSERT INTO spent_jtis (id, expires_at) VALUES ($1, $2) ON CONFLICT (id) DO NOTHING";
+        Ok(execute!(self, sqlx::query(SQL).bind(id).bind(expires_at.0))? == 1)
     }
 }

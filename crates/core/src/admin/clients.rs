@@ -42,6 +42,8 @@ pub struct NewClient {
     pub post_logout_redirect_uris: Vec<String>,
     /// Web origins allowed to call the token, revocation and userinfo endpoints (CORS).
     pub web_origins: Vec<String>,
+    /// Whether every token request must carry a DPoP proof (RFC 9449 §5.2).
+    pub dpop_bound_access_tokens: bool,
     /// Allowed grants.
     pub grant_types: BTreeSet<GrantType>,
     /// Allowed scopes.
@@ -78,6 +80,7 @@ impl NewClient {
             redirect_uris: Vec::new(),
             post_logout_redirect_uris: Vec::new(),
             web_origins: Vec::new(),
+            dpop_bound_access_tokens: false,
             grant_types: BTreeSet::new(),
             scopes: ScopeSet::new(),
             access_token_ttl: None,
@@ -337,6 +340,7 @@ pub async fn create(
         redirect_uris,
         post_logout_redirect_uris,
         web_origins,
+        dpop_bound_access_tokens: new.dpop_bound_access_tokens,
         grant_types: new.grant_types,
         scopes: new.scopes,
         access_token_ttl: new.access_token_ttl.unwrap_or(DEFAULT_ACCESS_TOKEN_TTL),
@@ -370,6 +374,8 @@ pub struct ClientChanges {
     pub post_logout_redirect_uris: Option<Vec<String>>,
     /// New web origins (replacing all).
     pub web_origins: Option<Vec<String>>,
+    /// Whether every token request must carry a DPoP proof.
+    pub dpop_bound_access_tokens: Option<bool>,
     /// New grants.
     pub grant_types: Option<BTreeSet<GrantType>>,
     /// New scopes.
@@ -470,6 +476,10 @@ pub async fn update(
     if let Some(origins) = changes.web_origins {
         client.web_origins = web_origins(&origins)?;
         changed.push("web_origins");
+    }
+    if let Some(bound) = changes.dpop_bound_access_tokens {
+        client.dpop_bound_access_tokens = bound;
+        changed.push("dpop_bound_access_tokens");
     }
     if let Some(grants) = changes.grant_types {
         client.grant_types = grants;

@@ -69,6 +69,8 @@ struct Tables {
     sessions: HashMap<SecretHash, SessionRecord>,
     /// Spent authorization request ids → when they may be forgotten.
     spent_requests: HashMap<String, UnixTime>,
+    /// Single-use ids (DPoP `jti`s) → when they may be forgotten.
+    spent_once: HashMap<String, UnixTime>,
     /// Revoked access token ids → when they may be forgotten.
     revoked_tokens: HashMap<String, UnixTime>,
     /// Rate-limit counters: key → (window start, count).

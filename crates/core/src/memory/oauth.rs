@@ -12,7 +12,7 @@ use crate::keys::StoredKey;
 use crate::store::{
     AuthRequestStore, ClientStore, CodeRecord, CodeStore, ConsentRecord, ConsentStore, Ended,
     Ending, GrantRecord, GrantStore, KeyStore, Page, PageRequest, RefreshTokenRecord,
-    RefreshTokenStore, SessionRecord, SessionStore, StoreError, UserStore,
+    RefreshTokenStore, ReplayStore, SessionRecord, SessionStore, StoreError, UserStore,
 };
 use crate::time::UnixTime;
 use crate::user::User;
@@ -481,5 +481,17 @@ impl AuthRequestStore for MemoryStore {
 
     async fn auth_request_spent(&self, id: &str) -> Result<bool, StoreError> {
         Ok(self.lock().spent_requests.contains_key(id))
+    }
+}
+
+#[async_trait]
+impl ReplayStore for MemoryStore {
+    async fn spend_once(&self, id: &str, expires_at: UnixTime) -> Result<bool, StoreError> {
+        let mut t = self.lock();
+        if t.spent_once.contains_key(id) {
+            return Ok(false);
+        }
+        t.spent_once.insert(id.to_owned(), expires_at);
+        Ok(true)
     }
 }

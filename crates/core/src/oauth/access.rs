@@ -1,7 +1,9 @@
 //! Checking access tokens this server issued, for the resource API, userinfo, introspection and
-//! revocation: signature, type, issuer, expiry, and whether they were revoked since.
+//! revocation: signature, type, issuer, expiry, whether they were revoked since, and the DPoP
+//! key a bound token must be presented with.
 
 use super::Context;
+use super::dpop::{self, DpopError};
 use super::issue::AccessTokenClaims;
 use crate::jwt::{self, JwtKind, VerifyError};
 use crate::store::StoreError;
@@ -22,9 +24,84 @@ pub enum AccessError {
     /// Revoked, or its grant or client was.
     #[error("the token has been revoked")]
     Revoked,
+    /// A DPoP-bound token came under the `Bearer` scheme (RFC 9449 §7.1).
+    #[error("the token is bound to a DPoP key: use the DPoP authorization scheme with a proof")]
+    BoundTokenAsBearer,
+    /// A token that is not DPoP-bound came under the `DPoP` scheme.
+    #[error("the token is not bound to a DPoP key: use the Bearer authorization scheme")]
+    NotBound,
+    /// The DPoP proof is missing or refused.
+    #[error(transparent)]
+    Dpop(#[from] DpopError),
+    /// The proof is signed with another key than the one the token is bound to.
+    #[error("the DPoP proof is not signed with the key the token is bound to")]
+    KeyMismatch,
     /// Storage failed: the caller must deny, never allow.
     #[error(transparent)]
     Store(#[from] StoreError),
+}
+
+/// The authorization scheme a token came under (RFC 6750 §2.1, RFC 9449 §7.1).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Scheme {
+    /// `Authorization: Bearer`.
+    Bearer,
+    /// `Authorization: DPoP`, with a `DPoP` proof header.
+    Dpop,
+}
+
+/// A token as a resource request presented it.
+#[derive(Debug, Clone, Copy)]
+pub struct PresentedToken<'a> {
+    /// The scheme it came under.
+    pub scheme: Scheme,
+    /// The token.
+    pub token: &'a str,
+    /// Every `DPoP` header value of the request.
+    pub proofs: &'a [String],
+    /// The request's method.
+    pub method: &'a str,
+    /// The request's URI as this server is reached.
+    pub uri: &'a str,
+}
+
+/// [`check`], and the token's binding: a DPoP-bound token only under the `DPoP` scheme, with a
+/// proof of its key whose `ath` is the token's hash and whose `jti` is new (RFC 9449 §7); a
+/// token that is not bound only under `Bearer`.
+///
+/// # Errors
+/// See [`AccessError`].
+pub async fn check_presented(
+    ctx: &Context<'_>,
+    presented: &PresentedToken<'_>,
+) -> Result<AccessTokenClaims, AccessError> {
+    let claims = check(ctx, presented.token).await?;
+    match (presented.scheme, claims.jkt()) {
+        (Scheme::Bearer, None) => Ok(claims),
+        (Scheme::Bearer, Some(_)) => Err(AccessError::BoundTokenAsBearer),
+        (Scheme::Dpop, None) => Err(AccessError::NotBound),
+        (Scheme::Dpop, Some(jkt)) => {
+            let proof = dpop::accept::<AccessError>(
+                ctx,
+                &dpop::Presented {
+                    proofs: presented.proofs,
+                    method: presented.method,
+                    uri: presented.uri,
+                    access_token: Some(presented.token),
+                    nonce_required: false,
+                },
+            )
+            .await?
+            .ok_or(DpopError::Invalid(
+                "a DPoP proof is required with the DPoP scheme",
+            ))?;
+            if proof.jkt == jkt {
+                Ok(claims)
+            } else {
+                Err(AccessError::KeyMismatch)
+            }
+        }
+    }
 }
 
 /// Verifies `token` and checks that it is still live: not expired, not revoked by itself, its

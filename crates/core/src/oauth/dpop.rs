@@ -10,6 +10,7 @@ use serde_json::Value;
 use subtle::ConstantTimeEq as _;
 
 use crate::jose::{CompactJws, JwsError, PublicJwk, sha256_b64};
+use crate::oauth::Context;
 use crate::seal::Sealer;
 use crate::time::UnixTime;
 
@@ -35,7 +36,7 @@ pub struct ProofContext<'a> {
     /// The access token presented with the proof, at a resource (its `ath` must match).
     pub access_token: Option<&'a str>,
     /// The server nonces, when this endpoint requires one.
-    pub nonces: Option<&'a DpopNonces>,
+    pub nonces: Option<&'a DpopNonces<'a>>,
     /// Now.
     pub now: UnixTime,
 }
@@ -107,7 +108,7 @@ pub fn check(proof: &str, context: &ProofContext<'_>) -> Result<Proof, DpopError
     let jws = CompactJws::parse(proof).map_err(|e| match e {
         JwsError::Malformed => DpopError::Invalid("the DPoP proof is not a well-formed JWT"),
         JwsError::Algorithm => DpopError::Invalid(
-            "the DPoP proof's alg is not an accepted asymmetric algorithm (ES256, PS256, EdDSA)",
+            "the DPoP proof's alg is not an accepted asymmetric algorithm (ES256, PS256, EdDSA, Ed25519)",
         ),
     })?;
     if jws.header_str("typ") != Some(PROOF_TYP) {
@@ -176,6 +177,59 @@ pub fn check(proof: &str, context: &ProofContext<'_>) -> Result<Proof, DpopError
     })
 }
 
+/// The `DPoP` headers of one request, as the HTTP layer found them.
+#[derive(Debug, Clone, Copy)]
+pub struct Presented<'a> {
+    /// Every `DPoP` header value the request carried.
+    pub proofs: &'a [String],
+    /// The request's method.
+    pub method: &'a str,
+    /// The request's URI as this server is reached (see [`ProofContext::uri`]).
+    pub uri: &'a str,
+    /// The access token sent with the proof, at a resource.
+    pub access_token: Option<&'a str>,
+    /// Whether this endpoint requires a server nonce in the proof.
+    pub nonce_required: bool,
+}
+
+/// The proof of a request, if it carried one: at most one `DPoP` header (RFC 9449 §4.3 step 1),
+/// every check of [`check`], and its `jti` not seen before for that key on any node (§11.1).
+///
+/// # Errors
+/// [`DpopError`] for a refused proof, or a storage failure while spending its `jti`.
+pub async fn accept<E>(ctx: &Context<'_>, presented: &Presented<'_>) -> Result<Option<Proof>, E>
+where
+    E: From<DpopError> + From<crate::store::StoreError>,
+{
+    let proof = match presented.proofs {
+        [] => return Ok(None),
+        [one] => one,
+        _ => {
+            return Err(DpopError::Invalid("send exactly one DPoP header").into());
+        }
+    };
+    let nonces = DpopNonces::new(ctx.sealer);
+    let context = ProofContext {
+        method: presented.method,
+        uri: presented.uri,
+        access_token: presented.access_token,
+        nonces: presented.nonce_required.then_some(&nonces),
+        now: ctx.clock.now(),
+    };
+    let proof = check(proof, &context)?;
+    let once = format!("dpop:{}:{}", proof.jkt, proof.jti);
+    if !ctx.store.spend_once(&once, proof.replay_until).await? {
+        return Err(DpopError::Invalid("the DPoP proof's jti was already used").into());
+    }
+    Ok(Some(proof))
+}
+
+/// The nonce to send in the `DPoP-Nonce` header now.
+#[must_use]
+pub fn current_nonce(ctx: &Context<'_>) -> String {
+    DpopNonces::new(ctx.sealer).current(ctx.clock.now())
+}
+
 /// Whether `jkt` is a plausible JWK SHA-256 thumbprint (43 base64url characters), as the
 /// `dpop_jkt` authorization request parameter must be (RFC 9449 §10).
 #[must_use]
@@ -189,18 +243,18 @@ pub fn is_thumbprint(jkt: &str) -> bool {
 /// Server nonces every node derives from the cluster's key and the time, so no node need ask
 /// another: the nonce of period `n` is the key's tag over `n`. One is issued per
 /// [`NONCE_PERIOD`]; the current and the previous one are accepted.
-#[derive(Debug)]
-pub struct DpopNonces {
-    sealer: Sealer,
+#[derive(Debug, Clone, Copy)]
+pub struct DpopNonces<'a> {
+    sealer: &'a Sealer,
 }
 
 /// The signature purpose of DPoP nonces.
 const NONCE_PURPOSE: &str = "portcullis dpop nonce v1";
 
-impl DpopNonces {
+impl<'a> DpopNonces<'a> {
     /// Nonces keyed by `sealer` (the cluster's shared key).
     #[must_use]
-    pub fn new(sealer: Sealer) -> Self {
+    pub fn new(sealer: &'a Sealer) -> Self {
         Self { sealer }
     }
 
@@ -297,6 +351,16 @@ mod tests {
             assert_eq!(proof.jti, "j-1");
             assert_eq!(proof.replay_until, NOW.plus(MAX_AGE + 1));
         }
+    }
+
+    #[test]
+    fn ed25519_is_accepted_under_its_fully_specified_name_for_ed25519_keys_only() {
+        let ed = TestKey::ed();
+        let token = proof(&ed, json!({"alg": "Ed25519"}), &claims());
+        check(&token, &context()).unwrap();
+        let ec = TestKey::ec();
+        let token = proof(&ec, json!({"alg": "Ed25519"}), &claims());
+        assert!(refused(&token, &context()).contains("signature"));
     }
 
     #[test]
@@ -410,7 +474,8 @@ mod tests {
 
     #[test]
     fn nonces_rotate_each_period_and_the_previous_one_stays_good() {
-        let nonces = DpopNonces::new(Sealer::from_root(&[7; 32]));
+        let sealer = Sealer::from_root(&[7; 32]);
+        let nonces = DpopNonces::new(&sealer);
         let key = TestKey::ec();
         let context = ProofContext {
             nonces: Some(&nonces),
@@ -436,7 +501,8 @@ mod tests {
         assert_ne!(nonces.current(later), nonce);
         assert!(!nonces.accepts(&nonce, later.plus(NONCE_PERIOD)));
         // Another cluster's nonce, or a made-up one, is not.
-        let other = DpopNonces::new(Sealer::from_root(&[8; 32]));
+        let other_sealer = Sealer::from_root(&[8; 32]);
+        let other = DpopNonces::new(&other_sealer);
         assert!(!other.accepts(&nonce, NOW));
         assert!(!nonces.accepts("12345", NOW));
         let mut forged = claims();

@@ -71,6 +71,18 @@ pub enum TokenError {
     /// The user behind the grant can no longer use it.
     #[error("the user of this grant is disabled or no longer exists")]
     UserUnavailable,
+    /// The DPoP proof was refused, or a fresh nonce is needed (RFC 9449 §5, §8).
+    #[error(transparent)]
+    Dpop(#[from] crate::oauth::dpop::DpopError),
+    /// No DPoP proof came from a client registered with `dpop_bound_access_tokens`.
+    #[error("a DPoP proof is required: this client is registered with dpop_bound_access_tokens")]
+    DpopRequired,
+    /// No DPoP proof came for a code or refresh token (named) that is bound to a key.
+    #[error("this {0} is bound to a DPoP key: send a DPoP proof signed with it")]
+    DpopUnproven(&'static str),
+    /// The proof is of another key than the one the code or refresh token is bound to.
+    #[error("the DPoP proof is not signed with the key this {0} is bound to")]
+    DpopKeyMismatch(&'static str),
     /// Storage failed.
     #[error(transparent)]
     Store(#[from] StoreError),
@@ -107,7 +119,12 @@ impl TokenError {
             | Self::PkceUnexpectedVerifier
             | Self::RefreshTokenInvalid
             | Self::RefreshTokenReused
-            | Self::UserUnavailable => ErrorCode::InvalidGrant,
+            | Self::UserUnavailable
+            | Self::DpopKeyMismatch(_) => ErrorCode::InvalidGrant,
+            Self::Dpop(crate::oauth::dpop::DpopError::UseNonce(_)) => ErrorCode::UseDpopNonce,
+            Self::Dpop(_) | Self::DpopRequired | Self::DpopUnproven(_) => {
+                ErrorCode::InvalidDpopProof
+            }
             Self::Store(StoreError::Unavailable(_)) => ErrorCode::TemporarilyUnavailable,
             Self::Store(_) | Self::NoSigningKey(_) | Self::Jwt(_) | Self::Random(_) => {
                 ErrorCode::ServerError

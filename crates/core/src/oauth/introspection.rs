@@ -30,14 +30,24 @@ pub async fn introspect(
                 active: true,
                 scope: Some(claims.scope),
                 client_id: Some(claims.client_id),
-                // RFC 7662 §2.2: the type of RFC 6749 §5.1.
-                token_type: Some("Bearer".into()),
+                // RFC 7662 §2.2: the type of RFC 6749 §5.1; RFC 9449 §6.2: `DPoP` and `cnf`.
+                token_type: Some(
+                    if claims.cnf.is_some() {
+                        "DPoP"
+                    } else {
+                        "Bearer"
+                    }
+                    .into(),
+                ),
                 exp: Some(claims.exp),
                 iat: Some(claims.iat),
                 sub: Some(claims.sub),
                 aud: Some(claims.aud),
                 iss: Some(claims.iss),
                 jti: Some(claims.jti),
+                cnf: claims
+                    .cnf
+                    .map(|c| portcullis_proto::token::Confirmation { jkt: c.jkt }),
                 profile: claims.profile,
             }),
             Err(AccessError::Store(error)) => Err(TokenError::Store(error)),
@@ -74,6 +84,9 @@ pub async fn introspect(
         aud: None,
         iss: Some(ctx.settings.issuer.clone()),
         jti: None,
+        cnf: record
+            .jkt
+            .map(|jkt| portcullis_proto::token::Confirmation { jkt }),
         profile: grant.profile_id.map(|p| p.to_string()),
     })
 }

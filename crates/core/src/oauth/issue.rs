@@ -42,6 +42,17 @@ pub struct AccessTokenClaims {
     /// The grant the token belongs to (user tokens).
     #[serde(skip_serializing_if = "Option::is_none", default)]
     pub gid: Option<String>,
+    /// The key the token is bound to (RFC 9449 §6.1): only a DPoP proof signed with it makes
+    /// the token usable.
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub cnf: Option<Confirmation>,
+}
+
+/// The `cnf` claim of a sender-constrained token (RFC 7800 §3.1, RFC 9449 §6.1).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Confirmation {
+    /// The JWK SHA-256 thumbprint of the DPoP key.
+    pub jkt: String,
 }
 
 impl AccessTokenClaims {
@@ -55,6 +66,12 @@ impl AccessTokenClaims {
     #[must_use]
     pub fn is_client_token(&self) -> bool {
         self.gid.is_none()
+    }
+
+    /// The thumbprint of the DPoP key the token is bound to, if it is.
+    #[must_use]
+    pub fn jkt(&self) -> Option<&str> {
+        self.cnf.as_ref().map(|c| c.jkt.as_str())
     }
 }
 
@@ -95,9 +112,20 @@ pub struct Issued {
     pub profile: Option<ProfileId>,
     /// The client.
     pub client_id: ClientId,
+    /// The DPoP key the access token is bound to, if it is.
+    pub jkt: Option<String>,
 }
 
-/// Signs an access token for `client` about `subject` with `scope`.
+impl Issued {
+    /// The `token_type` of the response: `DPoP` for a bound token (RFC 9449 §5.1).
+    #[must_use]
+    pub fn token_type(&self) -> &'static str {
+        if self.jkt.is_some() { "DPoP" } else { "Bearer" }
+    }
+}
+
+/// Signs an access token for `client` about `subject` with `scope`, bound to the DPoP key
+/// `jkt` when there is one.
 ///
 /// # Errors
 /// When no key signs with the configured algorithm, or signing fails.
@@ -106,6 +134,7 @@ pub fn access_token(
     client: &Client,
     subject: &Subject,
     scope: &ScopeSet,
+    jkt: Option<&str>,
 ) -> Result<(Secret, i64), TokenError> {
     let alg = ctx.settings.access_token_alg;
     let key = ctx
@@ -141,6 +170,9 @@ pub fn access_token(
         auth_time,
         profile,
         gid,
+        cnf: jkt.map(|jkt| Confirmation {
+            jkt: jkt.to_owned(),
+        }),
     };
     Ok((
         Secret::new(jwt::sign(key, JwtKind::AccessToken, &claims)?),

@@ -163,10 +163,11 @@ async fn token_with(
     state: &AppState,
     ip: Option<std::net::IpAddr>,
     headers: &HeaderMap,
+    dpop: &crate::dpop::DpopRequest,
     request: TokenRequest,
     extra: fn(&Issued) -> Map<String, Value>,
 ) -> Result<Response, ApiError> {
-    let issued = token::exchange(state, ip, headers, request).await?;
+    let issued = token::exchange(state, ip, headers, dpop, request).await?;
     let fields = extra(&issued);
-    Ok(token::respond(issued, fields))
+    Ok(token::respond(state, issued, fields))
 }

@@ -80,10 +80,11 @@ async fn partner_link(
 async fn token(
     State(state): State<AppState>,
     ClientIp(ip): ClientIp,
+    dpop: crate::dpop::DpopRequest,
     headers: HeaderMap,
     Body(request): Body<TokenRequest>,
 ) -> Result<Response, ApiError> {
-    token_with(&state, ip, &headers, request, extra).await
+    token_with(&state, ip, &headers, &dpop, request, extra).await
 }
 
 fn extra(issued: &Issued) -> Map<String, Value> {

@@ -72,10 +72,11 @@ pub(super) fn machine(banking: bool) -> Router<AppState> {
 async fn token(
     State(state): State<AppState>,
     ClientIp(ip): ClientIp,
+    dpop: crate::dpop::DpopRequest,
     headers: HeaderMap,
     Body(request): Body<TokenRequest>,
 ) -> Result<Response, ApiError> {
-    token_with(&state, ip, &headers, request, |_| Map::new()).await
+    token_with(&state, ip, &headers, &dpop, request, |_| Map::new()).await
 }
 
 /// The user a token speaks for, in Money Button's JSON:API shape. Needs

@@ -26,11 +26,12 @@ pub(super) fn machine() -> Router<AppState> {
 async fn token(
     State(state): State<AppState>,
     ClientIp(ip): ClientIp,
+    dpop: crate::dpop::DpopRequest,
     headers: HeaderMap,
     Body(mut request): Body<TokenRequest>,
 ) -> Result<Response, ApiError> {
     if request.grant_type.as_deref().is_none_or(str::is_empty) {
         request.grant_type = Some("client_credentials".to_owned());
     }
-    token_with(&state, ip, &headers, request, |_| Map::new()).await
+    token_with(&state, ip, &headers, &dpop, request, |_| Map::new()).await
 }

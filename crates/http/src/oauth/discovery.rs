@@ -54,6 +54,10 @@ pub fn metadata(state: &AppState) -> ServerMetadata {
             "client_secret_post",
         ]),
         code_challenge_methods_supported: strings(&["S256", "plain"]),
+        dpop_signing_alg_values_supported: portcullis_core::jose::ForeignAlg::ALL
+            .iter()
+            .map(|a| a.as_str().to_owned())
+            .collect(),
         authorization_response_iss_parameter_supported: true,
         subject_types_supported: strings(&["public"]),
         id_token_signing_alg_values_supported: SigningAlg::ALL

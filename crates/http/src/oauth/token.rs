@@ -7,6 +7,7 @@ use axum::response::{IntoResponse, Response};
 use portcullis_core::audit::AuditKind;
 use portcullis_core::oauth::TokenError;
 use portcullis_core::oauth::client_auth::{AuthenticatedClient, ClientCredentials, authenticate};
+use portcullis_core::oauth::dpop;
 use portcullis_core::oauth::grant::{self, GrantRequest};
 use portcullis_core::oauth::issue::Issued;
 use portcullis_core::throttle::{self, Limit, Refused};
@@ -15,6 +16,7 @@ use portcullis_proto::token::{TokenRequest, TokenResponse};
 use serde_json::{Map, Value};
 
 use super::body::{Body, client_credentials};
+use crate::dpop::DpopRequest;
 use crate::error::ApiError;
 use crate::pages::session::ClientIp;
 use crate::state::AppState;
@@ -23,15 +25,17 @@ use crate::state::AppState;
 pub async fn token(
     State(state): State<AppState>,
     ClientIp(ip): ClientIp,
+    dpop: DpopRequest,
     headers: HeaderMap,
     Body(request): Body<TokenRequest>,
 ) -> Result<Response, ApiError> {
-    let issued = exchange(&state, ip, &headers, request).await?;
-    Ok(respond(issued, Map::new()))
+    let issued = exchange(&state, ip, &headers, &dpop, request).await?;
+    Ok(respond(&state, issued, Map::new()))
 }
 
-/// Authenticates the client and runs the grant: the whole token endpoint short of the
-/// response's shape, which compatibility profiles extend. Rate-limited per client IP before
+/// Authenticates the client, accepts its DPoP proof if it sent one (a server nonce is
+/// required here) and runs the grant: the whole token endpoint short of the response's shape,
+/// which compatibility profiles extend. Rate-limited per client IP before
 /// anything else, then per authenticated client (counted in memory, shared across nodes in the
 /// background: no database write per request).
 ///
@@ -41,6 +45,7 @@ pub async fn exchange(
     state: &AppState,
     ip: Option<std::net::IpAddr>,
     headers: &HeaderMap,
+    request_proof: &DpopRequest,
     request: TokenRequest,
 ) -> Result<Issued, ApiError> {
     let limits = &state.settings.rate_limits;
@@ -65,7 +70,8 @@ pub async fn exchange(
     let grant = GrantRequest::parse(request)?;
     let keys = state.keyring();
     let ctx = state.context(&keys).from_ip(ip);
-    Ok(grant::exchange(&ctx, &client, grant).await?)
+    let proof = dpop::accept::<TokenError>(&ctx, &request_proof.presented(None, true)).await?;
+    Ok(grant::exchange(&ctx, &client, grant, proof.as_ref()).await?)
 }
 
 /// Client authentication (RFC 6749 §2.3) behind the failed-authentication limit per client
@@ -144,12 +150,14 @@ fn throttled(
     )
 }
 
-/// The RFC 6749 §5.1 response, with `extra` fields added, never cached.
+/// The RFC 6749 §5.1 response, with `extra` fields added, never cached; a DPoP-bound token's
+/// response carries the next nonce.
 #[must_use]
-pub fn respond(issued: Issued, extra: Map<String, Value>) -> Response {
+pub fn respond(state: &AppState, issued: Issued, extra: Map<String, Value>) -> Response {
+    let bound = issued.jkt.is_some();
     let body = TokenResponse {
+        token_type: issued.token_type().to_owned(),
         access_token: issued.access_token,
-        token_type: "Bearer".to_owned(),
         expires_in: u64::try_from(issued.expires_in).unwrap_or_default(),
         refresh_token: issued.refresh_token,
         scope: issued.scope.to_string(),
@@ -158,6 +166,9 @@ pub fn respond(issued: Issued, extra: Map<String, Value>) -> Response {
     };
     let mut response = Json(body).into_response();
     no_store(response.headers_mut());
+    if bound {
+        crate::dpop::set_nonce(state, response.headers_mut());
+    }
     response
 }
 

@@ -11,8 +11,10 @@ use serde::Serialize;
 
 use super::token::no_store;
 use crate::bearer::{self, Bearer};
+use crate::dpop::DpopRequest;
 use crate::error::ApiError;
 use crate::state::AppState;
+use portcullis_core::oauth::access::Scheme;
 
 /// A userinfo answer.
 #[derive(Serialize)]
@@ -61,23 +63,29 @@ pub async fn get(State(state): State<AppState>, token: Bearer) -> Result<Respons
 /// (RFC 6750 §2.2), not both.
 pub async fn post(
     State(state): State<AppState>,
+    dpop: DpopRequest,
     headers: HeaderMap,
     body: Bytes,
 ) -> Result<Response, ApiError> {
-    let header = bearer::token_from_headers(&headers)?;
+    let header = bearer::credential(&headers)?;
     let form = url::form_urlencoded::parse(&body)
         .find(|(name, _)| name == "access_token")
         .map(|(_, value)| value.into_owned())
         .filter(|t| !t.is_empty());
-    let token = match (header, form) {
+    let credential = match (header, form) {
         (Some(_), Some(_)) => {
             return Err(ApiError::bearer(
                 Some(ErrorCode::InvalidRequest),
                 "send the token once",
             ));
         }
-        (Some(token), None) | (None, Some(token)) => token,
+        (Some(credential), None) => credential,
+        // A token in the body is a bearer token (RFC 6750 §2.2).
+        (None, Some(token)) => bearer::Credential {
+            scheme: Scheme::Bearer,
+            token,
+        },
         (None, None) => return Err(ApiError::bearer(None, "an access token is required")),
     };
-    claims(&state, &bearer::check(&state, &token).await?).await
+    claims(&state, &bearer::check(&state, &credential, &dpop).await?).await
 }

@@ -43,6 +43,9 @@ fn print(view: &ClientView, json: bool) -> anyhow::Result<()> {
     if !view.web_origins.is_empty() {
         crate::out!("web_origins    {}", view.web_origins.join(" "))?;
     }
+    if view.dpop_bound_access_tokens {
+        crate::out!("dpop           every token request needs a DPoP proof")?;
+    }
     crate::out!("grant_types    {}", view.grant_types.join(" "))?;
     crate::out!("scope          {}", view.scope)?;
     crate::out!("pkce           {}", view.pkce)?;
@@ -104,6 +107,7 @@ async fn execute(session: &Session, command: ClientCommand) -> anyhow::Result<()
                 redirect_uris: settings.redirect_uris.clone(),
                 post_logout_redirect_uris: settings.post_logout_redirect_uris.clone(),
                 web_origins: settings.web_origins.clone(),
+                dpop_bound_access_tokens: settings.dpop_bound_access_tokens.unwrap_or(false),
                 grant_types: settings.grant_types.clone(),
                 scope: settings.scope.clone(),
                 access_token_ttl: seconds(
@@ -176,6 +180,7 @@ async fn execute(session: &Session, command: ClientCommand) -> anyhow::Result<()
                 id_token_alg,
                 logo_uri,
                 homepage_uri,
+                dpop_bound_access_tokens,
             } = settings;
             let request = UpdateClient {
                 name,
@@ -185,6 +190,7 @@ async fn execute(session: &Session, command: ClientCommand) -> anyhow::Result<()
                     clear_post_logout_redirect_uris,
                 ),
                 web_origins: replace_list(web_origins, clear_web_origins),
+                dpop_bound_access_tokens,
                 grant_types: (!grant_types.is_empty()).then_some(grant_types),
                 scope,
                 access_token_ttl: seconds(access_token_ttl.as_deref(), "access-token-ttl")?,

@@ -110,6 +110,8 @@ fn create_json_is_machine_readable() {
         "https://partner.example/logo.png",
         "--homepage-uri",
         "https://partner.example/",
+        "--dpop-bound-access-tokens",
+        "true",
     ]);
     let secret = view["client_secret"].as_str().unwrap();
     assert_eq!(secret.len(), 43);
@@ -128,6 +130,7 @@ fn create_json_is_machine_readable() {
             "public": false,
             "redirect_uris": ["https://partner.example/cb"],
             "post_logout_redirect_uris": [],
+            "dpop_bound_access_tokens": true,
             "web_origins": [],
             "grant_types": ["authorization_code", "client_credentials"],
             "scope": "openid profile:read users.profiles:read",

@@ -28,6 +28,7 @@ pub fn client(id: &str) -> Client {
             WebOrigin::parse("http://127.0.0.1:5173").unwrap(),
             WebOrigin::parse("https://app_1.example").unwrap(),
         ],
+        dpop_bound_access_tokens: true,
         grant_types: BTreeSet::from([GrantType::AuthorizationCode, GrantType::RefreshToken]),
         scopes: ScopeSet::parse("openid wallet:read").unwrap(),
         access_token_ttl: 3600,

@@ -68,6 +68,7 @@ pub fn code(secret: &str, client: &str, user: &str) -> CodeRecord {
         redeemed_at: None,
         grant_id: None,
         sid: Some("c2lkLW9mLXRoZS1zZXNzaW9u".into()),
+        dpop_jkt: Some("NzbLsXh8uDCcd-6MNwXF4W_7noWXFZAfHkxZsRGC9Xs".into()),
     }
 }
 
@@ -95,6 +96,7 @@ pub fn refresh(secret: &str, grant: &GrantRecord) -> RefreshTokenRecord {
         created_at: grant.created_at,
         expires_at: UnixTime(grant.created_at.0 + 86_400),
         rotated_at: None,
+        jkt: Some("0ZcOCORZNYy-DWpqq30jZyJGHTN0d2HglBV3uiguA4I".into()),
     }
 }
 

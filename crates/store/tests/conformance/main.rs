@@ -24,6 +24,7 @@ mod rate_limits;
 mod refresh_tokens;
 mod revocation;
 mod sessions;
+mod spent_once;
 mod throttle_gates;
 mod users;
 mod wallet_challenges;
@@ -128,6 +129,9 @@ conformance! {
     sessions::delete_sessions_of_user_counts_only_theirs,
     auth_requests::a_request_is_spent_once,
     auth_requests::concurrent_spends_of_one_request_have_one_winner,
+    spent_once::an_id_is_spent_once,
+    spent_once::concurrent_spends_of_one_id_have_one_winner,
+    spent_once::housekeeping_forgets_only_lapsed_ids,
     revocation::access_token_revocation_is_recorded,
     revocation::access_token_revoked_twice_is_fine,
     rate_limits::hits_count_up_within_a_window,

@@ -328,6 +328,7 @@ mod tests {
             challenge: None,
             nonce: None,
             prompt: prompt.into(),
+            dpop_jkt: None,
             max_age,
             created_at: UnixTime(1000),
             expires_at: UnixTime(4600),

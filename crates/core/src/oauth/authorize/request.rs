@@ -15,7 +15,7 @@ use crate::random::new_secret;
 use crate::store::{AuthRequestRecord, CodeChallenge};
 
 /// The parameters of an authorization request this server reads or refuses by name.
-const KNOWN_PARAMETERS: [&str; 15] = [
+const KNOWN_PARAMETERS: [&str; 16] = [
     "response_type",
     "client_id",
     "redirect_uri",
@@ -31,6 +31,7 @@ const KNOWN_PARAMETERS: [&str; 15] = [
     "request_uri",
     "login_hint",
     "claims",
+    "dpop_jkt",
 ];
 
 /// The longest `state` accepted (it is echoed, so it is bounded).
@@ -186,6 +187,14 @@ pub async fn validate(
                 })?,
         ),
     };
+    // RFC 9449 §10: the thumbprint of the key the code is to be bound to.
+    let dpop_jkt = get("dpop_jkt");
+    if dpop_jkt.is_some_and(|jkt| !crate::oauth::dpop::is_thumbprint(jkt)) {
+        return Err(fail(
+            ErrorCode::InvalidRequest,
+            "dpop_jkt must be a base64url SHA-256 JWK thumbprint (RFC 7638)",
+        ));
+    }
     let prompt: Vec<&str> = get("prompt")
         .map(|p| p.split(' ').collect())
         .unwrap_or_default();
@@ -208,6 +217,7 @@ pub async fn validate(
         nonce: nonce.map(str::to_owned),
         prompt: prompt.join(" "),
         max_age,
+        dpop_jkt: dpop_jkt.map(str::to_owned),
         created_at: now,
         expires_at: now.plus(ctx.settings.auth_request_ttl),
         answered_by: None,

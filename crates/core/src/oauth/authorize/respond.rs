@@ -64,6 +64,7 @@ pub async fn issue_code_for(
         redeemed_at: None,
         grant_id: None,
         sid: Some(crate::session::sid(ctx.sealer, session.session)),
+        dpop_jkt: request.dpop_jkt.clone(),
     };
     ctx.store.insert_code(&record).await?;
     Ok(success_url(

@@ -49,6 +49,8 @@ struct Wire {
     e: i64,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     l: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    k: Option<String>,
 }
 
 impl Wire {
@@ -74,6 +76,7 @@ impl Wire {
                 .answered_by
                 .as_ref()
                 .map(|h| URL_SAFE_NO_PAD.encode(h.as_bytes())),
+            k: request.dpop_jkt.clone(),
         }
     }
 
@@ -102,6 +105,7 @@ impl Wire {
             nonce: self.n,
             prompt: self.p,
             max_age: self.a,
+            dpop_jkt: self.k,
             created_at: crate::time::UnixTime(self.t),
             expires_at: crate::time::UnixTime(self.e),
             answered_by,

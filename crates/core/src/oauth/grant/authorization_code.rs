@@ -11,7 +11,7 @@ use crate::pkce;
 use crate::random::{new_secret, new_uuid};
 use crate::store::{CodeRecord, GrantRecord, RefreshTokenRecord};
 
-/// Checks the code's bindings (client, redirect URI, PKCE), consumes it atomically, and issues
+/// Checks the code's bindings (client, redirect URI, PKCE, DPoP key), consumes it atomically, and issues
 /// tokens. A code presented again revokes what its first redemption issued.
 ///
 /// # Errors
@@ -24,6 +24,7 @@ pub async fn redeem(
     code: &Secret,
     redirect_uri: Option<&str>,
     verifier: Option<&Secret>,
+    jkt: Option<&str>,
 ) -> Result<Issued, TokenError> {
     let hash = SecretHash::of(code.expose());
     let now = ctx.clock.now();
@@ -43,6 +44,7 @@ pub async fn redeem(
     }
     check_redirect_uri(&record, redirect_uri)?;
     check_pkce(&record, verifier)?;
+    super::check_binding(record.dpop_jkt.as_deref(), jkt, "authorization code")?;
     let user = ctx
         .store
         .user(&record.user_id)
@@ -73,6 +75,7 @@ pub async fn redeem(
         created_at: now,
         expires_at: now.plus(client.refresh_token_ttl),
         rotated_at: None,
+        jkt: super::refresh_binding(client, jkt),
     });
     if !ctx
         .store
@@ -98,7 +101,7 @@ pub async fn redeem(
         profile: grant.profile_id.clone(),
         auth_time: grant.auth_time,
     };
-    let (access, expires_in) = access_token(ctx, client, &subject, &grant.scope)?;
+    let (access, expires_in) = access_token(ctx, client, &subject, &grant.scope, jkt)?;
     let id_token = if grant.scope.contains("openid") {
         Some(id_token(
             ctx,
@@ -124,6 +127,7 @@ pub async fn redeem(
         user: Some(grant.user_id),
         profile: grant.profile_id,
         client_id: client.id.clone(),
+        jkt: jkt.map(str::to_owned),
     })
 }
 

@@ -5,7 +5,7 @@ use crate::client::{Client, ClientKind, GrantType};
 use crate::oauth::issue::{Issued, Subject, access_token};
 use crate::oauth::{Context, TokenError};
 
-/// Issues an access token for the client's own use. Without `scope`, the token carries every
+/// Issues an access token for the client's own use, bound to the DPoP key `jkt` if given. Without `scope`, the token carries every
 /// scope the client may have; a scope outside that is `invalid_scope`. No refresh token: the
 /// client can always ask again (RFC 6749 §4.4.3).
 ///
@@ -16,6 +16,7 @@ pub fn issue(
     ctx: &Context<'_>,
     client: &Client,
     scope: Option<&str>,
+    jkt: Option<&str>,
 ) -> Result<Issued, TokenError> {
     // RFC 6749 §4.4: confidential clients only. A public client "authenticates" with its id
     // alone, so a record that allows it this grant (registration refuses that, a direct edit
@@ -25,7 +26,7 @@ pub fn issue(
     }
     let scope = requested_scope(scope, &client.scopes, TokenError::ScopeNotAllowed)?
         .unwrap_or_else(|| client.scopes.clone());
-    let (token, expires_in) = access_token(ctx, client, &Subject::Client, &scope)?;
+    let (token, expires_in) = access_token(ctx, client, &Subject::Client, &scope, jkt)?;
     Ok(Issued {
         access_token: token,
         expires_in,
@@ -35,5 +36,6 @@ pub fn issue(
         user: None,
         profile: None,
         client_id: client.id.clone(),
+        jkt: jkt.map(str::to_owned),
     })
 }

@@ -8,6 +8,7 @@ use portcullis_proto::Secret;
 use portcullis_proto::token::TokenRequest;
 
 use super::client_auth::AuthenticatedClient;
+use super::dpop::Proof;
 use super::issue::Issued;
 use super::{Context, TokenError};
 use crate::audit::AuditKind;
@@ -79,21 +80,28 @@ impl GrantRequest {
     }
 }
 
-/// Runs a grant for an authenticated client.
+/// Runs a grant for an authenticated client. With a DPoP `proof` (already accepted, see
+/// [`super::dpop::accept`]) the access token is bound to the proof's key.
 ///
 /// # Errors
-/// [`TokenError::GrantNotAllowed`] when the client may not use the grant, otherwise the
+/// [`TokenError::GrantNotAllowed`] when the client may not use the grant,
+/// [`TokenError::DpopRequired`] when the client must send a proof and did not, otherwise the
 /// grant's own errors.
 pub async fn exchange(
     ctx: &Context<'_>,
     client: &AuthenticatedClient,
     request: GrantRequest,
+    proof: Option<&Proof>,
 ) -> Result<Issued, TokenError> {
     let client = &client.client;
     let grant_type = request.grant_type();
     if !client.allows_grant(grant_type) {
         return Err(TokenError::GrantNotAllowed(grant_type));
     }
+    if client.dpop_bound_access_tokens && proof.is_none() {
+        return Err(TokenError::DpopRequired);
+    }
+    let jkt = proof.map(|p| p.jkt.as_str());
     let issued = match request {
         GrantRequest::AuthorizationCode {
             code,
@@ -106,15 +114,16 @@ pub async fn exchange(
                 &code,
                 redirect_uri.as_deref(),
                 code_verifier.as_ref(),
+                jkt,
             )
             .await
         }
         GrantRequest::RefreshToken {
             refresh_token,
             scope,
-        } => refresh_token::refresh(ctx, client, &refresh_token, scope.as_deref()).await,
+        } => refresh_token::refresh(ctx, client, &refresh_token, scope.as_deref(), jkt).await,
         GrantRequest::ClientCredentials { scope } => {
-            client_credentials::issue(ctx, client, scope.as_deref())
+            client_credentials::issue(ctx, client, scope.as_deref(), jkt)
         }
     }?;
     let mut event = ctx
@@ -124,12 +133,39 @@ pub async fn exchange(
             "grant_type": grant_type.as_str(),
             "scope": issued.scope.to_string(),
             "refresh_token": issued.refresh_token.is_some(),
+            "dpop_jkt": issued.jkt,
         }));
     if let Some(user) = &issued.user {
         event = event.user(user);
     }
     ctx.record(event);
     Ok(issued)
+}
+
+/// The key a new refresh token is bound to: a public client's is bound to the DPoP key it was
+/// issued with (RFC 9449 §5), since nothing else ties it to the client; a confidential client's
+/// is bound by the client's authentication instead, so that it survives a key rotation.
+fn refresh_binding(client: &crate::client::Client, jkt: Option<&str>) -> Option<String> {
+    if client.kind == crate::client::ClientKind::Public {
+        jkt.map(str::to_owned)
+    } else {
+        None
+    }
+}
+
+/// Checks that the key of the proof (`jkt`) is the one `bound` names, if `what` (the code or
+/// refresh token) is bound to one.
+fn check_binding(
+    bound: Option<&str>,
+    jkt: Option<&str>,
+    what: &'static str,
+) -> Result<(), TokenError> {
+    match (bound, jkt) {
+        (None, _) => Ok(()),
+        (Some(_), None) => Err(TokenError::DpopUnproven(what)),
+        (Some(bound), Some(jkt)) if bound == jkt => Ok(()),
+        (Some(_), Some(_)) => Err(TokenError::DpopKeyMismatch(what)),
+    }
 }
 
 /// A requested scope string, checked to be well-formed and a subset of `allowed`; either

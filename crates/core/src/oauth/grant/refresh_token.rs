@@ -26,6 +26,7 @@ pub async fn refresh(
     client: &Client,
     token: &Secret,
     scope: Option<&str>,
+    jkt: Option<&str>,
 ) -> Result<Issued, TokenError> {
     let hash = SecretHash::of(token.expose());
     let now = ctx.clock.now();
@@ -52,6 +53,8 @@ pub async fn refresh(
     if record.expires_at <= now {
         return Err(TokenError::RefreshTokenInvalid);
     }
+    // A bound token needs a proof of its key; a refused proof spends nothing.
+    super::check_binding(record.jkt.as_deref(), jkt, "refresh token")?;
     // A scope the client has since lost is no longer issued, whatever the grant says.
     let scope = requested_scope(scope, &record.scope, TokenError::ScopeExceedsGrant)?
         .unwrap_or_else(|| record.scope.clone())
@@ -74,6 +77,11 @@ pub async fn refresh(
         created_at: now,
         expires_at: now.plus(client.refresh_token_ttl),
         rotated_at: None,
+        // Once bound, always bound: the successor keeps the key.
+        jkt: record
+            .jkt
+            .clone()
+            .or_else(|| super::refresh_binding(client, jkt)),
     };
     if !ctx.store.rotate_refresh_token(&hash, now, &next).await? {
         let again = ctx
@@ -93,7 +101,7 @@ pub async fn refresh(
         profile: grant.profile_id.clone(),
         auth_time: grant.auth_time,
     };
-    let (access, expires_in) = access_token(ctx, client, &subject, &scope)?;
+    let (access, expires_in) = access_token(ctx, client, &subject, &scope, jkt)?;
     Ok(Issued {
         access_token: access,
         expires_in,
@@ -103,6 +111,7 @@ pub async fn refresh(
         user: Some(grant.user_id),
         profile: grant.profile_id,
         client_id: client.id.clone(),
+        jkt: jkt.map(str::to_owned),
     })
 }
 

@@ -44,6 +44,8 @@ pub const NATIVE: &str = "native";
 pub const APP_SECRET: &str = "app-secret";
 /// The redirect URI of [`APP`].
 pub const APP_REDIRECT: &str = "https://app.example/cb";
+/// The redirect URI of [`NATIVE`].
+pub const NATIVE_REDIRECT: &str = "http://127.0.0.1:8000/cb";
 /// The user.
 pub const ALICE: &str = "alice";
 /// A PKCE verifier (RFC 7636 appendix B).
@@ -148,8 +150,18 @@ impl Bench {
 
     /// Runs a grant for `client` at the token endpoint.
     pub async fn token(&self, client: &str, request: GrantRequest) -> Result<Issued, TokenError> {
+        self.token_with_proof(client, request, None).await
+    }
+
+    /// Runs a grant for `client` with an accepted DPoP `proof`.
+    pub async fn token_with_proof(
+        &self,
+        client: &str,
+        request: GrantRequest,
+        proof: Option<&crate::oauth::dpop::Proof>,
+    ) -> Result<Issued, TokenError> {
         let client = self.authenticated(client, AuthMethod::Basic).await;
-        exchange(&self.ctx(), &client, request).await
+        exchange(&self.ctx(), &client, request, proof).await
     }
 
     /// Redeems `code` for [`APP`] with its redirect URI and `verifier`.
@@ -195,15 +207,21 @@ impl Bench {
     /// Issues a code for [`APP`] and [`ALICE`] (with her consent to `scope`), bound to the S256
     /// challenge of [`VERIFIER`], as the authorization endpoint does; returns the code.
     pub async fn code(&self, scope: &str) -> String {
-        self.consent(APP, scope).await;
+        self.code_for(APP, scope, None).await
+    }
+
+    /// As [`Self::code`] for `client` (its registered redirect URI), bound to the DPoP key
+    /// `dpop_jkt` as the `dpop_jkt` parameter does.
+    pub async fn code_for(&self, client: &str, scope: &str, dpop_jkt: Option<&str>) -> String {
+        self.consent(client, scope).await;
         let code = format!("code-{}", self.next());
         let now = self.now();
         self.store
             .insert_code(&CodeRecord {
                 hash: SecretHash::of(&code),
-                client_id: ClientId::new(APP),
+                client_id: ClientId::new(client),
                 user_id: UserId::new(ALICE),
-                redirect_uri: APP_REDIRECT.into(),
+                redirect_uri: redirect_of(client).into(),
                 redirect_uri_given: true,
                 scope: scopes(scope),
                 challenge: Some(CodeChallenge {
@@ -218,6 +236,7 @@ impl Bench {
                 redeemed_at: None,
                 grant_id: None,
                 sid: None,
+                dpop_jkt: dpop_jkt.map(str::to_owned),
             })
             .await
             .unwrap();
@@ -233,11 +252,7 @@ impl Bench {
     /// A pending request of `client` for `scope` with `prompt`, sealed as the authorization
     /// endpoint seals it.
     pub fn request(&self, client: &str, scope: &str, prompt: &str) -> AuthRequestRecord {
-        let redirect_uri = if client == NATIVE {
-            "http://127.0.0.1:8000/cb"
-        } else {
-            APP_REDIRECT
-        };
+        let redirect_uri = redirect_of(client);
         let now = self.now();
         let record = AuthRequestRecord {
             id: format!("req-{}", self.next()),
@@ -254,6 +269,7 @@ impl Bench {
             nonce: None,
             prompt: prompt.into(),
             max_age: None,
+            dpop_jkt: None,
             created_at: now,
             expires_at: now.plus(self.settings.auth_request_ttl),
             answered_by: None,
@@ -306,6 +322,15 @@ pub fn query_of(step: &Step, name: &str) -> Option<String> {
         .map(|(_, v)| v.into_owned())
 }
 
+/// The redirect URI registered for `client` ([`APP`] or [`NATIVE`]).
+pub fn redirect_of(client: &str) -> &'static str {
+    if client == NATIVE {
+        NATIVE_REDIRECT
+    } else {
+        APP_REDIRECT
+    }
+}
+
 pub fn scopes(text: &str) -> ScopeSet {
     ScopeSet::parse(text).unwrap()
 }
@@ -335,6 +360,7 @@ fn app() -> Client {
         redirect_uris: vec![RedirectUri::parse(APP_REDIRECT).unwrap()],
         post_logout_redirect_uris: Vec::new(),
         web_origins: Vec::new(),
+        dpop_bound_access_tokens: false,
         grant_types: BTreeSet::from([
             GrantType::AuthorizationCode,
             GrantType::RefreshToken,
@@ -361,7 +387,7 @@ fn native() -> Client {
         name: "Native".into(),
         kind: ClientKind::Public,
         secrets: ClientSecrets::default(),
-        redirect_uris: vec![RedirectUri::parse("http://127.0.0.1:8000/cb").unwrap()],
+        redirect_uris: vec![RedirectUri::parse(NATIVE_REDIRECT).unwrap()],
         grant_types: BTreeSet::from([GrantType::AuthorizationCode, GrantType::RefreshToken]),
         ..app()
     }

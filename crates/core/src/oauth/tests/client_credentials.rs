@@ -79,7 +79,7 @@ async fn public_client_gets_no_client_credentials_token() {
         client: std::sync::Arc::new(native),
         method: AuthMethod::None,
     };
-    let refused = exchange(&bench.ctx(), &native, client_credentials(None)).await;
+    let refused = exchange(&bench.ctx(), &native, client_credentials(None), None).await;
     assert!(matches!(
         refused,
         Err(TokenError::GrantNotAllowed(GrantType::ClientCredentials))

@@ -10,6 +10,7 @@ mod client_credentials;
 mod code;
 mod consent;
 mod decide;
+mod dpop;
 mod introspection;
 mod journey;
 mod onboarding;

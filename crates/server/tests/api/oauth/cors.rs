@@ -171,11 +171,10 @@ async fn token_answers_are_readable_by_the_client_s_origin_only() {
         Some(SPA)
     );
     assert!(header(&response, "vary").unwrap().contains("origin"));
-    assert!(
-        header(&response, "access-control-expose-headers")
-            .unwrap()
-            .contains("www-authenticate")
-    );
+    let exposed = header(&response, "access-control-expose-headers").unwrap();
+    assert!(exposed.contains("www-authenticate"), "{exposed}");
+    // A browser app using DPoP reads the server's nonce (RFC 9449 §8).
+    assert!(exposed.contains("dpop-nonce"), "{exposed}");
     let tokens: serde_json::Value = response.json().await.unwrap();
     let access = tokens["access_token"].as_str().unwrap().to_owned();
 

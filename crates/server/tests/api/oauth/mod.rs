@@ -9,6 +9,7 @@ mod codes;
 mod consent;
 mod cors;
 mod discovery;
+mod dpop;
 mod id_token;
 mod introspection;
 mod key_rotation;
