@@ -16,6 +16,7 @@ use crate::authorize::{
 };
 use crate::clock::{Clock, SystemClock, unix};
 use crate::discovery::{ServerMetadata, discover};
+use crate::dpop::DpopKey;
 use crate::error::Error;
 use crate::http;
 use crate::pkce;
@@ -86,6 +87,7 @@ pub(crate) struct Inner {
     pub(crate) api_base: Url,
     pub(crate) refresh_margin: Duration,
     pub(crate) jwks: Jwks,
+    pub(crate) dpop: Option<DpopKey>,
 }
 
 /// Configures a [`Client`].
@@ -100,9 +102,20 @@ pub struct ClientBuilder {
     clock: Arc<dyn Clock>,
     api_base: Option<String>,
     refresh_margin: Duration,
+    dpop: Option<DpopKey>,
 }
 
 impl ClientBuilder {
+    /// Sender-constrains the client's tokens with `key` (RFC 9449): every token request
+    /// carries a proof (and answers the server's nonce), authorization requests bind their
+    /// code to the key (`dpop_jkt`), and [`Client::api`] calls the resource API with the
+    /// `DPoP` scheme and a proof per request. A stolen access or refresh token is then
+    /// useless without the key.
+    pub fn dpop(mut self, key: DpopKey) -> Self {
+        self.dpop = Some(key);
+        self
+    }
+
     /// The client id the server gave the app.
     pub fn client_id(mut self, id: impl Into<String>) -> Self {
         self.client_id = Some(id.into());
@@ -200,6 +213,7 @@ impl ClientBuilder {
                 api_base,
                 refresh_margin: self.refresh_margin,
                 jwks,
+                dpop: self.dpop,
             }),
         })
     }
@@ -223,6 +237,7 @@ impl Client {
             clock: Arc::new(SystemClock),
             api_base: None,
             refresh_margin: Duration::from_secs(60),
+            dpop: None,
         }
     }
 
@@ -297,6 +312,9 @@ impl Client {
             }
             if let Some(hint) = &options.login_hint {
                 query.append_pair("login_hint", hint);
+            }
+            if let Some(key) = &self.inner.dpop {
+                query.append_pair("dpop_jkt", key.thumbprint());
             }
             for (name, value) in &options.extra {
                 query.append_pair(name, value);
@@ -410,7 +428,12 @@ impl Client {
     /// [`ClientCredentials`], or a bare [`Secret`]).
     #[must_use]
     pub fn api<S: TokenSource>(&self, tokens: S) -> Api<S> {
-        Api::new(self.inner.http.clone(), self.inner.api_base.clone(), tokens)
+        Api::new(
+            self.inner.http.clone(),
+            self.inner.api_base.clone(),
+            tokens,
+            self.inner.dpop.clone(),
+        )
     }
 
     /// One client credentials request (RFC 6749 §4.4); [`Client::client_credentials`] caches.
@@ -525,15 +548,43 @@ impl Client {
             .form(&form)
     }
 
-    /// A token endpoint request; returns the response and when it was received.
+    /// A token endpoint request; returns the response and when it was received. With a DPoP
+    /// key the request carries a proof, and is sent once more when the server asks for a
+    /// fresh nonce (RFC 9449 §8).
     async fn token_request(
         &self,
         form: &[(&str, &str)],
     ) -> Result<(TokenResponse, std::time::SystemTime), Error> {
         let url = &self.inner.metadata.token_endpoint;
-        let response = http::send(url, self.authenticated(url, form)).await?;
-        let now = self.inner.clock.now();
-        Ok((http::oauth_json(url, response).await?, now))
+        let Some(key) = &self.inner.dpop else {
+            let response = http::send(url, self.authenticated(url, form)).await?;
+            let now = self.inner.clock.now();
+            return Ok((http::oauth_json(url, response).await?, now));
+        };
+        let target =
+            Url::parse(url).map_err(|e| Error::invalid(url, format!("token endpoint: {e}")))?;
+        let mut retried = false;
+        loop {
+            let proof = key.proof_at("POST", &target, None, self.inner.clock.now())?;
+            let request = self
+                .authenticated(url, form)
+                .header(crate::dpop::PROOF_HEADER, proof);
+            let response = http::send(url, request).await?;
+            let fresh_nonce = key.remember_nonce(response.headers());
+            let status = response.status();
+            let bytes = http::body(url, response).await?;
+            let now = self.inner.clock.now();
+            if status.is_success() {
+                return Ok((http::json(url, &bytes)?, now));
+            }
+            let error = http::oauth_error(url, status, &bytes);
+            let asks_for_nonce = matches!(&error, Error::OAuth(e) if e.error == "use_dpop_nonce");
+            if asks_for_nonce && fresh_nonce && !retried {
+                retried = true;
+                continue;
+            }
+            return Err(error);
+        }
     }
 
     /// Checks an ID token (OpenID Connect Core §3.1.3.7): signature by a key of the issuer,

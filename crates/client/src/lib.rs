@@ -114,6 +114,7 @@ mod authorize;
 mod client;
 pub mod clock;
 pub mod discovery;
+pub mod dpop;
 mod error;
 mod http;
 mod pkce;
@@ -126,6 +127,7 @@ pub use authorize::{
     PendingAuthorization,
 };
 pub use client::{Client, ClientAuth, ClientBuilder, TokenTypeHint};
+pub use dpop::DpopKey;
 pub use error::{ApiError, Error, OAuthError};
 pub use portcullis_proto::token::IntrospectionResponse;
 pub use portcullis_proto::{ErrorCode, Scope, ScopeSet, Secret};

@@ -52,18 +52,22 @@ impl TokenSet {
     /// scope was granted (RFC 6749 §5.1).
     ///
     /// # Errors
-    /// [`Error::InvalidResponse`] when the token type is not `Bearer` or the scope is
-    /// malformed.
+    /// [`Error::InvalidResponse`] when the token type is not `Bearer` or `DPoP` (a token bound
+    /// to the client's [`crate::DpopKey`]) or the scope is malformed.
     pub fn from_response(
         response: TokenResponse,
         now: SystemTime,
         requested: Option<ScopeSet>,
         url: &str,
     ) -> Result<Self, Error> {
-        if !response.token_type.eq_ignore_ascii_case("bearer") {
+        let known = ["bearer", "dpop"];
+        if !known
+            .iter()
+            .any(|t| response.token_type.eq_ignore_ascii_case(t))
+        {
             return Err(Error::invalid(
                 url,
-                format!("token type {:?} is not Bearer", response.token_type),
+                format!("token type {:?} is not Bearer or DPoP", response.token_type),
             ));
         }
         if response.access_token.is_empty() {

@@ -78,11 +78,22 @@ pub struct Api<S> {
     http: reqwest::Client,
     base: Url,
     tokens: S,
+    dpop: Option<crate::dpop::DpopKey>,
 }
 
 impl<S: TokenSource> Api<S> {
-    pub(crate) fn new(http: reqwest::Client, base: Url, tokens: S) -> Self {
-        Self { http, base, tokens }
+    pub(crate) fn new(
+        http: reqwest::Client,
+        base: Url,
+        tokens: S,
+        dpop: Option<crate::dpop::DpopKey>,
+    ) -> Self {
+        Self {
+            http,
+            base,
+            tokens,
+            dpop,
+        }
     }
 
     /// The token source.
@@ -269,11 +280,21 @@ impl<S: TokenSource> Api<S> {
         idempotency_key: Option<&str>,
         token: &Secret,
     ) -> Result<reqwest::Response, Error> {
-        let mut request = self
-            .http
-            .request(method, url.clone())
-            .bearer_auth(token.expose())
-            .header(reqwest::header::ACCEPT, "application/json");
+        let mut request = self.http.request(method.clone(), url.clone());
+        request = match &self.dpop {
+            // RFC 9449 §7: the DPoP scheme, and a proof for this request and token.
+            Some(key) => request
+                .header(
+                    reqwest::header::AUTHORIZATION,
+                    format!("DPoP {}", token.expose()),
+                )
+                .header(
+                    crate::dpop::PROOF_HEADER,
+                    key.proof(method.as_str(), url, Some(token.expose()))?,
+                ),
+            None => request.bearer_auth(token.expose()),
+        };
+        request = request.header(reqwest::header::ACCEPT, "application/json");
         if let Some(body) = body {
             request = request.json(body);
         }

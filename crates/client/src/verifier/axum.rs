@@ -1,6 +1,8 @@
 //! The verifier in an axum app (feature `axum`, on by default): a tower layer that checks the
-//! `Authorization: Bearer` token (RFC 6750 §2.1) and the scopes a route needs, and an
-//! extractor for the verified claims.
+//! `Authorization: Bearer` token (RFC 6750 §2.1), or a DPoP-bound token under
+//! `Authorization: DPoP` with its `DPoP` proof (RFC 9449 §7), and the scopes a route needs, and
+//! an extractor for the verified claims. A bound token sent as Bearer is refused with a `DPoP`
+//! challenge.
 //!
 //! Failures are answered as RFC 6750 §3 says: 401 with `WWW-Authenticate: Bearer` (and
 //! `error="invalid_token"` when a token was sent), 403 `insufficient_scope` naming the
@@ -158,7 +160,16 @@ impl AuthRejection {
 impl IntoResponse for AuthRejection {
     fn into_response(self) -> Response {
         let (status, code, description) = self.parts();
-        let mut challenge = String::from("Bearer");
+        // A DPoP failure is answered with a DPoP challenge naming the algorithms (§7.1).
+        let dpop = matches!(
+            self,
+            Self::Invalid(VerifyError::DpopRequired | VerifyError::InvalidDpopProof(_))
+        );
+        let mut challenge = if dpop {
+            String::from("DPoP algs=\"ES256 PS256 EdDSA Ed25519\",")
+        } else {
+            String::from("Bearer")
+        };
         if let Some(code) = code.filter(|_| status != StatusCode::INTERNAL_SERVER_ERROR) {
             let quoted = description.replace(['"', '\\'], "'");
             challenge.push_str(&format!(
@@ -188,9 +199,9 @@ impl IntoResponse for AuthRejection {
     }
 }
 
-/// The bearer token of `headers`: `Ok(None)` without an `Authorization` header or with
-/// another scheme (RFC 6750 §3.1).
-fn bearer(headers: &HeaderMap) -> Result<Option<&str>, AuthRejection> {
+/// The token of `headers` and whether it came under the `DPoP` scheme: `Ok(None)` without an
+/// `Authorization` header or with another scheme (RFC 6750 §3.1).
+fn credential(headers: &HeaderMap) -> Result<Option<(bool, &str)>, AuthRejection> {
     let Some(value) = headers.get(header::AUTHORIZATION) else {
         return Ok(None);
     };
@@ -199,14 +210,27 @@ fn bearer(headers: &HeaderMap) -> Result<Option<&str>, AuthRejection> {
         .map_err(|_| AuthRejection::MalformedHeader)?
         .trim();
     let (scheme, token) = value.split_once(' ').unwrap_or((value, ""));
-    if !scheme.eq_ignore_ascii_case("bearer") {
+    let dpop = if scheme.eq_ignore_ascii_case("bearer") {
+        false
+    } else if scheme.eq_ignore_ascii_case("dpop") {
+        true
+    } else {
         return Ok(None);
-    }
+    };
     let token = token.trim();
     if token.is_empty() || token.contains(' ') {
         return Err(AuthRejection::MalformedHeader);
     }
-    Ok(Some(token))
+    Ok(Some((dpop, token)))
+}
+
+/// The request's one `DPoP` header; two or more, or one that is not text, count as none.
+fn proof(headers: &HeaderMap) -> Option<&str> {
+    let mut proofs = headers.get_all(crate::dpop::PROOF_HEADER).iter();
+    match (proofs.next(), proofs.next()) {
+        (Some(one), None) => one.to_str().ok(),
+        _ => None,
+    }
 }
 
 /// A tower layer that lets through only requests with a valid token carrying its scopes.
@@ -223,13 +247,36 @@ impl AuthLayer {
     /// # Errors
     /// See [`AuthRejection`].
     pub async fn authenticate(&self, headers: &HeaderMap) -> Result<Authenticated, AuthRejection> {
-        let token = bearer(headers)?.ok_or(AuthRejection::MissingToken)?;
+        self.authenticate_request("GET", "/", headers).await
+    }
+
+    /// Checks a request's token: a Bearer token, or a DPoP-bound one with its proof for
+    /// `method` at `path` (RFC 9449 §7), the URI completed by
+    /// [`super::VerifierBuilder::resource_url`] or the `Host` header.
+    ///
+    /// # Errors
+    /// See [`AuthRejection`].
+    pub async fn authenticate_request(
+        &self,
+        method: &str,
+        path: &str,
+        headers: &HeaderMap,
+    ) -> Result<Authenticated, AuthRejection> {
+        let (dpop, token) = credential(headers)?.ok_or(AuthRejection::MissingToken)?;
         let scopes: Vec<&str> = self.scopes.iter().map(String::as_str).collect();
-        self.verifier
-            .verify_with_scopes(token, &scopes)
-            .await
-            .map(Authenticated)
-            .map_err(AuthRejection::Invalid)
+        let verified = if dpop {
+            let host = headers.get(header::HOST).and_then(|h| h.to_str().ok());
+            let uri = self.verifier.request_uri(host, path).unwrap_or_default();
+            let request = super::DpopRequest {
+                proof: proof(headers),
+                method,
+                uri: &uri,
+            };
+            self.verifier.verify_dpop(token, &request, &scopes).await
+        } else {
+            self.verifier.verify_with_scopes(token, &scopes).await
+        };
+        verified.map(Authenticated).map_err(AuthRejection::Invalid)
     }
 }
 
@@ -292,7 +339,12 @@ where
         let mut inner = std::mem::replace(&mut self.inner, ready);
         let layer = self.layer.clone();
         Box::pin(async move {
-            match layer.authenticate(request.headers()).await {
+            let method = request.method().as_str().to_owned();
+            let path = request.uri().path().to_owned();
+            match layer
+                .authenticate_request(&method, &path, request.headers())
+                .await
+            {
                 Ok(claims) => {
                     request.extensions_mut().insert(claims);
                     inner.call(request).await

@@ -44,12 +44,28 @@ pub struct AccessTokenClaims {
     /// The grant (user tokens only).
     #[serde(default)]
     pub gid: Option<String>,
+    /// The DPoP key the token is bound to (RFC 9449 §6.1), as `{"jkt": thumbprint}`.
+    #[serde(default)]
+    pub cnf: Option<Confirmation>,
     /// Every other claim.
     #[serde(flatten)]
     pub extra: Map<String, Value>,
 }
 
+/// A token's confirmation claim (RFC 7800): the thumbprint of its DPoP key.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+pub struct Confirmation {
+    /// The JWK SHA-256 thumbprint (RFC 7638).
+    pub jkt: String,
+}
+
 impl AccessTokenClaims {
+    /// The thumbprint of the DPoP key the token is bound to, if it is.
+    #[must_use]
+    pub fn dpop_jkt(&self) -> Option<&str> {
+        self.cnf.as_ref().map(|c| c.jkt.as_str())
+    }
+
     /// Whether the token carries `scope`.
     #[must_use]
     pub fn has_scope(&self, scope: &str) -> bool {

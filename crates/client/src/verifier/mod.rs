@@ -37,7 +37,7 @@ use std::time::Duration;
 
 use portcullis_proto::jwks::JwkSet;
 
-pub use claims::AccessTokenClaims;
+pub use claims::{AccessTokenClaims, Confirmation};
 
 use crate::clock::{Clock, SystemClock, secs, unix};
 use crate::error::Error;
@@ -139,6 +139,16 @@ pub enum VerifyError {
     /// The JWKS could not be fetched, so the token could not be checked.
     #[error("the issuer's keys are unavailable: {0}")]
     KeysUnavailable(String),
+    /// The token is bound to a DPoP key and came without a proof, as a bearer token
+    /// (RFC 9449 §7.1): whoever sent it may have stolen it.
+    #[error("the token is bound to a DPoP key: send it with the DPoP scheme and a proof")]
+    DpopRequired,
+    /// The token is not bound to a key, yet came under the `DPoP` scheme.
+    #[error("the token is not bound to a DPoP key: use the Bearer scheme")]
+    NotDpopBound,
+    /// The DPoP proof is missing or was refused.
+    #[error("{0}")]
+    InvalidDpopProof(&'static str),
 }
 
 impl VerifyError {
@@ -149,6 +159,7 @@ impl VerifyError {
         match self {
             Self::MissingScope { .. } => "insufficient_scope",
             Self::KeysUnavailable(_) => "temporarily_unavailable",
+            Self::InvalidDpopProof(_) => "invalid_dpop_proof",
             _ => "invalid_token",
         }
     }
@@ -170,6 +181,8 @@ struct Inner {
     leeway: i64,
     jwks: Jwks,
     clock: Arc<dyn Clock>,
+    resource_url: Option<url::Url>,
+    seen_proofs: crate::dpop::SeenProofs,
 }
 
 /// Where the verifier gets its keys.
@@ -193,6 +206,19 @@ pub struct VerifierBuilder {
     max_cache_age: Duration,
     http: Option<reqwest::Client>,
     clock: Arc<dyn Clock>,
+    resource_url: Option<url::Url>,
+}
+
+/// A DPoP-scheme request as the resource server received it (RFC 9449 §7).
+#[derive(Debug, Clone, Copy)]
+pub struct DpopRequest<'a> {
+    /// The `DPoP` header, if the request had exactly one.
+    pub proof: Option<&'a str>,
+    /// The HTTP method.
+    pub method: &'a str,
+    /// The URI the client sent the request to (scheme, authority, path; the query is
+    /// ignored).
+    pub uri: &'a str,
 }
 
 impl Verifier {
@@ -227,6 +253,7 @@ impl Verifier {
             max_cache_age: Duration::from_secs(300),
             http: None,
             clock: Arc::new(SystemClock),
+            resource_url: None,
         }
     }
 
@@ -237,6 +264,8 @@ impl Verifier {
     }
 
     /// Verifies `token` (signature, `typ`, `iss`, `aud`, `exp`, `nbf`) and returns its claims.
+    /// A token bound to a DPoP key is refused ([`VerifyError::DpopRequired`]): it is only good
+    /// with a proof, through [`Verifier::verify_dpop`].
     ///
     /// # Errors
     /// See [`VerifyError`].
@@ -259,6 +288,60 @@ impl Verifier {
     /// # Errors
     /// See [`VerifyError`]; [`VerifyError::MissingScope`] names the missing scopes.
     pub async fn verify_with_scopes(
+        &self,
+        token: &str,
+        required: &[&str],
+    ) -> Result<AccessTokenClaims, VerifyError> {
+        let claims = self.claims(token, required).await?;
+        if claims.cnf.is_some() {
+            return Err(VerifyError::DpopRequired);
+        }
+        Ok(claims)
+    }
+
+    /// Verifies a token sent under the `DPoP` scheme: as [`Verifier::verify_with_scopes`],
+    /// and the token must be bound to a key whose proof came with the request, naming its
+    /// method and URI, the token's hash, a time within a minute, and a `jti` this verifier has
+    /// not seen (RFC 9449 §4.3, §7.1). The `jti`s are remembered in this process: replicas of a
+    /// resource server each keep their own.
+    ///
+    /// # Errors
+    /// See [`VerifyError`]: [`VerifyError::NotDpopBound`] for a token that is not bound,
+    /// [`VerifyError::InvalidDpopProof`] for a missing or refused proof.
+    pub async fn verify_dpop(
+        &self,
+        token: &str,
+        request: &DpopRequest<'_>,
+        required: &[&str],
+    ) -> Result<AccessTokenClaims, VerifyError> {
+        let claims = self.claims(token, required).await?;
+        let jkt = claims.dpop_jkt().ok_or(VerifyError::NotDpopBound)?;
+        let proof = request.proof.ok_or(VerifyError::InvalidDpopProof(
+            "a DPoP proof is required with the DPoP scheme",
+        ))?;
+        let expected = crate::dpop::Expected {
+            method: request.method,
+            uri: request.uri,
+            access_token: token,
+            jkt,
+            now: unix(self.inner.clock.now()),
+        };
+        crate::dpop::check(proof, &expected, &self.inner.seen_proofs)
+            .map_err(VerifyError::InvalidDpopProof)?;
+        Ok(claims)
+    }
+
+    /// The URI a request for `path_and_query` was sent to, by the configured
+    /// [`VerifierBuilder::resource_url`], or else by `host` over https.
+    #[must_use]
+    pub fn request_uri(&self, host: Option<&str>, path: &str) -> Option<String> {
+        match &self.inner.resource_url {
+            Some(base) => Some(format!("{}{path}", base.as_str().trim_end_matches('/'))),
+            None => host.map(|host| format!("https://{host}{path}")),
+        }
+    }
+
+    async fn claims(
         &self,
         token: &str,
         required: &[&str],
@@ -350,6 +433,14 @@ impl VerifierBuilder {
         self
     }
 
+    /// Where clients reach this resource server (scheme, host, port, and any path prefix a
+    /// proxy strips), for the `htu` of DPoP proofs. Without it the axum layer takes the
+    /// request's `Host` header over https.
+    pub fn resource_url(mut self, url: url::Url) -> Self {
+        self.resource_url = Some(url);
+        self
+    }
+
     /// Discovers the JWKS URI (unless given), fetches the keys once, and returns the verifier.
     ///
     /// # Errors
@@ -399,6 +490,8 @@ impl VerifierBuilder {
                 leeway: secs(self.leeway),
                 jwks,
                 clock: self.clock,
+                resource_url: self.resource_url,
+                seen_proofs: crate::dpop::SeenProofs::default(),
             }),
         })
     }

@@ -343,3 +343,107 @@ async fn the_verifier_refuses_server_tokens_for_another_audience_and_id_tokens()
         VerifyError::WrongAudience
     );
 }
+
+#[tokio::test]
+async fn a_dpop_client_gets_key_bound_tokens_that_the_verifier_takes_only_with_a_proof() {
+    use portcullis_client::DpopKey;
+    use portcullis_client::verifier::DpopRequest;
+    use portcullis_client::verifier::axum::AuthRejection;
+
+    let app = spawn_app().await;
+    app.customer("ada@example.com").await;
+    let (registered, secret) = app.client(confidential("Bound app")).await;
+    let key = DpopKey::generate().unwrap();
+    let client = Client::builder(&app.base)
+        .client_id(registered.id.as_str())
+        .client_secret(secret.unwrap().expose())
+        .redirect_uri(REDIRECT_URI)
+        .dpop(key.clone())
+        .build()
+        .await
+        .unwrap();
+
+    // The authorization request binds the code to the key.
+    let pending = client.authorize("openid profile:read wallet:read").unwrap();
+    assert!(
+        query_of(&pending)
+            .iter()
+            .any(|(k, v)| k == "dpop_jkt" && v == key.thumbprint())
+    );
+    let params = authorize(&app, &pending, "ada@example.com", None).await;
+    // The exchange answers the server's nonce by itself.
+    let tokens = client.handle_callback(&pending, &params).await.unwrap();
+    let session = client.session(tokens.clone());
+    let api = client.api(session.clone());
+    assert_eq!(api.me().await.unwrap().email, "ada@example.com");
+    assert_eq!(
+        api.me().await.unwrap().email,
+        "ada@example.com",
+        "a fresh proof each call"
+    );
+    let refreshed = session.refresh().await.unwrap();
+    assert_eq!(api.me().await.unwrap().email, "ada@example.com");
+
+    // A resource server's verifier: the bound token is no bearer token.
+    let verifier = Verifier::builder(&app.base)
+        .resource_url(url::Url::parse("https://rs.example").unwrap())
+        .build()
+        .await
+        .unwrap();
+    let token = refreshed.access_token().expose().to_owned();
+    assert_eq!(
+        verifier.verify(&token).await,
+        Err(VerifyError::DpopRequired)
+    );
+    let target = url::Url::parse("https://rs.example/things?page=1").unwrap();
+    let proof = key.proof("GET", &target, Some(&token)).unwrap();
+    let request = DpopRequest {
+        proof: Some(&proof),
+        method: "GET",
+        uri: "https://rs.example/things",
+    };
+    let claims = verifier.verify_dpop(&token, &request, &[]).await.unwrap();
+    assert_eq!(claims.dpop_jkt(), Some(key.thumbprint()));
+    assert!(matches!(
+        verifier.verify_dpop(&token, &request, &[]).await,
+        Err(VerifyError::InvalidDpopProof(why)) if why.contains("already used")
+    ));
+    let stranger = DpopKey::generate().unwrap();
+    let foreign = stranger.proof("GET", &target, Some(&token)).unwrap();
+    assert!(matches!(
+        verifier
+            .verify_dpop(
+                &token,
+                &DpopRequest {
+                    proof: Some(&foreign),
+                    ..request
+                },
+                &[]
+            )
+            .await,
+        Err(VerifyError::InvalidDpopProof(_))
+    ));
+
+    // Through the axum layer: the DPoP scheme with a proof passes, Bearer gets a DPoP challenge.
+    let layer = verifier.require_scopes(["profile:read"]);
+    let mut headers = axum::http::HeaderMap::new();
+    headers.insert("host", "rs.example".parse().unwrap());
+    headers.insert("authorization", format!("DPoP {token}").parse().unwrap());
+    let proof = key.proof("GET", &target, Some(&token)).unwrap();
+    headers.insert("dpop", proof.parse().unwrap());
+    let passed = layer
+        .authenticate_request("GET", "/things", &headers)
+        .await
+        .unwrap();
+    assert_eq!(passed.0.sub, claims.sub);
+    headers.insert("authorization", format!("Bearer {token}").parse().unwrap());
+    let refused = layer
+        .authenticate_request("GET", "/things", &headers)
+        .await
+        .unwrap_err();
+    assert_eq!(refused, AuthRejection::Invalid(VerifyError::DpopRequired));
+    let response = axum::response::IntoResponse::into_response(refused);
+    assert_eq!(response.status(), 401);
+    let challenge = response.headers()["www-authenticate"].to_str().unwrap();
+    assert!(challenge.starts_with("DPoP algs="), "{challenge}");
+}
