@@ -16,6 +16,8 @@ pub struct Reply {
     pub status: StatusCode,
     /// `Location`, if any.
     pub location: Option<String>,
+    /// `DPoP-Nonce`, if any.
+    pub dpop_nonce: Option<String>,
     /// Body.
     pub body: Bytes,
 }
@@ -118,10 +120,16 @@ impl Conn {
             .get("location")
             .and_then(|v| v.to_str().ok())
             .map(str::to_owned);
+        let dpop_nonce = response
+            .headers()
+            .get("dpop-nonce")
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_owned);
         let body = response.into_body().collect().await?.to_bytes();
         Ok(Reply {
             status,
             location,
+            dpop_nonce,
             body,
         })
     }

@@ -5,8 +5,10 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
 use anyhow::{Context as _, anyhow, bail};
+use aws_lc_rs::rand::SystemRandom;
+use aws_lc_rs::signature::{ECDSA_P256_SHA256_FIXED_SIGNING, EcdsaKeyPair, KeyPair as _};
 use base64::Engine as _;
-use base64::engine::general_purpose::STANDARD;
+use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
 use bytes::Bytes;
 use hyper::{Method, StatusCode};
 use portcullis_core::pkce::s256_challenge;
@@ -93,6 +95,8 @@ pub async fn run(
 /// Per-worker state.
 enum State {
     None,
+    /// A DPoP key and the server's last nonce.
+    Dpop(Box<DpopSigner>, Option<String>),
     Token(String),
     Refresh(String),
     /// A token with `orders:write`, and what makes each order's idempotency key unique.
@@ -124,6 +128,7 @@ async fn setup(worker: usize, o: &Options, conn: &mut Conn) -> anyhow::Result<St
             }
         }
         "introspect" => State::Token(client_credentials_token(o, conn).await?),
+        "dpop-client-credentials" => State::Dpop(Box::new(DpopSigner::new()?), None),
         "resource" => {
             let tokens = code_flow(o, conn, "none").await?;
             State::Token(
@@ -150,6 +155,9 @@ async fn step(o: &Options, conn: &mut Conn, state: &mut State) -> anyhow::Result
     match (o.scenario.as_str(), state) {
         ("client-credentials" | "oidc-client-credentials", _) => {
             client_credentials_token(o, conn).await?;
+        }
+        ("dpop-client-credentials", State::Dpop(signer, nonce)) => {
+            dpop_client_credentials(o, conn, signer, nonce).await?;
         }
         ("introspect", State::Token(token)) => {
             let auth = basic(o);
@@ -297,6 +305,94 @@ async fn client_credentials_token(o: &Options, conn: &mut Conn) -> anyhow::Resul
         .as_str()
         .map(str::to_owned)
         .ok_or_else(|| anyhow!("no access_token"))
+}
+
+/// An ES256 DPoP key (RFC 9449) that signs one proof per token request.
+struct DpopSigner {
+    pair: EcdsaKeyPair,
+    jwk: Value,
+    rng: SystemRandom,
+}
+
+impl DpopSigner {
+    fn new() -> anyhow::Result<Self> {
+        let rng = SystemRandom::new();
+        let pkcs8 = EcdsaKeyPair::generate_pkcs8(&ECDSA_P256_SHA256_FIXED_SIGNING, &rng)
+            .map_err(|_| anyhow!("key generation failed"))?;
+        let pair = EcdsaKeyPair::from_pkcs8(&ECDSA_P256_SHA256_FIXED_SIGNING, pkcs8.as_ref())
+            .map_err(|_| anyhow!("key parsing failed"))?;
+        let point = pair.public_key().as_ref();
+        let jwk = serde_json::json!({
+            "kty": "EC", "crv": "P-256",
+            "x": URL_SAFE_NO_PAD.encode(&point[1..33]),
+            "y": URL_SAFE_NO_PAD.encode(&point[33..65]),
+        });
+        Ok(Self { pair, jwk, rng })
+    }
+
+    fn proof(&self, htu: &str, nonce: Option<&str>) -> anyhow::Result<String> {
+        let jti = new_secret(&OsRandom)?.expose()[..22].to_owned();
+        let iat = std::time::SystemTime::UNIX_EPOCH.elapsed()?.as_secs();
+        let mut claims = serde_json::json!({"jti": jti, "htm": "POST", "htu": htu, "iat": iat});
+        if let Some(nonce) = nonce {
+            claims["nonce"] = Value::from(nonce);
+        }
+        let header = serde_json::json!({"typ": "dpop+jwt", "alg": "ES256", "jwk": self.jwk});
+        let input = format!(
+            "{}.{}",
+            URL_SAFE_NO_PAD.encode(header.to_string()),
+            URL_SAFE_NO_PAD.encode(claims.to_string())
+        );
+        let signature = self
+            .pair
+            .sign(&self.rng, input.as_bytes())
+            .map_err(|_| anyhow!("signing failed"))?;
+        Ok(format!(
+            "{input}.{}",
+            URL_SAFE_NO_PAD.encode(signature.as_ref())
+        ))
+    }
+}
+
+/// A DPoP-bound client-credentials token: a proof with the server's nonce, asked for again
+/// when the server names a fresh one (the first request of each connection, and each nonce
+/// period).
+async fn dpop_client_credentials(
+    o: &Options,
+    conn: &mut Conn,
+    signer: &DpopSigner,
+    nonce: &mut Option<String>,
+) -> anyhow::Result<()> {
+    let auth = basic(o);
+    let htu = format!("{}{}", o.target.trim_end_matches('/'), o.token_path);
+    for _ in 0..2 {
+        let proof = signer.proof(&htu, nonce.as_deref())?;
+        let reply = conn
+            .send(
+                Method::POST,
+                &o.token_path,
+                &[("authorization", &auth), ("dpop", &proof)],
+                Some((FORM, form(&[("grant_type", "client_credentials")]))),
+            )
+            .await?;
+        if reply.dpop_nonce.is_some() {
+            nonce.clone_from(&reply.dpop_nonce);
+        }
+        if reply.status == StatusCode::OK {
+            if json(&reply)?["token_type"] != "DPoP" {
+                bail!("the token is not DPoP-bound");
+            }
+            return Ok(());
+        }
+        if reply.status != StatusCode::BAD_REQUEST || json(&reply)?["error"] != "use_dpop_nonce" {
+            bail!(
+                "token: {} {}",
+                reply.status,
+                String::from_utf8_lossy(&reply.body)
+            );
+        }
+    }
+    bail!("the server kept asking for a nonce")
 }
 
 /// The whole authorization code flow as a browser without JavaScript does it: follow

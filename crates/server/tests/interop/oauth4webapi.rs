@@ -1,5 +1,5 @@
 //! oauth4webapi 3 (js/oauth4webapi.mjs): the code flow with ID token signature checks and the
-//! resource server's RFC 9068 validation, and client credentials.
+//! resource server's RFC 9068 validation, client credentials, and the code flow with DPoP.
 
 use portcullis_core::client::ClientKind;
 use portcullis_core::keys::SigningAlg;
@@ -40,4 +40,44 @@ async fn oauth4webapi_client_credentials_token_passes_rfc9068_validation() {
         .result()
         .await;
     assert_client_token(&result, &client, "orders:read");
+}
+
+#[tokio::test]
+async fn oauth4webapi_dpop_code_flow_binds_tokens_answers_the_nonce_and_uses_them() {
+    let app = spawn_app().await;
+    let (client, secret) = app
+        .client(portcullis_core::admin::clients::NewClient {
+            // The resource API's /api/v1/me needs profile:read.
+            scopes: portcullis_proto::ScopeSet::parse("openid profile email profile:read").unwrap(),
+            ..oidc_client(ClientKind::Confidential, SigningAlg::Es256)
+        })
+        .await;
+    let user = app.user("ada@example.com").await;
+    let script = Script::node("oauth4webapi.mjs", &["dpop"]).await;
+    let script = for_client(script, &app, &client, secret.as_ref())
+        .env("SCOPE", "openid email profile:read");
+    let result = as_user(&app, script, &user).await;
+    let jkt = result["jkt"].as_str().expect("a thumbprint");
+    assert_eq!(result["token_type"], "dpop", "{result:#}");
+    assert_eq!(
+        result["first_exchange_retried_for_nonce"], true,
+        "the token endpoint asks for a nonce: {result:#}"
+    );
+    assert_eq!(result["access_token"]["cnf"]["jkt"], jkt, "{result:#}");
+    assert_eq!(result["userinfo"]["sub"], user.id.as_str(), "{result:#}");
+    assert_eq!(result["api_status"], 200, "{result:#}");
+    assert_eq!(result["api_body"]["id"], user.id.as_str(), "{result:#}");
+    // Sent as Bearer, the bound token is refused with a DPoP challenge.
+    assert_eq!(
+        result["as_bearer"]["errors"][0], "invalid_token",
+        "{result:#}"
+    );
+    assert_eq!(result["as_bearer"]["schemes"][0], "dpop", "{result:#}");
+    assert_eq!(result["refreshed_token_type"], "dpop", "{result:#}");
+    assert_eq!(
+        result["refreshed_access_token"]["cnf"]["jkt"], jkt,
+        "{result:#}"
+    );
+    assert_eq!(result["introspection"]["cnf"]["jkt"], jkt, "{result:#}");
+    assert_eq!(result["introspection"]["token_type"], "DPoP", "{result:#}");
 }

@@ -57,3 +57,35 @@ async fn openid_client_client_credentials() {
     assert_client_token(&result, &client, "orders:read");
     assert!(result["refresh_token"].is_null(), "{result:#}");
 }
+
+#[tokio::test]
+async fn openid_client_public_client_with_dpop_gets_key_bound_access_and_refresh_tokens() {
+    let app = spawn_app().await;
+    let (client, _) = app
+        .client(portcullis_core::admin::clients::NewClient {
+            // The resource API's /api/v1/me needs profile:read.
+            scopes: portcullis_proto::ScopeSet::parse("openid profile email profile:read").unwrap(),
+            ..oidc_client(ClientKind::Public, SigningAlg::Rs256)
+        })
+        .await;
+    let user = app.user("grace@example.com").await;
+    let script = Script::node("openid_client.mjs", &["public-dpop"]).await;
+    let script = for_client(script, &app, &client, None).env("SCOPE", "openid email profile:read");
+    let result = as_user(&app, script, &user).await;
+    assert_eq!(result["token_type"], "dpop", "{result:#}");
+    let jkt = result["access_token"]["cnf"]["jkt"]
+        .as_str()
+        .expect("a bound access token");
+    assert_eq!(result["api_status"], 200, "{result:#}");
+    assert_eq!(result["api_body"]["id"], user.id.as_str(), "{result:#}");
+    assert_eq!(result["refreshed_token_type"], "dpop", "{result:#}");
+    assert_eq!(
+        result["refreshed_access_token"]["cnf"]["jkt"], jkt,
+        "{result:#}"
+    );
+    assert_eq!(
+        result["refresh_without_key"]["error"], "invalid_dpop_proof",
+        "{result:#}"
+    );
+    assert_eq!(result["refreshed_again"], "dpop", "{result:#}");
+}

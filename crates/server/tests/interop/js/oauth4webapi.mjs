@@ -3,7 +3,11 @@
 // and its signature against the JWKS, userinfo, refresh, introspection, revocation, client
 // credentials, and the resource server's RFC 9068 validation of a JWT access token.
 //
-//   node oauth4webapi.mjs code|client-credentials
+// With `dpop`, the code flow again with a DPoP key (RFC 9449): the code bound by `dpop_jkt`,
+// the server's nonce answered by the library's retry, a bound token at userinfo and the
+// resource API, a refresh with the key, and the bound token refused when sent as Bearer.
+//
+//   node oauth4webapi.mjs code|client-credentials|dpop
 import * as oauth from 'oauth4webapi'
 import { env, failure, logout, peek, result, run, userAuthorizes } from './harness.mjs'
 
@@ -108,7 +112,85 @@ async function clientCredentials (as) {
   }
 }
 
+/** `request()`, once more if the server asked for a fresh DPoP nonce (RFC 9449 §8). */
+async function withNonceRetry (request) {
+  try {
+    return { retried: false, value: await request() }
+  } catch (error) {
+    if (!oauth.isDPoPNonceError(error)) throw error
+    return { retried: true, value: await request() }
+  }
+}
+
+async function dpopFlow (as) {
+  const DPoP = oauth.DPoP(client, await oauth.generateKeyPair('ES256'))
+  const redirectUri = env('REDIRECT_URI')
+  const codeVerifier = oauth.generateRandomCodeVerifier()
+  const state = oauth.generateRandomState()
+  const url = new URL(as.authorization_endpoint)
+  url.search = new URLSearchParams({
+    client_id: client.client_id,
+    redirect_uri: redirectUri,
+    response_type: 'code',
+    scope: env('SCOPE'),
+    code_challenge: await oauth.calculatePKCECodeChallenge(codeVerifier),
+    code_challenge_method: 'S256',
+    dpop_jkt: await DPoP.calculateThumbprint(),
+    state
+  })
+  const callback = await userAuthorizes(url)
+  const params = oauth.validateAuthResponse(as, client, callback, state)
+  const exchanged = await withNonceRetry(async () => oauth.processAuthorizationCodeResponse(
+    as, client,
+    await oauth.authorizationCodeGrantRequest(
+      as, client, auth, params, redirectUri, codeVerifier, { DPoP, ...insecure })))
+  const tokens = exchanged.value
+  const userinfo = await oauth.processUserInfoResponse(as, client, oauth.skipSubjectCheck,
+    await oauth.userInfoRequest(as, client, tokens.access_token, { DPoP, ...insecure }))
+  const api = await oauth.protectedResourceRequest(tokens.access_token, 'GET',
+    new URL('/api/v1/me', issuer), new Headers(), null, { DPoP, ...insecure })
+  let asBearer = null
+  try {
+    await oauth.processUserInfoResponse(as, client, oauth.skipSubjectCheck,
+      await oauth.userInfoRequest(as, client, tokens.access_token, insecure))
+  } catch (error) {
+    // A WWWAuthenticateChallengeError: its cause is the parsed challenges.
+    const challenges = Array.isArray(error.cause) ? error.cause : []
+    asBearer = {
+      name: error.name,
+      schemes: challenges.map((c) => c.scheme),
+      errors: challenges.map((c) => c.parameters?.error)
+    }
+  }
+  const refreshed = await withNonceRetry(async () => oauth.processRefreshTokenResponse(as, client,
+    await oauth.refreshTokenGrantRequest(as, client, auth, tokens.refresh_token,
+      { DPoP, ...insecure })))
+  const introspection = await oauth.processIntrospectionResponse(as, client,
+    await oauth.introspectionRequest(as, client, auth, refreshed.value.access_token, insecure))
+  const loggedOut = await logout(as, tokens.id_token, (parameters) => {
+    const end = new URL(as.end_session_endpoint)
+    end.search = new URLSearchParams(parameters)
+    return end
+  })
+  return {
+    id_token: oauth.getValidatedIdTokenClaims(tokens),
+    logged_out: loggedOut,
+    token_type: tokens.token_type,
+    first_exchange_retried_for_nonce: exchanged.retried,
+    jkt: await DPoP.calculateThumbprint(),
+    access_token: peek(tokens.access_token),
+    userinfo,
+    api_status: api.status,
+    api_body: await api.json(),
+    as_bearer: asBearer,
+    refreshed_token_type: refreshed.value.token_type,
+    refreshed_access_token: peek(refreshed.value.access_token),
+    introspection
+  }
+}
+
 run(async () => {
   const as = await discover()
-  result(mode === 'client-credentials' ? await clientCredentials(as) : await codeFlow(as))
+  const modes = { 'client-credentials': clientCredentials, dpop: dpopFlow, code: codeFlow }
+  result(await modes[mode](as))
 })

@@ -3,7 +3,11 @@
 // ID token validation, userinfo, refresh, introspection, revocation, client credentials and,
 // when the test asks for it, RP-initiated logout.
 //
-//   node openid_client.mjs code|public|client-credentials
+// `public-dpop` runs a public client with a DPoP key (RFC 9449): the library answers the
+// server's nonce by itself, the refresh token is bound to the key, the resource API is called
+// with a proof.
+//
+//   node openid_client.mjs code|public|public-dpop|client-credentials
 import * as client from 'openid-client'
 import { env, failure, logout, peek, result, run, userAuthorizes } from './harness.mjs'
 
@@ -15,7 +19,7 @@ const issuer = new URL(env('ISSUER'))
 const options = { execute: [client.allowInsecureRequests, client.enableNonRepudiationChecks] }
 
 async function configuration () {
-  if (mode === 'public') {
+  if (mode === 'public' || mode === 'public-dpop') {
     return client.discovery(issuer, env('CLIENT_ID'), undefined, client.None(), options)
   }
   return client.discovery(issuer, env('CLIENT_ID'), env('CLIENT_SECRET'), undefined, options)
@@ -84,7 +88,56 @@ async function clientCredentials (config) {
   }
 }
 
+async function publicDpop (config) {
+  const DPoP = client.getDPoPHandle(config, await client.randomDPoPKeyPair('EdDSA'))
+  const codeVerifier = client.randomPKCECodeVerifier()
+  const state = client.randomState()
+  const url = client.buildAuthorizationUrl(config, {
+    redirect_uri: env('REDIRECT_URI'),
+    scope: env('SCOPE'),
+    code_challenge: await client.calculatePKCECodeChallenge(codeVerifier),
+    code_challenge_method: 'S256',
+    state
+  })
+  const callback = await userAuthorizes(url)
+  const tokens = await client.authorizationCodeGrant(config, callback, {
+    pkceCodeVerifier: codeVerifier,
+    expectedState: state
+  }, undefined, { DPoP })
+  const api = await client.fetchProtectedResource(config, tokens.access_token,
+    new URL('/api/v1/me', issuer), 'GET', undefined, undefined, { DPoP })
+  const refreshed = await client.refreshTokenGrant(config, tokens.refresh_token, undefined, { DPoP })
+  // Without the key, the bound refresh token is worth nothing.
+  let withoutKey = null
+  try {
+    await client.refreshTokenGrant(config, refreshed.refresh_token)
+  } catch (error) {
+    withoutKey = failure(error)
+  }
+  const again = await client.refreshTokenGrant(config, refreshed.refresh_token, undefined, { DPoP })
+  const loggedOut = await logout(config.serverMetadata(), tokens.id_token,
+    (parameters) => client.buildEndSessionUrl(config, parameters))
+  return {
+    id_token: tokens.claims(),
+    logged_out: loggedOut,
+    token_type: tokens.token_type,
+    access_token: peek(tokens.access_token),
+    api_status: api.status,
+    api_body: await api.json(),
+    refreshed_token_type: refreshed.token_type,
+    refreshed_access_token: peek(refreshed.access_token),
+    refresh_without_key: withoutKey,
+    refreshed_again: again.token_type
+  }
+}
+
 run(async () => {
   const config = await configuration()
-  result(mode === 'client-credentials' ? await clientCredentials(config) : await codeFlow(config))
+  const modes = {
+    'client-credentials': clientCredentials,
+    'public-dpop': publicDpop,
+    code: codeFlow,
+    public: codeFlow
+  }
+  result(await modes[mode](config))
 })
