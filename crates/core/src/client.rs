@@ -340,6 +340,8 @@ pub struct Client {
     /// Every token request must carry a DPoP proof, so every access token is sender-constrained
     /// (RFC 9449 §5.2, the client metadata of that name).
     pub dpop_bound_access_tokens: bool,
+    /// Authorization requests must be pushed first (RFC 9126 §6): a plain one is refused.
+    pub require_pushed_authorization_requests: bool,
     /// Grants the client may use.
     pub grant_types: BTreeSet<GrantType>,
     /// Scopes the client may ask for.

@@ -422,6 +422,36 @@ pub trait AuthRequestStore: Send + Sync {
     async fn auth_request_spent(&self, id: &str) -> Result<bool, StoreError>;
 }
 
+/// An authorization request a client pushed (RFC 9126), by digest of its `request_uri`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PushedRequestRecord {
+    /// SHA-256 of the `request_uri`.
+    pub id_hash: SecretHash,
+    /// The client that pushed it (and alone may redeem it).
+    pub client_id: ClientId,
+    /// The authorization request's parameters, as pushed (validated then, and again when
+    /// redeemed).
+    pub params: Vec<(String, String)>,
+    /// When it was pushed.
+    pub created_at: UnixTime,
+    /// When its `request_uri` stops working.
+    pub expires_at: UnixTime,
+}
+
+/// Pushed authorization requests.
+#[async_trait]
+pub trait PushedRequestStore: Send + Sync {
+    /// Stores a pushed request.
+    async fn insert_pushed_request(&self, request: &PushedRequestRecord) -> Result<(), StoreError>;
+    /// Removes and returns the request with this digest if it has not expired at `now`: of two
+    /// nodes redeeming one `request_uri`, exactly one gets it.
+    async fn take_pushed_request(
+        &self,
+        id_hash: &SecretHash,
+        now: UnixTime,
+    ) -> Result<Option<PushedRequestRecord>, StoreError>;
+}
+
 /// Identifiers that may be used once (a DPoP proof's `jti` per key, a client assertion's
 /// `jti`), remembered until whatever carried them would be refused anyway.
 #[async_trait]
@@ -660,6 +690,7 @@ pub trait Store:
     + SessionStore
     + AuthRequestStore
     + ReplayStore
+    + PushedRequestStore
     + RevocationStore
     + RateLimitStore
     + MaintenanceStore
@@ -681,6 +712,7 @@ impl<T> Store for T where
         + SessionStore
         + AuthRequestStore
         + ReplayStore
+        + PushedRequestStore
         + RevocationStore
         + RateLimitStore
         + MaintenanceStore

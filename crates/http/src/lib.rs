@@ -54,6 +54,7 @@ pub fn router(state: AppState) -> Router {
     // What browser-based apps call: readable by the origins their client registered (CORS).
     let browser_apps = Router::new()
         .route("/oauth/token", post(oauth::token::token))
+        .route("/oauth/par", post(oauth::par::push))
         .route("/oauth/revoke", post(oauth::revocation::revoke))
         .route(
             "/oauth/userinfo",

@@ -33,6 +33,9 @@ pub struct ClientView {
     /// Every token request must carry a DPoP proof (RFC 9449 §5.2).
     #[serde(default)]
     pub dpop_bound_access_tokens: bool,
+    /// Authorization requests must be pushed first (RFC 9126 §6).
+    #[serde(default)]
+    pub require_pushed_authorization_requests: bool,
     /// Allowed grants.
     pub grant_types: Vec<String>,
     /// Allowed scopes, space-delimited.
@@ -88,6 +91,9 @@ pub struct CreateClient {
     /// Require a DPoP proof at every token request, so every access token is bound to a key.
     #[serde(default)]
     pub dpop_bound_access_tokens: bool,
+    /// Require authorization requests to be pushed first (RFC 9126).
+    #[serde(default)]
+    pub require_pushed_authorization_requests: bool,
     /// Grants (default: authorization_code and refresh_token).
     #[serde(default)]
     pub grant_types: Vec<String>,
@@ -143,6 +149,9 @@ pub struct UpdateClient {
     /// Require a DPoP proof at every token request.
     #[serde(default)]
     pub dpop_bound_access_tokens: Option<bool>,
+    /// Require authorization requests to be pushed first.
+    #[serde(default)]
+    pub require_pushed_authorization_requests: Option<bool>,
     /// Grants.
     #[serde(default)]
     pub grant_types: Option<Vec<String>>,

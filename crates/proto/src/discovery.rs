@@ -14,6 +14,12 @@ pub struct ServerMetadata {
     pub token_endpoint: String,
     /// The JWKS document.
     pub jwks_uri: String,
+    /// RFC 9126 pushed authorization request endpoint.
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub pushed_authorization_request_endpoint: Option<String>,
+    /// RFC 9126 §5: whether every authorization request must be pushed first.
+    #[serde(default)]
+    pub require_pushed_authorization_requests: bool,
     /// RFC 7009 revocation endpoint.
     pub revocation_endpoint: String,
     /// RFC 7662 introspection endpoint.

@@ -151,6 +151,9 @@ impl Application {
                 scopes: config.scopes.clone(),
                 max_access_token_ttl: i64::try_from(config.max_access_token_ttl.as_secs())
                     .unwrap_or(i64::MAX),
+                pushed_request_ttl: i64::try_from(config.pushed_request_lifetime.as_secs())
+                    .unwrap_or(portcullis_core::oauth::par::DEFAULT_TTL),
+                require_pushed_authorization_requests: config.require_pushed_authorization_requests,
             }),
             banking: BankingSettings {
                 enabled: config.banking,

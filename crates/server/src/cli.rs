@@ -156,6 +156,10 @@ pub struct ClientSettingsArgs {
     /// to the client's key: true or false.
     #[arg(long, value_name = "BOOL")]
     pub dpop_bound_access_tokens: Option<bool>,
+    /// Require authorization requests to be pushed first (RFC 9126, POST /oauth/par): true
+    /// or false.
+    #[arg(long, value_name = "BOOL")]
+    pub require_pushed_authorization_requests: Option<bool>,
 }
 
 /// Client operations.

@@ -191,7 +191,7 @@ async fn add_sqlite(
 #[async_trait]
 impl MaintenanceStore for SqlStore {
     async fn delete_expired(&self, now: UnixTime) -> Result<u64, StoreError> {
-        const STATEMENTS: [(&str, i64); 10] = [
+        const STATEMENTS: [(&str, i64); 11] = [
             (
                 "DELETE FROM authorization_codes WHERE expires_at < $1",
                 CODE_RETENTION_SECONDS,
@@ -207,6 +207,7 @@ impl MaintenanceStore for SqlStore {
                 0,
             ),
             ("DELETE FROM spent_jtis WHERE expires_at < $1", 0),
+            ("DELETE FROM pushed_requests WHERE expires_at < $1", 0),
             ("DELETE FROM revoked_access_tokens WHERE expires_at < $1", 0),
             ("DELETE FROM refresh_tokens WHERE expires_at < $1", 0),
             ("DELETE FROM wallet_challenges WHERE expires_at < $1", 0),

@@ -28,6 +28,7 @@ mod grants;
 mod housekeeping;
 mod keys;
 pub mod private;
+mod pushed;
 mod rows;
 mod sessions;
 pub mod testing;

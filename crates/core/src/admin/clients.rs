@@ -44,6 +44,8 @@ pub struct NewClient {
     pub web_origins: Vec<String>,
     /// Whether every token request must carry a DPoP proof (RFC 9449 §5.2).
     pub dpop_bound_access_tokens: bool,
+    /// Whether authorization requests must be pushed first (RFC 9126 §6).
+    pub require_pushed_authorization_requests: bool,
     /// Allowed grants.
     pub grant_types: BTreeSet<GrantType>,
     /// Allowed scopes.
@@ -81,6 +83,7 @@ impl NewClient {
             post_logout_redirect_uris: Vec::new(),
             web_origins: Vec::new(),
             dpop_bound_access_tokens: false,
+            require_pushed_authorization_requests: false,
             grant_types: BTreeSet::new(),
             scopes: ScopeSet::new(),
             access_token_ttl: None,
@@ -341,6 +344,7 @@ pub async fn create(
         post_logout_redirect_uris,
         web_origins,
         dpop_bound_access_tokens: new.dpop_bound_access_tokens,
+        require_pushed_authorization_requests: new.require_pushed_authorization_requests,
         grant_types: new.grant_types,
         scopes: new.scopes,
         access_token_ttl: new.access_token_ttl.unwrap_or(DEFAULT_ACCESS_TOKEN_TTL),
@@ -376,6 +380,8 @@ pub struct ClientChanges {
     pub web_origins: Option<Vec<String>>,
     /// Whether every token request must carry a DPoP proof.
     pub dpop_bound_access_tokens: Option<bool>,
+    /// Whether authorization requests must be pushed first.
+    pub require_pushed_authorization_requests: Option<bool>,
     /// New grants.
     pub grant_types: Option<BTreeSet<GrantType>>,
     /// New scopes.
@@ -480,6 +486,10 @@ pub async fn update(
     if let Some(bound) = changes.dpop_bound_access_tokens {
         client.dpop_bound_access_tokens = bound;
         changed.push("dpop_bound_access_tokens");
+    }
+    if let Some(pushed) = changes.require_pushed_authorization_requests {
+        client.require_pushed_authorization_requests = pushed;
+        changed.push("require_pushed_authorization_requests");
     }
     if let Some(grants) = changes.grant_types {
         client.grant_types = grants;

@@ -40,6 +40,7 @@ pub fn client_view(client: &Client, secret: Option<Secret>) -> ClientView {
             .collect(),
         web_origins: client.web_origins.iter().map(ToString::to_string).collect(),
         dpop_bound_access_tokens: client.dpop_bound_access_tokens,
+        require_pushed_authorization_requests: client.require_pushed_authorization_requests,
         grant_types: client
             .grant_types
             .iter()
@@ -158,6 +159,7 @@ pub fn new_client(request: CreateClient) -> Result<NewClient, ClientRuleError> {
         post_logout_redirect_uris: request.post_logout_redirect_uris,
         web_origins: request.web_origins,
         dpop_bound_access_tokens: request.dpop_bound_access_tokens,
+        require_pushed_authorization_requests: request.require_pushed_authorization_requests,
         grant_types,
         scopes: scope(request.scope.as_deref().unwrap_or(default_scope))?,
         access_token_ttl: request.access_token_ttl,
@@ -194,6 +196,7 @@ pub fn client_changes(request: UpdateClient) -> Result<ClientChanges, ClientRule
         post_logout_redirect_uris: request.post_logout_redirect_uris,
         web_origins: request.web_origins,
         dpop_bound_access_tokens: request.dpop_bound_access_tokens,
+        require_pushed_authorization_requests: request.require_pushed_authorization_requests,
         grant_types: request.grant_types.as_deref().map(grants).transpose()?,
         scopes: request.scope.as_deref().map(scope).transpose()?,
         access_token_ttl: request.access_token_ttl,

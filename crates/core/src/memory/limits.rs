@@ -128,6 +128,7 @@ impl MaintenanceStore for MemoryStore {
         delete_where!(t.sessions, |s| s.expires_at < now);
         delete_where!(t.spent_requests, |expires_at| *expires_at < now);
         delete_where!(t.spent_once, |expires_at| *expires_at < now);
+        delete_where!(t.pushed, |r| r.expires_at < now);
         delete_where!(t.revoked_tokens, |expires_at| *expires_at < now);
         delete_where!(t.refresh_tokens, |r| r.expires_at < now);
         delete_where!(t.wallet_challenges, |c| c.expires_at < now);

@@ -71,6 +71,8 @@ struct Tables {
     spent_requests: HashMap<String, UnixTime>,
     /// Single-use ids (DPoP `jti`s) → when they may be forgotten.
     spent_once: HashMap<String, UnixTime>,
+    /// Pushed authorization requests, by digest of their `request_uri`.
+    pushed: HashMap<SecretHash, crate::store::PushedRequestRecord>,
     /// Revoked access token ids → when they may be forgotten.
     revoked_tokens: HashMap<String, UnixTime>,
     /// Rate-limit counters: key → (window start, count).

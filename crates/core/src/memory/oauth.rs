@@ -11,8 +11,9 @@ use crate::hash::SecretHash;
 use crate::keys::StoredKey;
 use crate::store::{
     AuthRequestStore, ClientStore, CodeRecord, CodeStore, ConsentRecord, ConsentStore, Ended,
-    Ending, GrantRecord, GrantStore, KeyStore, Page, PageRequest, RefreshTokenRecord,
-    RefreshTokenStore, ReplayStore, SessionRecord, SessionStore, StoreError, UserStore,
+    Ending, GrantRecord, GrantStore, KeyStore, Page, PageRequest, PushedRequestRecord,
+    PushedRequestStore, RefreshTokenRecord, RefreshTokenStore, ReplayStore, SessionRecord,
+    SessionStore, StoreError, UserStore,
 };
 use crate::time::UnixTime;
 use crate::user::User;
@@ -146,8 +147,9 @@ impl ClientStore for MemoryStore {
         if t.clients.remove(id.as_str()).is_none() {
             return Ok(false);
         }
-        // `ON DELETE CASCADE` of codes, consents and grants, and of the grants' refresh tokens.
+        // `ON DELETE CASCADE` of codes, pushed requests, consents and grants, and of the grants' refresh tokens.
         t.codes.retain(|_, c| c.client_id != *id);
+        t.pushed.retain(|_, p| p.client_id != *id);
         t.consents.retain(|_, c| c.client_id != *id);
         t.grants.retain(|_, g| g.client_id != *id);
         let Tables {
@@ -493,5 +495,33 @@ impl ReplayStore for MemoryStore {
         }
         t.spent_once.insert(id.to_owned(), expires_at);
         Ok(true)
+    }
+}
+
+#[async_trait]
+impl PushedRequestStore for MemoryStore {
+    async fn insert_pushed_request(&self, request: &PushedRequestRecord) -> Result<(), StoreError> {
+        let mut t = self.lock();
+        if t.pushed.contains_key(&request.id_hash) {
+            return Err(conflict("pushed_requests.id_hash"));
+        }
+        if !t.clients.contains_key(request.client_id.as_str()) {
+            return Err(missing_parent("pushed_requests.client_id"));
+        }
+        t.pushed.insert(request.id_hash.clone(), request.clone());
+        Ok(())
+    }
+
+    async fn take_pushed_request(
+        &self,
+        id_hash: &SecretHash,
+        now: UnixTime,
+    ) -> Result<Option<PushedRequestRecord>, StoreError> {
+        let mut t = self.lock();
+        if t.pushed.get(id_hash).is_some_and(|r| r.expires_at > now) {
+            Ok(t.pushed.remove(id_hash))
+        } else {
+            Ok(None)
+        }
     }
 }

@@ -14,6 +14,7 @@ pub mod introspection;
 pub mod issue;
 pub mod journey;
 pub mod logout;
+pub mod par;
 pub mod revocation;
 #[cfg(test)]
 mod tests;
@@ -48,6 +49,10 @@ pub struct OAuthSettings {
     pub scopes: ScopeRegistry,
     /// The longest access-token lifetime a client may be given, seconds.
     pub max_access_token_ttl: i64,
+    /// How long a pushed authorization request lives, seconds (RFC 9126 §2.2).
+    pub pushed_request_ttl: i64,
+    /// Every client must push its authorization requests (RFC 9126 §5).
+    pub require_pushed_authorization_requests: bool,
 }
 
 /// What a protocol operation needs: storage, time, randomness, keys and settings.

@@ -28,6 +28,8 @@ pub fn metadata(state: &AppState) -> ServerMetadata {
         issuer: issuer.to_owned(),
         authorization_endpoint: url("/oauth/authorize"),
         token_endpoint: url("/oauth/token"),
+        pushed_authorization_request_endpoint: Some(url("/oauth/par")),
+        require_pushed_authorization_requests: settings.require_pushed_authorization_requests,
         jwks_uri: url("/oauth/jwks"),
         revocation_endpoint: url("/oauth/revoke"),
         introspection_endpoint: url("/oauth/introspect"),

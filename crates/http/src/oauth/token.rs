@@ -49,8 +49,7 @@ pub async fn exchange(
     request: TokenRequest,
 ) -> Result<Issued, ApiError> {
     let limits = &state.settings.rate_limits;
-    let ip_key = format!("token:ip:{}", throttle::ip_key(ip));
-    limit(state, &ip_key, limits.token_per_ip, ip, "ip", None)?;
+    limit_ip(state, ip)?;
     let credentials = client_credentials(
         headers,
         request.client_id.as_ref(),
@@ -72,6 +71,17 @@ pub async fn exchange(
     let ctx = state.context(&keys).from_ip(ip);
     let proof = dpop::accept::<TokenError>(&ctx, &request_proof.presented(None, true)).await?;
     Ok(grant::exchange(&ctx, &client, grant, proof.as_ref()).await?)
+}
+
+/// Counts a request of the token endpoint, or of the pushed authorization request endpoint
+/// (which shares its budget), against the limit per client IP.
+///
+/// # Errors
+/// 429 past the limit.
+pub fn limit_ip(state: &AppState, ip: Option<std::net::IpAddr>) -> Result<(), ApiError> {
+    let ip_key = format!("token:ip:{}", throttle::ip_key(ip));
+    let limit_of = state.settings.rate_limits.token_per_ip;
+    limit(state, &ip_key, limit_of, ip, "ip", None)
 }
 
 /// Client authentication (RFC 6749 §2.3) behind the failed-authentication limit per client

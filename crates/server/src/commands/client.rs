@@ -46,6 +46,9 @@ fn print(view: &ClientView, json: bool) -> anyhow::Result<()> {
     if view.dpop_bound_access_tokens {
         crate::out!("dpop           every token request needs a DPoP proof")?;
     }
+    if view.require_pushed_authorization_requests {
+        crate::out!("par            authorization requests must be pushed first")?;
+    }
     crate::out!("grant_types    {}", view.grant_types.join(" "))?;
     crate::out!("scope          {}", view.scope)?;
     crate::out!("pkce           {}", view.pkce)?;
@@ -108,6 +111,9 @@ async fn execute(session: &Session, command: ClientCommand) -> anyhow::Result<()
                 post_logout_redirect_uris: settings.post_logout_redirect_uris.clone(),
                 web_origins: settings.web_origins.clone(),
                 dpop_bound_access_tokens: settings.dpop_bound_access_tokens.unwrap_or(false),
+                require_pushed_authorization_requests: settings
+                    .require_pushed_authorization_requests
+                    .unwrap_or(false),
                 grant_types: settings.grant_types.clone(),
                 scope: settings.scope.clone(),
                 access_token_ttl: seconds(
@@ -181,6 +187,7 @@ async fn execute(session: &Session, command: ClientCommand) -> anyhow::Result<()
                 logo_uri,
                 homepage_uri,
                 dpop_bound_access_tokens,
+                require_pushed_authorization_requests,
             } = settings;
             let request = UpdateClient {
                 name,
@@ -191,6 +198,7 @@ async fn execute(session: &Session, command: ClientCommand) -> anyhow::Result<()
                 ),
                 web_origins: replace_list(web_origins, clear_web_origins),
                 dpop_bound_access_tokens,
+                require_pushed_authorization_requests,
                 grant_types: (!grant_types.is_empty()).then_some(grant_types),
                 scope,
                 access_token_ttl: seconds(access_token_ttl.as_deref(), "access-token-ttl")?,

@@ -90,6 +90,18 @@ pub struct ServerArgs {
     /// node take at most this long to apply [default: 5s].
     #[arg(long, env = "PORTCULLIS_CLIENT_CACHE_TTL", value_name = "DURATION")]
     pub client_cache_ttl: Option<String>,
+    /// How long the request_uri of a pushed authorization request (RFC 9126) works, at most
+    /// 10m [default: 60s].
+    #[arg(
+        long,
+        env = "PORTCULLIS_PUSHED_REQUEST_LIFETIME",
+        value_name = "DURATION"
+    )]
+    pub pushed_request_lifetime: Option<String>,
+    /// Every client must push its authorization requests first (RFC 9126), as FAPI 2.0 asks
+    /// [default: false].
+    #[arg(long, env = "PORTCULLIS_REQUIRE_PUSHED_AUTHORIZATION_REQUESTS", value_name = "BOOL", num_args = 0..=1, default_missing_value = "true")]
+    pub require_pushed_authorization_requests: Option<String>,
     /// Serve the sandbox banking resource API (/api/v1) and require onboarding for banking
     /// scopes; turn off when resource servers of your own serve those [default: true].
     #[arg(long, env = "PORTCULLIS_BANKING", value_name = "BOOL", num_args = 0..=1, default_missing_value = "true")]

@@ -35,6 +35,8 @@ pub(super) struct FileConfig {
     pub(super) issuer: Option<String>,
     pub(super) audience: Option<String>,
     pub(super) client_cache_ttl: Option<Scalar>,
+    pub(super) pushed_request_lifetime: Option<Scalar>,
+    pub(super) require_pushed_authorization_requests: Option<Scalar>,
     pub(super) banking: Option<Scalar>,
     pub(super) kyc: Option<String>,
     pub(super) sandbox: Option<Scalar>,

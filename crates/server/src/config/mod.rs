@@ -45,6 +45,10 @@ pub struct Config {
     pub audience: Option<String>,
     /// Client cache lifetime.
     pub client_cache_ttl: Duration,
+    /// Lifetime of a pushed authorization request (RFC 9126).
+    pub pushed_request_lifetime: Duration,
+    /// Every client must push its authorization requests.
+    pub require_pushed_authorization_requests: bool,
     /// Serve the banking resource API and onboarding.
     pub banking: bool,
     /// Approve KYC on submission.
@@ -343,6 +347,33 @@ impl Config {
             "client_cache_ttl",
             Duration::from_secs(5),
         )?;
+        let lifetime = pick!(
+            l,
+            server,
+            pushed_request_lifetime,
+            "PORTCULLIS_PUSHED_REQUEST_LIFETIME"
+        );
+        let origin = lifetime.as_ref().map(|(_, origin)| origin.clone());
+        let pushed_request_lifetime =
+            parse_period(lifetime, "pushed_request_lifetime", Duration::from_secs(60))?;
+        if let Some(origin) = origin.filter(|_| pushed_request_lifetime > Duration::from_secs(600))
+        {
+            return Err(invalid(
+                &origin,
+                "pushed_request_lifetime",
+                "it must be at most 10m: a request_uri is short-lived (RFC 9126 §2.2)",
+            ));
+        }
+        let require_pushed_authorization_requests = parse_bool(
+            pick!(
+                l,
+                server,
+                require_pushed_authorization_requests,
+                "PORTCULLIS_REQUIRE_PUSHED_AUTHORIZATION_REQUESTS"
+            ),
+            "require_pushed_authorization_requests",
+            false,
+        )?;
         let sandbox = parse_bool(
             pick!(l, server, sandbox, "PORTCULLIS_SANDBOX"),
             "sandbox",
@@ -515,6 +546,8 @@ impl Config {
             issuer,
             audience,
             client_cache_ttl,
+            pushed_request_lifetime,
+            require_pushed_authorization_requests,
             banking,
             kyc_auto_approve,
             sandbox,

@@ -408,3 +408,22 @@ fn sandbox_funding_follows_the_sandbox_unless_set() {
     .unwrap();
     assert!(!flag.sandbox && flag.sandbox_funding);
 }
+
+#[test]
+fn pushed_requests_live_a_minute_by_default_ten_at_most_and_may_be_required() {
+    let config = Config::load(&CommonArgs::default(), Some(&ServerArgs::default())).unwrap();
+    assert_eq!(config.pushed_request_lifetime, Duration::from_secs(60));
+    assert!(!config.require_pushed_authorization_requests);
+    let config = load_toml(
+        "pushed_request_lifetime = \"10m\"\nrequire_pushed_authorization_requests = true\n",
+        CommonArgs::default(),
+    )
+    .unwrap();
+    assert_eq!(config.pushed_request_lifetime, Duration::from_secs(600));
+    assert!(config.require_pushed_authorization_requests);
+    let err = load_toml("pushed_request_lifetime = \"11m\"\n", CommonArgs::default()).unwrap_err();
+    assert!(err.0.contains("pushed_request_lifetime"), "{err}");
+    assert!(err.0.contains("10m"), "{err}");
+    let err = load_toml("pushed_request_lifetime = \"0s\"\n", CommonArgs::default()).unwrap_err();
+    assert!(err.0.contains("pushed_request_lifetime"), "{err}");
+}

@@ -286,6 +286,18 @@ pub async fn client_credentials(
     token(app, client.id.as_str(), Some(secret), &form).await
 }
 
+/// The server's metadata (RFC 8414) as JSON.
+pub async fn metadata(app: &TestApp) -> Value {
+    let response = app
+        .http
+        .get(app.url("/.well-known/oauth-authorization-server"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 200);
+    response.json().await.unwrap()
+}
+
 /// The published keys, parsed by the independent library.
 pub async fn jwks(app: &TestApp) -> JwkSet {
     let response = app.http.get(app.url("/oauth/jwks")).send().await.unwrap();

@@ -112,6 +112,8 @@ fn create_json_is_machine_readable() {
         "https://partner.example/",
         "--dpop-bound-access-tokens",
         "true",
+        "--require-pushed-authorization-requests",
+        "true",
     ]);
     let secret = view["client_secret"].as_str().unwrap();
     assert_eq!(secret.len(), 43);
@@ -131,6 +133,7 @@ fn create_json_is_machine_readable() {
             "redirect_uris": ["https://partner.example/cb"],
             "post_logout_redirect_uris": [],
             "dpop_bound_access_tokens": true,
+            "require_pushed_authorization_requests": true,
             "web_origins": [],
             "grant_types": ["authorization_code", "client_credentials"],
             "scope": "openid profile:read users.profiles:read",

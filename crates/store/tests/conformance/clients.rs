@@ -29,6 +29,7 @@ pub fn client(id: &str) -> Client {
             WebOrigin::parse("https://app_1.example").unwrap(),
         ],
         dpop_bound_access_tokens: true,
+        require_pushed_authorization_requests: true,
         grant_types: BTreeSet::from([GrantType::AuthorizationCode, GrantType::RefreshToken]),
         scopes: ScopeSet::parse("openid wallet:read").unwrap(),
         access_token_ttl: 3600,

@@ -18,6 +18,7 @@ mod keys;
 mod maintenance;
 mod orders;
 mod profiles;
+mod pushed_requests;
 mod races;
 mod rate_limit_deltas;
 mod rate_limits;
@@ -129,6 +130,10 @@ conformance! {
     sessions::delete_sessions_of_user_counts_only_theirs,
     auth_requests::a_request_is_spent_once,
     auth_requests::concurrent_spends_of_one_request_have_one_winner,
+    pushed_requests::a_pushed_request_is_taken_once_with_its_parameters_in_order,
+    pushed_requests::an_expired_pushed_request_is_not_taken_and_housekeeping_deletes_it,
+    pushed_requests::concurrent_takes_of_one_pushed_request_have_one_winner,
+    pushed_requests::deleting_a_client_deletes_its_pushed_requests,
     spent_once::an_id_is_spent_once,
     spent_once::concurrent_spends_of_one_id_have_one_winner,
     spent_once::housekeeping_forgets_only_lapsed_ids,

@@ -17,8 +17,8 @@ pub use decide::{LoggedIn, Step};
 pub(crate) use decide::{
     authenticated, before_consent, binds_profile, login_needed, next_step, onboarding_at, pending,
 };
-pub(crate) use request::validate;
 pub use request::{MAX_NONCE_LEN, MAX_STATE_LEN};
+pub(crate) use request::{validate, validate_params};
 pub use respond::{error_url, success_url};
 pub(crate) use respond::{finish_with_error, issue_code_for, with_query};
 
@@ -41,6 +41,11 @@ pub enum PageError {
     /// A `redirect_uri` the client never registered.
     #[error("the redirect URI of the request is not one the application registered")]
     UnregisteredRedirectUri,
+    /// A `request_uri` that is unknown, expired, already used, or another client's.
+    #[error(
+        "this sign-in request has expired, was already used, or is unknown; start again from the application"
+    )]
+    UnknownPushedRequest,
     /// The pending request is unknown or has expired.
     #[error("this sign-in request has expired or is unknown; start again from the application")]
     UnknownRequest,

@@ -69,15 +69,41 @@ fn index(params: &[(String, String)]) -> (HashMap<&str, &str>, Vec<&str>) {
 }
 
 /// Validates an authorization request and seals it (its `handle`), pending the user. Empty parameters
-/// count as absent; unknown ones are ignored.
+/// count as absent; unknown ones are ignored. A request with `request_uri` is the one the client
+/// pushed (RFC 9126 §4): its stored parameters are taken (once) and validated, and the others
+/// sent beside `client_id` are ignored.
 ///
 /// # Errors
-/// [`AuthorizeError::Page`] when the client or redirect URI cannot be trusted,
-/// [`AuthorizeError::Redirect`] for every other problem.
+/// [`AuthorizeError::Page`] when the client or redirect URI cannot be trusted, or the pushed
+/// request is unknown; [`AuthorizeError::Redirect`] for every other problem.
 pub async fn validate(
     ctx: &Context<'_>,
     clients: &dyn ClientLookup,
     params: &[(String, String)],
+) -> Result<(Arc<Client>, AuthRequestRecord), AuthorizeError> {
+    let first = |name: &str| {
+        params
+            .iter()
+            .find(|(n, v)| n == name && !v.is_empty())
+            .map(|(_, v)| v.as_str())
+    };
+    if let Some(request_uri) = first("request_uri") {
+        let pushed = crate::oauth::par::redeem(ctx, first("client_id"), request_uri).await?;
+        return validate_params(ctx, clients, &pushed, true).await;
+    }
+    validate_params(ctx, clients, params, false).await
+}
+
+/// [`validate`] of the parameters themselves; `pushed` when they come from a pushed request
+/// (then a client that must push passes).
+///
+/// # Errors
+/// As [`validate`].
+pub(crate) async fn validate_params(
+    ctx: &Context<'_>,
+    clients: &dyn ClientLookup,
+    params: &[(String, String)],
+    pushed: bool,
 ) -> Result<(Arc<Client>, AuthRequestRecord), AuthorizeError> {
     let (map, repeated) = index(params);
     let get = |name: &str| map.get(name).copied().filter(|v| !v.is_empty());
@@ -142,10 +168,14 @@ pub async fn validate(
             "request objects (the request parameter) are not supported",
         ));
     }
-    if get("request_uri").is_some() {
+    if !pushed
+        && (client.require_pushed_authorization_requests
+            || ctx.settings.require_pushed_authorization_requests)
+    {
         return Err(fail(
-            ErrorCode::RequestUriNotSupported,
-            "the request_uri parameter is not supported",
+            ErrorCode::InvalidRequest,
+            "this client must push its authorization requests first (PAR, RFC 9126): send \
+             request_uri from the pushed_authorization_request_endpoint",
         ));
     }
     // Discovery says claims_parameter_supported: false; a client that sends claims anyway

@@ -88,6 +88,8 @@ impl Bench {
             clock,
             keys,
             settings: OAuthSettings {
+                pushed_request_ttl: crate::oauth::par::DEFAULT_TTL,
+                require_pushed_authorization_requests: false,
                 issuer: ISSUER.into(),
                 audience: ISSUER.into(),
                 access_token_alg: SigningAlg::Es256,
@@ -361,6 +363,7 @@ fn app() -> Client {
         post_logout_redirect_uris: Vec::new(),
         web_origins: Vec::new(),
         dpop_bound_access_tokens: false,
+        require_pushed_authorization_requests: false,
         grant_types: BTreeSet::from([
             GrantType::AuthorizationCode,
             GrantType::RefreshToken,

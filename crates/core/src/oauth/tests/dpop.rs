@@ -124,20 +124,25 @@ async fn stored_binding(bench: &Bench, issued: &Issued) -> Option<String> {
         .jkt
 }
 
-#[tokio::test]
-async fn a_proof_binds_the_access_token_which_then_needs_the_dpop_scheme_and_that_key() {
-    let bench = Bench::new().await;
-    let holder = Holder::new(TestKey::ec());
-    let code = bench.code("openid profile").await;
-    let proof = holder.accepted(&bench).await;
-    let issued = bench
+/// A code of [`APP`] for `scope`, redeemed with a proof of `holder`.
+async fn redeemed_with_proof(bench: &Bench, holder: &Holder, scope: &str) -> Issued {
+    let code = bench.code(scope).await;
+    let proof = holder.accepted(bench).await;
+    bench
         .token_with_proof(
             APP,
             code_request(&code, super::bench::APP_REDIRECT),
             Some(&proof),
         )
         .await
-        .unwrap();
+        .unwrap()
+}
+
+#[tokio::test]
+async fn a_proof_binds_the_access_token_which_then_needs_the_dpop_scheme_and_that_key() {
+    let bench = Bench::new().await;
+    let holder = Holder::new(TestKey::ec());
+    let issued = redeemed_with_proof(&bench, &holder, "openid profile").await;
     assert_eq!(issued.token_type(), "DPoP");
     assert_eq!(issued.jkt.as_deref(), Some(holder.jkt().as_str()));
     let claims = access::check(&bench.ctx(), issued.access_token.expose())
@@ -281,16 +286,7 @@ async fn a_public_clients_refresh_token_is_bound_to_its_key_and_stays_bound() {
 async fn a_confidential_clients_refresh_token_is_bound_by_its_authentication_not_the_key() {
     let bench = Bench::new().await;
     let holder = Holder::new(TestKey::ec());
-    let code = bench.code("openid").await;
-    let proof = holder.accepted(&bench).await;
-    let issued = bench
-        .token_with_proof(
-            APP,
-            code_request(&code, super::bench::APP_REDIRECT),
-            Some(&proof),
-        )
-        .await
-        .unwrap();
+    let issued = redeemed_with_proof(&bench, &holder, "openid").await;
     assert_eq!(issued.jkt, Some(holder.jkt()));
     assert_eq!(stored_binding(&bench, &issued).await, None);
     // A rotated key refreshes; the new access token is bound to the new key.

@@ -182,6 +182,7 @@ async fn a_repeated_parameter_is_invalid_request() {
     }
 }
 
+/// (A `request_uri` names a pushed request: see `oauth::par`.)
 #[tokio::test]
 async fn request_objects_are_refused_not_ignored() {
     let (app, id) = app_with_client().await;
@@ -191,11 +192,6 @@ async fn request_objects_are_refused_not_ignored() {
             "request",
             "eyJhbGciOiJub25lIn0.e30.",
             "request_not_supported",
-        ),
-        (
-            "request_uri",
-            "urn:ietf:params:oauth:request_uri:abc",
-            "request_uri_not_supported",
         ),
         (
             "claims",

@@ -90,7 +90,10 @@ async fn every_url_in_discovery_answers() {
         );
         let post = matches!(
             field.as_str(),
-            "token_endpoint" | "revocation_endpoint" | "introspection_endpoint"
+            "token_endpoint"
+                | "revocation_endpoint"
+                | "introspection_endpoint"
+                | "pushed_authorization_request_endpoint"
         );
         let request = if post {
             app.http.post(url).form(&[("x", "y")])
@@ -104,7 +107,7 @@ async fn every_url_in_discovery_answers() {
         );
         checked += 1;
     }
-    assert!(checked >= 7, "only {checked} URLs");
+    assert!(checked >= 8, "only {checked} URLs");
     // userinfo answers POST too (OpenID Connect Core §5.3).
     let status = app
         .http

@@ -522,15 +522,7 @@ async fn a_client_registered_with_dpop_bound_access_tokens_gets_no_token_without
 #[tokio::test]
 async fn discovery_advertises_the_proof_algorithms() {
     let app = portcullis_testkit::spawn_app().await;
-    let metadata: Value = app
-        .http
-        .get(app.url("/.well-known/openid-configuration"))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let metadata = crate::oauth_kit::metadata(&app).await;
     assert_eq!(
         metadata["dpop_signing_alg_values_supported"],
         json!(["ES256", "PS256", "EdDSA", "Ed25519"])
@@ -587,5 +579,62 @@ async fn across_two_postgresql_nodes_a_nonce_from_one_is_good_on_the_other_and_a
     refused_at_resource(
         &get(&a, "/api/v1/me", "DPoP", &access, &[at_resource]).await,
         "invalid_dpop_proof",
+    );
+}
+
+#[tokio::test]
+async fn a_proof_at_the_pushed_authorization_request_binds_the_code_to_its_key() {
+    let app = app_with_user().await;
+    let (client, secret) = app.client(confidential("Pied Piper")).await;
+    let secret = secret.unwrap();
+    let key = DpopKey::es256();
+    let pkce = Pkce::new();
+    let form = authorize_params(&client, "openid email", &pkce);
+    let par = |proof: String| {
+        app.http
+            .post(app.url("/oauth/par"))
+            .basic_auth(client.id.as_str(), Some(secret.expose()))
+            .header("DPoP", proof)
+            .form(&form)
+            .send()
+    };
+    let first = Answer::of(
+        par(key.proof(&app, "POST", "/oauth/par", None, None))
+            .await
+            .unwrap(),
+    )
+    .await;
+    first.assert_error(400, "use_dpop_nonce");
+    let nonce = first.header("dpop-nonce").unwrap().to_owned();
+    let pushed = Answer::of(
+        par(key.proof(&app, "POST", "/oauth/par", Some(&nonce), None))
+            .await
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(pushed.status, 201, "{}", pushed.body);
+    let request_uri = pushed.str("request_uri");
+    let callback = app
+        .code_flow(
+            EMAIL,
+            &[
+                ("client_id", client.id.as_str()),
+                ("request_uri", &request_uri),
+            ],
+            None,
+        )
+        .await;
+    let code = callback.code();
+    let form = code_form(&code, &pkce);
+    token(&app, &client, Some(&secret), &[], &form)
+        .await
+        .assert_error(400, "invalid_dpop_proof");
+    let other = DpopKey::es256();
+    token_with_nonce(&app, &client, Some(&secret), &other, &form)
+        .await
+        .assert_error(400, "invalid_grant");
+    bound(
+        &token_with_nonce(&app, &client, Some(&secret), &key, &form).await,
+        &key,
     );
 }

@@ -14,6 +14,7 @@ mod id_token;
 mod introspection;
 mod key_rotation;
 mod logout;
+mod par;
 mod pkce;
 mod refresh;
 mod revocation;
