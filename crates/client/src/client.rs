@@ -284,6 +284,61 @@ impl Client {
         scope: &str,
         options: &AuthorizeOptions,
     ) -> Result<PendingAuthorization, Error> {
+        let (mut pending, params) = self.authorization_request(scope, options)?;
+        let endpoint = &self.inner.metadata.authorization_endpoint;
+        let mut url = Url::parse(endpoint)
+            .map_err(|e| Error::invalid(endpoint, format!("authorization endpoint: {e}")))?;
+        url.query_pairs_mut()
+            .extend_pairs(params.iter().map(|(k, v)| (k.as_str(), v.as_str())));
+        pending.url = url.into();
+        Ok(pending)
+    }
+
+    /// [`Client::authorize_with`], the request pushed to the server first (RFC 9126): its
+    /// parameters go to the pushed authorization request endpoint with the client's
+    /// authentication (and a DPoP proof, which binds the code, when the client has a key), and
+    /// the browser's URL carries only `client_id` and the `request_uri` the server gave back.
+    /// Nothing of the request can be read or changed in the browser.
+    ///
+    /// # Errors
+    /// As [`Client::authorize_with`]; [`Error::Config`] when the server has no pushed
+    /// authorization request endpoint; [`Error::OAuth`] with the authorization endpoint's
+    /// error (`invalid_scope`, `invalid_request`, …) when the server refuses the request.
+    pub async fn authorize_pushed(
+        &self,
+        scope: &str,
+        options: &AuthorizeOptions,
+    ) -> Result<PendingAuthorization, Error> {
+        let (mut pending, params) = self.authorization_request(scope, options)?;
+        let par = self
+            .inner
+            .metadata
+            .pushed_authorization_request_endpoint
+            .clone()
+            .ok_or_else(|| {
+                Error::Config("the server has no pushed authorization request endpoint".into())
+            })?;
+        let form: Vec<(&str, &str)> = params
+            .iter()
+            .map(|(k, v)| (k.as_str(), v.as_str()))
+            .collect();
+        let (pushed, _) = self.post_with_proof::<Pushed>(&par, &form).await?;
+        let endpoint = &self.inner.metadata.authorization_endpoint;
+        let mut url = Url::parse(endpoint)
+            .map_err(|e| Error::invalid(endpoint, format!("authorization endpoint: {e}")))?;
+        url.query_pairs_mut()
+            .append_pair("client_id", &self.inner.client_id)
+            .append_pair("request_uri", &pushed.request_uri);
+        pending.url = url.into();
+        Ok(pending)
+    }
+
+    /// The parameters of an authorization request, and what the callback is checked against.
+    fn authorization_request(
+        &self,
+        scope: &str,
+        options: &AuthorizeOptions,
+    ) -> Result<(PendingAuthorization, Vec<(String, String)>), Error> {
         let scope = ScopeSet::parse(scope).map_err(|e| Error::Config(format!("scope: {e}")))?;
         let redirect_uri = options
             .redirect_uri
@@ -293,35 +348,29 @@ impl Client {
         let verifier = pkce::new_verifier()?;
         let state = pkce::random_token(16)?;
         let nonce = pkce::random_token(16)?;
-        let endpoint = &self.inner.metadata.authorization_endpoint;
-        let mut url = Url::parse(endpoint)
-            .map_err(|e| Error::invalid(endpoint, format!("authorization endpoint: {e}")))?;
-        {
-            let mut query = url.query_pairs_mut();
-            query
-                .append_pair("response_type", "code")
-                .append_pair("client_id", &self.inner.client_id)
-                .append_pair("redirect_uri", &redirect_uri)
-                .append_pair("scope", &scope.to_string())
-                .append_pair("state", &state)
-                .append_pair("nonce", &nonce)
-                .append_pair("code_challenge", &pkce::s256_challenge(&verifier))
-                .append_pair("code_challenge_method", "S256");
-            if let Some(prompt) = &options.prompt {
-                query.append_pair("prompt", prompt);
-            }
-            if let Some(hint) = &options.login_hint {
-                query.append_pair("login_hint", hint);
-            }
-            if let Some(key) = &self.inner.dpop {
-                query.append_pair("dpop_jkt", key.thumbprint());
-            }
-            for (name, value) in &options.extra {
-                query.append_pair(name, value);
-            }
+        let pair = |name: &str, value: &str| (name.to_owned(), value.to_owned());
+        let mut params = vec![
+            pair("response_type", "code"),
+            pair("client_id", &self.inner.client_id),
+            pair("redirect_uri", &redirect_uri),
+            pair("scope", &scope.to_string()),
+            pair("state", &state),
+            pair("nonce", &nonce),
+            pair("code_challenge", &pkce::s256_challenge(&verifier)),
+            pair("code_challenge_method", "S256"),
+        ];
+        if let Some(prompt) = &options.prompt {
+            params.push(pair("prompt", prompt));
         }
-        Ok(PendingAuthorization {
-            url: url.into(),
+        if let Some(hint) = &options.login_hint {
+            params.push(pair("login_hint", hint));
+        }
+        if let Some(key) = &self.inner.dpop {
+            params.push(pair("dpop_jkt", key.thumbprint()));
+        }
+        params.extend(options.extra.iter().cloned());
+        let pending = PendingAuthorization {
+            url: String::new(),
             state,
             nonce,
             code_verifier: Secret::new(verifier),
@@ -329,7 +378,8 @@ impl Client {
             scope,
             issuer: self.inner.metadata.issuer.clone(),
             client_id: self.inner.client_id.clone(),
-        })
+        };
+        Ok((pending, params))
     }
 
     /// Checks an authorization response against `pending`: `iss` (RFC 9207; required, since
@@ -548,21 +598,29 @@ impl Client {
             .form(&form)
     }
 
-    /// A token endpoint request; returns the response and when it was received. With a DPoP
-    /// key the request carries a proof, and is sent once more when the server asks for a
-    /// fresh nonce (RFC 9449 §8).
+    /// A token endpoint request; returns the response and when it was received.
     async fn token_request(
         &self,
         form: &[(&str, &str)],
     ) -> Result<(TokenResponse, std::time::SystemTime), Error> {
-        let url = &self.inner.metadata.token_endpoint;
+        let url = self.inner.metadata.token_endpoint.clone();
+        self.post_with_proof(&url, form).await
+    }
+
+    /// A POST of `form` to `url` with the client's authentication; returns the JSON answer and
+    /// when it was received. With a DPoP key the request carries a proof, and is sent once
+    /// more when the server asks for a fresh nonce (RFC 9449 §8).
+    async fn post_with_proof<T: serde::de::DeserializeOwned>(
+        &self,
+        url: &str,
+        form: &[(&str, &str)],
+    ) -> Result<(T, std::time::SystemTime), Error> {
         let Some(key) = &self.inner.dpop else {
             let response = http::send(url, self.authenticated(url, form)).await?;
             let now = self.inner.clock.now();
             return Ok((http::oauth_json(url, response).await?, now));
         };
-        let target =
-            Url::parse(url).map_err(|e| Error::invalid(url, format!("token endpoint: {e}")))?;
+        let target = Url::parse(url).map_err(|e| Error::invalid(url, format!("endpoint: {e}")))?;
         let mut retried = false;
         loop {
             let proof = key.proof_at("POST", &target, None, self.inner.clock.now())?;
@@ -646,4 +704,10 @@ fn aud_list<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Vec<String>, D::Er
 
 fn form_encode(value: &str) -> String {
     url::form_urlencoded::byte_serialize(value.as_bytes()).collect()
+}
+
+/// The answer of the pushed authorization request endpoint (RFC 9126 §2.2).
+#[derive(serde::Deserialize)]
+struct Pushed {
+    request_uri: String,
 }

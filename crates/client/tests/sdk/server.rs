@@ -30,6 +30,19 @@ async fn sdk(app: &TestApp, new: NewClient, clock: Arc<TestClock>) -> Client {
         .unwrap()
 }
 
+/// Registers `new` and returns an SDK client for it that binds its tokens to `key`.
+async fn dpop_sdk(app: &TestApp, new: NewClient, key: &portcullis_client::DpopKey) -> Client {
+    let (registered, secret) = app.client(new).await;
+    Client::builder(&app.base)
+        .client_id(registered.id.as_str())
+        .client_secret(secret.unwrap().expose())
+        .redirect_uri(REDIRECT_URI)
+        .dpop(key.clone())
+        .build()
+        .await
+        .unwrap()
+}
+
 fn query_of(pending: &PendingAuthorization) -> Vec<(String, String)> {
     url::Url::parse(pending.url())
         .unwrap()
@@ -352,16 +365,8 @@ async fn a_dpop_client_gets_key_bound_tokens_that_the_verifier_takes_only_with_a
 
     let app = spawn_app().await;
     app.customer("ada@example.com").await;
-    let (registered, secret) = app.client(confidential("Bound app")).await;
     let key = DpopKey::generate().unwrap();
-    let client = Client::builder(&app.base)
-        .client_id(registered.id.as_str())
-        .client_secret(secret.unwrap().expose())
-        .redirect_uri(REDIRECT_URI)
-        .dpop(key.clone())
-        .build()
-        .await
-        .unwrap();
+    let client = dpop_sdk(&app, confidential("Bound app"), &key).await;
 
     // The authorization request binds the code to the key.
     let pending = client.authorize("openid profile:read wallet:read").unwrap();
@@ -446,4 +451,40 @@ async fn a_dpop_client_gets_key_bound_tokens_that_the_verifier_takes_only_with_a
     assert_eq!(response.status(), 401);
     let challenge = response.headers()["www-authenticate"].to_str().unwrap();
     assert!(challenge.starts_with("DPoP algs="), "{challenge}");
+}
+
+#[tokio::test]
+async fn a_pushed_authorization_request_keeps_the_parameters_out_of_the_browser() {
+    use portcullis_client::{AuthorizeOptions, DpopKey};
+
+    let app = spawn_app().await;
+    app.customer("ada@example.com").await;
+    let key = DpopKey::generate().unwrap();
+    let new = NewClient {
+        require_pushed_authorization_requests: true,
+        ..confidential("Bank app")
+    };
+    let client = dpop_sdk(&app, new, &key).await;
+    let pending = client
+        .authorize_pushed("openid profile:read", &AuthorizeOptions::default())
+        .await
+        .unwrap();
+    let names: Vec<String> = query_of(&pending).into_iter().map(|(k, _)| k).collect();
+    assert_eq!(names, ["client_id", "request_uri"], "{}", pending.url());
+    let params = authorize(&app, &pending, "ada@example.com", None).await;
+    // The state and nonce pushed are checked at the callback and in the ID token.
+    let tokens = client.handle_callback(&pending, &params).await.unwrap();
+    assert!(tokens.id_token().is_some());
+    let api = client.api(client.session(tokens));
+    assert_eq!(api.me().await.unwrap().email, "ada@example.com");
+
+    // A refused request comes back as the authorization endpoint's error.
+    let refused = client
+        .authorize_pushed("openid not:a-scope", &AuthorizeOptions::default())
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(&refused, Error::OAuth(e) if e.error == "invalid_scope"),
+        "{refused:?}"
+    );
 }

@@ -42,8 +42,7 @@ async fn oauth4webapi_client_credentials_token_passes_rfc9068_validation() {
     assert_client_token(&result, &client, "orders:read");
 }
 
-#[tokio::test]
-async fn oauth4webapi_dpop_code_flow_binds_tokens_answers_the_nonce_and_uses_them() {
+async fn dpop_flow(mode: &str) -> serde_json::Value {
     let app = spawn_app().await;
     let (client, secret) = app
         .client(portcullis_core::admin::clients::NewClient {
@@ -53,16 +52,12 @@ async fn oauth4webapi_dpop_code_flow_binds_tokens_answers_the_nonce_and_uses_the
         })
         .await;
     let user = app.user("ada@example.com").await;
-    let script = Script::node("oauth4webapi.mjs", &["dpop"]).await;
+    let script = Script::node("oauth4webapi.mjs", &[mode]).await;
     let script = for_client(script, &app, &client, secret.as_ref())
         .env("SCOPE", "openid email profile:read");
     let result = as_user(&app, script, &user).await;
     let jkt = result["jkt"].as_str().expect("a thumbprint");
     assert_eq!(result["token_type"], "dpop", "{result:#}");
-    assert_eq!(
-        result["first_exchange_retried_for_nonce"], true,
-        "the token endpoint asks for a nonce: {result:#}"
-    );
     assert_eq!(result["access_token"]["cnf"]["jkt"], jkt, "{result:#}");
     assert_eq!(result["userinfo"]["sub"], user.id.as_str(), "{result:#}");
     assert_eq!(result["api_status"], 200, "{result:#}");
@@ -80,4 +75,28 @@ async fn oauth4webapi_dpop_code_flow_binds_tokens_answers_the_nonce_and_uses_the
     );
     assert_eq!(result["introspection"]["cnf"]["jkt"], jkt, "{result:#}");
     assert_eq!(result["introspection"]["token_type"], "DPoP", "{result:#}");
+    result
+}
+
+#[tokio::test]
+async fn oauth4webapi_dpop_code_flow_binds_tokens_answers_the_nonce_and_uses_them() {
+    let result = dpop_flow("dpop").await;
+    assert_eq!(result["pushed_with_nonce_retry"], serde_json::Value::Null);
+    assert_eq!(
+        result["first_exchange_retried_for_nonce"], true,
+        "the token endpoint asks for a nonce: {result:#}"
+    );
+}
+
+#[tokio::test]
+async fn oauth4webapi_pushes_the_request_with_a_proof_and_gets_key_bound_tokens() {
+    let result = dpop_flow("par-dpop").await;
+    assert_eq!(
+        result["pushed_with_nonce_retry"], true,
+        "the pushed request endpoint asks for a nonce: {result:#}"
+    );
+    assert_eq!(
+        result["first_exchange_retried_for_nonce"], false,
+        "the nonce from the push is still good at the token endpoint: {result:#}"
+    );
 }

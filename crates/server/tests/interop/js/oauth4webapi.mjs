@@ -7,7 +7,9 @@
 // the server's nonce answered by the library's retry, a bound token at userinfo and the
 // resource API, a refresh with the key, and the bound token refused when sent as Bearer.
 //
-//   node oauth4webapi.mjs code|client-credentials|dpop
+// `par-dpop` pushes the authorization request first (RFC 9126), with the proof.
+//
+//   node oauth4webapi.mjs code|client-credentials|dpop|par-dpop
 import * as oauth from 'oauth4webapi'
 import { env, failure, logout, peek, result, run, userAuthorizes } from './harness.mjs'
 
@@ -127,17 +129,30 @@ async function dpopFlow (as) {
   const redirectUri = env('REDIRECT_URI')
   const codeVerifier = oauth.generateRandomCodeVerifier()
   const state = oauth.generateRandomState()
-  const url = new URL(as.authorization_endpoint)
-  url.search = new URLSearchParams({
+  const parameters = {
     client_id: client.client_id,
     redirect_uri: redirectUri,
     response_type: 'code',
     scope: env('SCOPE'),
     code_challenge: await oauth.calculatePKCECodeChallenge(codeVerifier),
     code_challenge_method: 'S256',
-    dpop_jkt: await DPoP.calculateThumbprint(),
     state
-  })
+  }
+  const url = new URL(as.authorization_endpoint)
+  let pushedWithNonceRetry = null
+  if (mode === 'par-dpop') {
+    // RFC 9126 with a DPoP proof, which binds the code as dpop_jkt would (RFC 9449 §10.1).
+    const pushed = await withNonceRetry(async () => oauth.processPushedAuthorizationResponse(
+      as, client,
+      await oauth.pushedAuthorizationRequest(as, client, auth, parameters, { DPoP, ...insecure })))
+    pushedWithNonceRetry = pushed.retried
+    url.search = new URLSearchParams({
+      client_id: client.client_id,
+      request_uri: pushed.value.request_uri
+    })
+  } else {
+    url.search = new URLSearchParams({ ...parameters, dpop_jkt: await DPoP.calculateThumbprint() })
+  }
   const callback = await userAuthorizes(url)
   const params = oauth.validateAuthResponse(as, client, callback, state)
   const exchanged = await withNonceRetry(async () => oauth.processAuthorizationCodeResponse(
@@ -176,6 +191,7 @@ async function dpopFlow (as) {
     id_token: oauth.getValidatedIdTokenClaims(tokens),
     logged_out: loggedOut,
     token_type: tokens.token_type,
+    pushed_with_nonce_retry: pushedWithNonceRetry,
     first_exchange_retried_for_nonce: exchanged.retried,
     jkt: await DPoP.calculateThumbprint(),
     access_token: peek(tokens.access_token),
@@ -191,6 +207,11 @@ async function dpopFlow (as) {
 
 run(async () => {
   const as = await discover()
-  const modes = { 'client-credentials': clientCredentials, dpop: dpopFlow, code: codeFlow }
+  const modes = {
+    'client-credentials': clientCredentials,
+    dpop: dpopFlow,
+    'par-dpop': dpopFlow,
+    code: codeFlow
+  }
   result(await modes[mode](as))
 })
