@@ -220,6 +220,11 @@ impl MaintenanceStore for SqlStore {
                 COUNTER_RETENTION_SECONDS,
             ),
         ];
+        // SQLite's spent ids live in memory first: write them, then forget the lapsed ones.
+        if let crate::Backend::Sqlite { write, .. } = &self.backend {
+            self.replay.flush_all(write).await?;
+            self.replay.forget_lapsed(now);
+        }
         let mut deleted = 0;
         for (sql, keep) in STATEMENTS {
             deleted += execute!(self, sqlx::query(sql).bind(now.0 - keep))?;

@@ -29,6 +29,7 @@ mod housekeeping;
 mod keys;
 pub mod private;
 mod pushed;
+mod replay;
 mod rows;
 mod sessions;
 pub mod testing;
@@ -157,6 +158,8 @@ enum Backend {
 #[derive(Debug, Clone)]
 pub struct SqlStore {
     backend: Backend,
+    /// SQLite's single-use ids, decided in memory ([`replay`]); unused on PostgreSQL.
+    replay: std::sync::Arc<replay::LocalReplay>,
 }
 
 /// Runs `$body` with `$pool` bound to the pool that serves reads.
@@ -203,7 +206,10 @@ impl SqlStore {
             Dialect::Sqlite => connect_sqlite(options).await?,
             Dialect::Postgres => connect_postgres(options).await?,
         };
-        Ok(Self { backend })
+        Ok(Self {
+            backend,
+            replay: std::sync::Arc::default(),
+        })
     }
 
     /// Applies the embedded migrations of this dialect. Safe to run from several nodes at
@@ -295,6 +301,10 @@ impl SqlStore {
     pub async fn close(&self) {
         match &self.backend {
             Backend::Sqlite { read, write } => {
+                // The spent ids of the last moments, so a restart still refuses them.
+                if let Err(error) = self.replay.flush_all(write).await {
+                    tracing::warn!(%error, "spent DPoP ids not written at shutdown");
+                }
                 read.close().await;
                 write.close().await;
             }

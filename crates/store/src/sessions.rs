@@ -98,9 +98,22 @@ impl AuthRequestStore for SqlStore {
 #[async_trait]
 impl ReplayStore for SqlStore {
     async fn spend_once(&self, id: &str, expires_at: UnixTime) -> Result<bool, StoreError> {
-        // As for authorization requests: of two callers racing, one inserts.
-        const SQL: &str =
-            "INSERT INTO spent_jtis (id, expires_at) VALUES ($1, $2) ON CONFLICT (id) DO NOTHING";
-        Ok(execute!(self, sqlx::query(SQL).bind(id).bind(expires_at.0))? == 1)
+        match &self.backend {
+            // One node: decided in its memory, written in batches (see `replay`).
+            crate::Backend::Sqlite { write, .. } => self.replay.spend(write, id, expires_at).await,
+            // Many nodes: decided by the database. As for authorization requests: of two
+            // callers racing, one inserts.
+            crate::Backend::Postgres(pool) => {
+                const SQL: &str = "INSERT INTO spent_jtis (id, expires_at) VALUES ($1, $2) \
+                    ON CONFLICT (id) DO NOTHING";
+                let inserted = sqlx::query(SQL)
+                    .bind(id)
+                    .bind(expires_at.0)
+                    .execute(pool)
+                    .await
+                    .map_err(db_error)?;
+                Ok(inserted.rows_affected() == 1)
+            }
+        }
     }
 }

@@ -198,3 +198,53 @@ mod health {
         store.ping().await.unwrap();
     }
 }
+
+/// Spent ids outlive the store: on SQLite, where they are decided in memory and written in
+/// batches, closing writes the last batch and reopening reads them back.
+mod spent_across_restarts {
+    use portcullis_core::store::ReplayStore as _;
+    use portcullis_core::time::UnixTime;
+
+    async fn survive(db: &super::TestDatabase) {
+        let store = db.store().await.unwrap();
+        for n in 0..300 {
+            assert!(
+                store
+                    .spend_once(&format!("dpop:k:{n}"), UnixTime(i64::MAX))
+                    .await
+                    .unwrap()
+            );
+        }
+        store.close().await;
+        let reopened = db.store().await.unwrap();
+        for n in [0, 255, 256, 299] {
+            assert!(
+                !reopened
+                    .spend_once(&format!("dpop:k:{n}"), UnixTime(i64::MAX))
+                    .await
+                    .unwrap(),
+                "{n} was forgotten"
+            );
+        }
+        assert!(
+            reopened
+                .spend_once("dpop:k:new", UnixTime(i64::MAX))
+                .await
+                .unwrap()
+        );
+        reopened.close().await;
+    }
+
+    #[tokio::test]
+    async fn sqlite() {
+        survive(&super::TestDatabase::sqlite().unwrap()).await;
+    }
+
+    #[tokio::test]
+    async fn postgres() {
+        let test = "spent_across_restarts::postgres";
+        if let Some(db) = super::TestDatabase::postgres(test).await.unwrap() {
+            survive(&db).await;
+        }
+    }
+}
