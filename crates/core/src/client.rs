@@ -342,6 +342,9 @@ pub struct Client {
     pub dpop_bound_access_tokens: bool,
     /// Authorization requests must be pushed first (RFC 9126 §6): a plain one is refused.
     pub require_pushed_authorization_requests: bool,
+    /// The public keys of a `private_key_jwt` client (a JWK Set, checked at registration):
+    /// it authenticates with assertions signed by one of them, and never with a secret.
+    pub jwks: Option<serde_json::Value>,
     /// Grants the client may use.
     pub grant_types: BTreeSet<GrantType>,
     /// Scopes the client may ask for.

@@ -36,6 +36,10 @@ pub struct ClientView {
     /// Authorization requests must be pushed first (RFC 9126 §6).
     #[serde(default)]
     pub require_pushed_authorization_requests: bool,
+    /// The public keys of a `private_key_jwt` client (a JWK Set).
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<Object>))]
+    pub jwks: Option<serde_json::Value>,
     /// Allowed grants.
     pub grant_types: Vec<String>,
     /// Allowed scopes, space-delimited.
@@ -94,6 +98,11 @@ pub struct CreateClient {
     /// Require authorization requests to be pushed first (RFC 9126).
     #[serde(default)]
     pub require_pushed_authorization_requests: bool,
+    /// Public keys (a JWK Set) for `private_key_jwt` (RFC 7523): the client gets no secret and
+    /// authenticates with assertions signed by one of them.
+    #[serde(default)]
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<Object>))]
+    pub jwks: Option<serde_json::Value>,
     /// Grants (default: authorization_code and refresh_token).
     #[serde(default)]
     pub grant_types: Vec<String>,
@@ -152,6 +161,10 @@ pub struct UpdateClient {
     /// Require authorization requests to be pushed first.
     #[serde(default)]
     pub require_pushed_authorization_requests: Option<bool>,
+    /// New public keys for `private_key_jwt` (replacing all; a secret stops working).
+    #[serde(default)]
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<Object>))]
+    pub jwks: Option<serde_json::Value>,
     /// Grants.
     #[serde(default)]
     pub grant_types: Option<Vec<String>>,

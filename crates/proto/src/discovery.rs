@@ -43,6 +43,15 @@ pub struct ServerMetadata {
     pub revocation_endpoint_auth_methods_supported: Vec<String>,
     /// Client authentication at the introspection endpoint.
     pub introspection_endpoint_auth_methods_supported: Vec<String>,
+    /// `private_key_jwt` assertion algorithms at the token endpoint (RFC 8414 §2).
+    #[serde(default)]
+    pub token_endpoint_auth_signing_alg_values_supported: Vec<String>,
+    /// `private_key_jwt` assertion algorithms at the revocation endpoint.
+    #[serde(default)]
+    pub revocation_endpoint_auth_signing_alg_values_supported: Vec<String>,
+    /// `private_key_jwt` assertion algorithms at the introspection endpoint.
+    #[serde(default)]
+    pub introspection_endpoint_auth_signing_alg_values_supported: Vec<String>,
     /// PKCE methods (RFC 7636).
     pub code_challenge_methods_supported: Vec<String>,
     /// RFC 9449 §5.1: the algorithms DPoP proofs may be signed with (empty from a server

@@ -28,6 +28,12 @@ pub struct TokenRequest {
     pub client_id: Option<String>,
     /// `client_secret` (`client_secret_post`).
     pub client_secret: Option<Secret>,
+    /// `client_assertion_type` (`private_key_jwt`, RFC 7523 §2.2).
+    #[serde(default)]
+    pub client_assertion_type: Option<String>,
+    /// `client_assertion`: the signed JWT (`private_key_jwt`).
+    #[serde(default)]
+    pub client_assertion: Option<Secret>,
 }
 
 /// A successful token response (RFC 6749 §5.1), plus OpenID Connect's `id_token`.
@@ -63,6 +69,12 @@ pub struct IntrospectionRequest {
     pub client_id: Option<String>,
     /// `client_secret` for `client_secret_post`.
     pub client_secret: Option<Secret>,
+    /// `client_assertion_type` (`private_key_jwt`, RFC 7523 §2.2).
+    #[serde(default)]
+    pub client_assertion_type: Option<String>,
+    /// `client_assertion`: the signed JWT (`private_key_jwt`).
+    #[serde(default)]
+    pub client_assertion: Option<Secret>,
 }
 
 /// An introspection response (RFC 7662 §2.2).
@@ -123,6 +135,12 @@ pub struct RevocationRequest {
     pub client_id: Option<String>,
     /// `client_secret` for `client_secret_post`.
     pub client_secret: Option<Secret>,
+    /// `client_assertion_type` (`private_key_jwt`, RFC 7523 §2.2).
+    #[serde(default)]
+    pub client_assertion_type: Option<String>,
+    /// `client_assertion`: the signed JWT (`private_key_jwt`).
+    #[serde(default)]
+    pub client_assertion: Option<Secret>,
 }
 
 #[cfg(test)]

@@ -160,6 +160,10 @@ pub struct ClientSettingsArgs {
     /// or false.
     #[arg(long, value_name = "BOOL")]
     pub require_pushed_authorization_requests: Option<bool>,
+    /// A file holding the client's public keys as a JWK Set (`{"keys": [...]}`): the client
+    /// authenticates with private_key_jwt (RFC 7523) and gets no secret.
+    #[arg(long, value_name = "FILE")]
+    pub jwks_file: Option<std::path::PathBuf>,
 }
 
 /// Client operations.

@@ -18,7 +18,7 @@ macro_rules! select_clients {
              previous_secret_expires_at, redirect_uris, grant_types, scopes, access_token_ttl, \
              refresh_token_ttl, pkce, id_token_alg, partner, admin, enabled, logo_uri, \
              homepage_uri, created_at, updated_at, post_logout_redirect_uris, web_origins, \
-             dpop_bound_access_tokens, require_pushed_authorization_requests FROM clients ",
+             dpop_bound_access_tokens, require_pushed_authorization_requests, jwks FROM clients ",
             $rest
         )
     };
@@ -50,6 +50,7 @@ struct ClientRow {
     web_origins: String,
     dpop_bound_access_tokens: bool,
     require_pushed_authorization_requests: bool,
+    jwks: Option<String>,
 }
 
 fn hash(column: &str, bytes: Option<Vec<u8>>) -> Result<Option<SecretHash>, StoreError> {
@@ -120,6 +121,10 @@ impl TryFrom<ClientRow> for Client {
             web_origins,
             dpop_bound_access_tokens: row.dpop_bound_access_tokens,
             require_pushed_authorization_requests: row.require_pushed_authorization_requests,
+            jwks: row
+                .jwks
+                .map(|text| serde_json::from_str(&text).map_err(|e| corrupt("clients.jwks", e)))
+                .transpose()?,
             grant_types,
             scopes: ScopeSet::parse(&row.scopes).map_err(|e| corrupt("clients.scopes", e))?,
             access_token_ttl: row.access_token_ttl,
@@ -140,7 +145,7 @@ impl TryFrom<ClientRow> for Client {
     }
 }
 
-/// The columns every write binds, in the order of the statements below ($1..$24).
+/// The columns every write binds, in the order of the statements below ($1..$25).
 struct ClientColumns {
     redirect_uris: String,
     grant_types: String,
@@ -169,7 +174,7 @@ impl ClientColumns {
     }
 }
 
-/// Binds every client column in the order `$1..$24` of [`INSERT`] and [`UPDATE`].
+/// Binds every client column in the order `$1..$25` of [`INSERT`] and [`UPDATE`].
 macro_rules! bind_client {
     ($query:expr, $client:expr, $columns:expr) => {
         $query
@@ -209,6 +214,7 @@ macro_rules! bind_client {
             .bind(&$columns.web_origins)
             .bind($client.dpop_bound_access_tokens)
             .bind($client.require_pushed_authorization_requests)
+            .bind($client.jwks.as_ref().map(ToString::to_string))
     };
 }
 
@@ -216,16 +222,17 @@ const INSERT: &str = "INSERT INTO clients (id, name, public, secret_hash, previo
     previous_secret_expires_at, redirect_uris, grant_types, scopes, access_token_ttl, \
     refresh_token_ttl, pkce, id_token_alg, partner, admin, enabled, logo_uri, homepage_uri, \
     created_at, updated_at, post_logout_redirect_uris, web_origins, dpop_bound_access_tokens, \
-    require_pushed_authorization_requests) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, \
-    $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22, $23, $24)";
+    require_pushed_authorization_requests, jwks) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, \
+    $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22, $23, $24, $25)";
 
-// Binds the same twenty-four values as INSERT; `created_at` ($19) is left as it was.
+// Binds the same twenty-five values as INSERT; `created_at` ($19) is left as it was.
 const UPDATE: &str = "UPDATE clients SET name = $2, public = $3, secret_hash = $4, \
     previous_secret_hash = $5, previous_secret_expires_at = $6, redirect_uris = $7, \
     grant_types = $8, scopes = $9, access_token_ttl = $10, refresh_token_ttl = $11, pkce = $12, \
     id_token_alg = $13, partner = $14, admin = $15, enabled = $16, logo_uri = $17, \
     homepage_uri = $18, updated_at = $20, post_logout_redirect_uris = $21, web_origins = $22, \
-    dpop_bound_access_tokens = $23, require_pushed_authorization_requests = $24 WHERE id = $1";
+    dpop_bound_access_tokens = $23, require_pushed_authorization_requests = $24, jwks = $25 \
+    WHERE id = $1";
 
 #[async_trait]
 impl ClientStore for SqlStore {

@@ -46,6 +46,8 @@ pub struct NewClient {
     pub dpop_bound_access_tokens: bool,
     /// Whether authorization requests must be pushed first (RFC 9126 §6).
     pub require_pushed_authorization_requests: bool,
+    /// The public keys of a `private_key_jwt` client (a JWK Set): it gets no secret.
+    pub jwks: Option<serde_json::Value>,
     /// Allowed grants.
     pub grant_types: BTreeSet<GrantType>,
     /// Allowed scopes.
@@ -84,6 +86,7 @@ impl NewClient {
             web_origins: Vec::new(),
             dpop_bound_access_tokens: false,
             require_pushed_authorization_requests: false,
+            jwks: None,
             grant_types: BTreeSet::new(),
             scopes: ScopeSet::new(),
             access_token_ttl: None,
@@ -173,6 +176,12 @@ pub enum ClientRuleError {
     /// Public clients have no secret.
     #[error("a public client has no secret to rotate")]
     PublicHasNoSecret,
+    /// The key set of a `private_key_jwt` client is not acceptable.
+    #[error(transparent)]
+    Jwks(#[from] crate::oauth::assertion::KeySetError),
+    /// Keys were given for a public client.
+    #[error("a public client cannot register keys: private_key_jwt is for confidential clients")]
+    PublicWithKeys,
     /// Storage failed.
     #[error(transparent)]
     Store(StoreError),
@@ -327,9 +336,16 @@ pub async fn create(
     let redirect_uris = redirect_uris(&new.redirect_uris)?;
     let post_logout_redirect_uris = self::redirect_uris(&new.post_logout_redirect_uris)?;
     let web_origins = web_origins(&new.web_origins)?;
+    if let Some(jwks) = &new.jwks {
+        if new.kind == ClientKind::Public {
+            return Err(ClientRuleError::PublicWithKeys);
+        }
+        crate::oauth::assertion::check_key_set(jwks)?;
+    }
+    // A client with keys authenticates with them: it has no secret to leak or downgrade to.
     let secret = match new.kind {
-        ClientKind::Confidential => Some(new_secret(random)?),
-        ClientKind::Public => None,
+        ClientKind::Confidential if new.jwks.is_none() => Some(new_secret(random)?),
+        ClientKind::Confidential | ClientKind::Public => None,
     };
     let now = clock.now();
     let client = Client {
@@ -345,6 +361,7 @@ pub async fn create(
         web_origins,
         dpop_bound_access_tokens: new.dpop_bound_access_tokens,
         require_pushed_authorization_requests: new.require_pushed_authorization_requests,
+        jwks: new.jwks,
         grant_types: new.grant_types,
         scopes: new.scopes,
         access_token_ttl: new.access_token_ttl.unwrap_or(DEFAULT_ACCESS_TOKEN_TTL),
@@ -382,6 +399,9 @@ pub struct ClientChanges {
     pub dpop_bound_access_tokens: Option<bool>,
     /// Whether authorization requests must be pushed first.
     pub require_pushed_authorization_requests: Option<bool>,
+    /// New keys of a `private_key_jwt` client (replacing all; its secret, if any, stops
+    /// working).
+    pub jwks: Option<serde_json::Value>,
     /// New grants.
     pub grant_types: Option<BTreeSet<GrantType>>,
     /// New scopes.
@@ -486,6 +506,15 @@ pub async fn update(
     if let Some(bound) = changes.dpop_bound_access_tokens {
         client.dpop_bound_access_tokens = bound;
         changed.push("dpop_bound_access_tokens");
+    }
+    if let Some(jwks) = changes.jwks {
+        if client.kind == ClientKind::Public {
+            return Err(ClientRuleError::PublicWithKeys);
+        }
+        crate::oauth::assertion::check_key_set(&jwks)?;
+        client.jwks = Some(jwks);
+        client.secrets = ClientSecrets::default();
+        changed.push("jwks");
     }
     if let Some(pushed) = changes.require_pushed_authorization_requests {
         client.require_pushed_authorization_requests = pushed;

@@ -41,6 +41,7 @@ pub fn client_view(client: &Client, secret: Option<Secret>) -> ClientView {
         web_origins: client.web_origins.iter().map(ToString::to_string).collect(),
         dpop_bound_access_tokens: client.dpop_bound_access_tokens,
         require_pushed_authorization_requests: client.require_pushed_authorization_requests,
+        jwks: client.jwks.clone(),
         grant_types: client
             .grant_types
             .iter()
@@ -160,6 +161,7 @@ pub fn new_client(request: CreateClient) -> Result<NewClient, ClientRuleError> {
         web_origins: request.web_origins,
         dpop_bound_access_tokens: request.dpop_bound_access_tokens,
         require_pushed_authorization_requests: request.require_pushed_authorization_requests,
+        jwks: request.jwks,
         grant_types,
         scopes: scope(request.scope.as_deref().unwrap_or(default_scope))?,
         access_token_ttl: request.access_token_ttl,
@@ -197,6 +199,7 @@ pub fn client_changes(request: UpdateClient) -> Result<ClientChanges, ClientRule
         web_origins: request.web_origins,
         dpop_bound_access_tokens: request.dpop_bound_access_tokens,
         require_pushed_authorization_requests: request.require_pushed_authorization_requests,
+        jwks: request.jwks,
         grant_types: request.grant_types.as_deref().map(grants).transpose()?,
         scopes: request.scope.as_deref().map(scope).transpose()?,
         access_token_ttl: request.access_token_ttl,

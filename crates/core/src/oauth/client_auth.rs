@@ -1,5 +1,6 @@
-//! Client authentication at the token, introspection and revocation endpoints
-//! (RFC 6749 §2.3): `client_secret_basic`, `client_secret_post`, and `none` for public clients.
+//! Client authentication at the token, pushed authorization request, introspection and
+//! revocation endpoints (RFC 6749 §2.3): `client_secret_basic`, `client_secret_post`,
+//! `private_key_jwt` (RFC 7523, [`super::assertion`]), and `none` for public clients.
 
 use std::sync::Arc;
 
@@ -30,6 +31,38 @@ pub struct ClientCredentials {
     pub client_id: Option<String>,
     /// `client_secret` from the body.
     pub client_secret: Option<Secret>,
+    /// `client_assertion_type` from the body.
+    pub assertion_type: Option<String>,
+    /// `client_assertion` from the body.
+    pub assertion: Option<Secret>,
+}
+
+impl ClientCredentials {
+    /// The same credentials with the body's `client_assertion_type` and `client_assertion`
+    /// (empty counts as absent).
+    #[must_use]
+    pub fn with_assertion(mut self, kind: Option<&String>, assertion: Option<&Secret>) -> Self {
+        self.assertion_type = kind.filter(|v| !v.is_empty()).cloned();
+        self.assertion = assertion.filter(|v| !v.is_empty()).cloned();
+        self
+    }
+}
+
+/// What a `private_key_jwt` assertion is checked against at this endpoint.
+#[derive(Clone, Copy)]
+pub struct AssertionCheck<'a> {
+    /// Where each assertion's `jti` is spent.
+    pub replay: &'a dyn crate::store::ReplayStore,
+    /// What `aud` may be: the issuer identifier and this endpoint's URL.
+    pub audiences: &'a [&'a str],
+}
+
+impl std::fmt::Debug for AssertionCheck<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("AssertionCheck")
+            .field("audiences", &self.audiences)
+            .finish_non_exhaustive()
+    }
 }
 
 /// How the client authenticated.
@@ -41,6 +74,8 @@ pub enum AuthMethod {
     Post,
     /// `none`: a public client identified by `client_id`.
     None,
+    /// `private_key_jwt` (RFC 7523): an assertion signed by a registered key.
+    PrivateKeyJwt,
 }
 
 /// A client whose credentials checked out.
@@ -63,7 +98,11 @@ pub async fn authenticate(
     clients: &dyn ClientLookup,
     clock: &dyn Clock,
     credentials: ClientCredentials,
+    assertions: &AssertionCheck<'_>,
 ) -> Result<AuthenticatedClient, TokenError> {
+    if credentials.assertion.is_some() || credentials.assertion_type.is_some() {
+        return by_assertion(clients, clock, credentials, assertions).await;
+    }
     let (id, secret, method) = match credentials.basic {
         Some(Err(())) => return Err(TokenError::ClientAuthFailed { basic: true }),
         Some(Ok(basic)) => {
@@ -93,7 +132,9 @@ pub async fn authenticate(
     let Some(client) = clients.find_client(&ClientId::new(id)).await? else {
         return Err(failed);
     };
+    // A client that registered keys authenticates with them only (no downgrade to a secret).
     let accepted = client.enabled
+        && client.jwks.is_none()
         && match (&secret, client.kind) {
             (Some(secret), ClientKind::Confidential) => {
                 client.secrets.accepts(secret.expose(), clock.now())
@@ -106,5 +147,61 @@ pub async fn authenticate(
         Ok(AuthenticatedClient { client, method })
     } else {
         Err(failed)
+    }
+}
+
+/// `private_key_jwt`: the client the assertion names, if it verifies (RFC 7523 §3).
+async fn by_assertion(
+    clients: &dyn ClientLookup,
+    clock: &dyn Clock,
+    credentials: ClientCredentials,
+    check: &AssertionCheck<'_>,
+) -> Result<AuthenticatedClient, TokenError> {
+    use super::assertion;
+    if credentials.basic.is_some() || credentials.client_secret.is_some() {
+        return Err(TokenError::MultipleAuthMethods);
+    }
+    if credentials.assertion_type.as_deref() != Some(assertion::ASSERTION_TYPE) {
+        return Err(TokenError::Malformed(format!(
+            "client_assertion_type must be {}",
+            assertion::ASSERTION_TYPE
+        )));
+    }
+    let jwt = credentials
+        .assertion
+        .ok_or(TokenError::MissingParameter("client_assertion"))?;
+    let failed = TokenError::ClientAuthFailed { basic: false };
+    let claimed = assertion::claimed_client(jwt.expose())
+        .ok_or(TokenError::ClientAuthFailed { basic: false })?;
+    if credentials
+        .client_id
+        .as_deref()
+        .is_some_and(|id| id != claimed)
+    {
+        return Err(TokenError::Malformed(
+            "client_id differs from the client assertion's iss".into(),
+        ));
+    }
+    let Some(client) = clients
+        .find_client(&ClientId::new(claimed))
+        .await?
+        .filter(|c| c.enabled && c.kind == ClientKind::Confidential)
+    else {
+        return Err(failed);
+    };
+    let expected = assertion::Expected {
+        audiences: check.audiences,
+        now: clock.now(),
+    };
+    match assertion::verify(&client, jwt.expose(), &expected, check.replay).await {
+        Ok(()) => Ok(AuthenticatedClient {
+            client,
+            method: AuthMethod::PrivateKeyJwt,
+        }),
+        Err(assertion::AssertionError::Store(error)) => Err(error.into()),
+        Err(why) => {
+            tracing::info!(client = %client.id, reason = %why, "client assertion refused");
+            Err(failed)
+        }
     }
 }

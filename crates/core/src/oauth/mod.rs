@@ -3,6 +3,7 @@
 //! introspection and revocation.
 
 pub mod access;
+pub mod assertion;
 pub mod authorize;
 pub mod claims;
 pub mod client_auth;

@@ -85,7 +85,12 @@ pub async fn push(
     proof_jkt: Option<&str>,
 ) -> Result<Pushed, ParError> {
     // The client's secret is for authentication, never part of the stored request.
-    params.retain(|(name, _)| name != "client_secret" && name != "client_assertion");
+    params.retain(|(name, _)| {
+        !matches!(
+            name.as_str(),
+            "client_secret" | "client_assertion" | "client_assertion_type"
+        )
+    });
     if params.len() > MAX_PARAMS
         || params.iter().map(|(n, v)| n.len() + v.len()).sum::<usize>() > MAX_PARAMS_LEN
     {

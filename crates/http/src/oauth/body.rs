@@ -107,6 +107,8 @@ pub fn client_credentials(
         basic: basic_credentials(headers),
         client_id: client_id.filter(|v| !v.is_empty()).cloned(),
         client_secret: client_secret.filter(|v| !v.is_empty()).cloned(),
+        assertion_type: None,
+        assertion: None,
     }
 }
 

@@ -22,7 +22,17 @@ fn strings(items: &[&str]) -> Vec<String> {
 pub fn metadata(state: &AppState) -> ServerMetadata {
     let issuer = state.issuer();
     let url = |path: &str| format!("{issuer}{path}");
-    let auth_methods = strings(&["client_secret_basic", "client_secret_post", "none"]);
+    let auth_methods = strings(&[
+        "client_secret_basic",
+        "client_secret_post",
+        "private_key_jwt",
+        "none",
+    ]);
+    // The algorithms of client assertions (private_key_jwt) and DPoP proofs.
+    let assertion_algs: Vec<String> = portcullis_core::jose::ForeignAlg::ALL
+        .iter()
+        .map(|a| a.as_str().to_owned())
+        .collect();
     let settings = &state.services.settings;
     ServerMetadata {
         issuer: issuer.to_owned(),
@@ -51,15 +61,16 @@ pub fn metadata(state: &AppState) -> ServerMetadata {
         ]),
         token_endpoint_auth_methods_supported: auth_methods.clone(),
         revocation_endpoint_auth_methods_supported: auth_methods,
+        token_endpoint_auth_signing_alg_values_supported: assertion_algs.clone(),
+        revocation_endpoint_auth_signing_alg_values_supported: assertion_algs.clone(),
+        introspection_endpoint_auth_signing_alg_values_supported: assertion_algs.clone(),
         introspection_endpoint_auth_methods_supported: strings(&[
             "client_secret_basic",
             "client_secret_post",
+            "private_key_jwt",
         ]),
         code_challenge_methods_supported: strings(&["S256", "plain"]),
-        dpop_signing_alg_values_supported: portcullis_core::jose::ForeignAlg::ALL
-            .iter()
-            .map(|a| a.as_str().to_owned())
-            .collect(),
+        dpop_signing_alg_values_supported: assertion_algs,
         authorization_response_iss_parameter_supported: true,
         subject_types_supported: strings(&["public"]),
         id_token_signing_alg_values_supported: SigningAlg::ALL

@@ -24,8 +24,12 @@ pub async fn introspect(
         &headers,
         request.client_id.as_ref(),
         request.client_secret.as_ref(),
+    )
+    .with_assertion(
+        request.client_assertion_type.as_ref(),
+        request.client_assertion.as_ref(),
     );
-    let client = authenticate_client(&state, ip, credentials).await?;
+    let client = authenticate_client(&state, ip, credentials, "/oauth/introspect").await?;
     let token = request
         .token
         .filter(|t| !t.is_empty())

@@ -66,8 +66,10 @@ pub async fn push(
     }
     let params = super::authorize::pairs(&body);
     let secret = first(&params, "client_secret").map(|s| Secret::new(s.clone()));
-    let credentials = client_credentials(&headers, first(&params, "client_id"), secret.as_ref());
-    let client = authenticate_client(&state, ip, credentials).await?;
+    let assertion = first(&params, "client_assertion").map(|s| Secret::new(s.clone()));
+    let credentials = client_credentials(&headers, first(&params, "client_id"), secret.as_ref())
+        .with_assertion(first(&params, "client_assertion_type"), assertion.as_ref());
+    let client = authenticate_client(&state, ip, credentials, "/oauth/par").await?;
     let keys = state.keyring();
     let ctx = state.context(&keys).from_ip(ip);
     let proof = dpop::accept::<TokenError>(&ctx, &dpop.presented(None, true)).await?;

@@ -6,7 +6,9 @@ use axum::http::{HeaderMap, HeaderValue, header};
 use axum::response::{IntoResponse, Response};
 use portcullis_core::audit::AuditKind;
 use portcullis_core::oauth::TokenError;
-use portcullis_core::oauth::client_auth::{AuthenticatedClient, ClientCredentials, authenticate};
+use portcullis_core::oauth::client_auth::{
+    AssertionCheck, AuthenticatedClient, ClientCredentials, authenticate,
+};
 use portcullis_core::oauth::dpop;
 use portcullis_core::oauth::grant::{self, GrantRequest};
 use portcullis_core::oauth::issue::Issued;
@@ -54,8 +56,12 @@ pub async fn exchange(
         headers,
         request.client_id.as_ref(),
         request.client_secret.as_ref(),
+    )
+    .with_assertion(
+        request.client_assertion_type.as_ref(),
+        request.client_assertion.as_ref(),
     );
-    let client = authenticate_client(state, ip, credentials).await?;
+    let client = authenticate_client(state, ip, credentials, "/oauth/token").await?;
     let client_key = format!("token:client:{}", client.client.id);
     let client_id = Some(&client.client.id);
     limit(
@@ -94,16 +100,26 @@ pub async fn authenticate_client(
     state: &AppState,
     ip: Option<std::net::IpAddr>,
     credentials: ClientCredentials,
+    endpoint: &str,
 ) -> Result<AuthenticatedClient, ApiError> {
     let limit_of = state.settings.rate_limits.client_auth_failures_per_ip;
     let key = format!("client_auth_failures:ip:{}", throttle::ip_key(ip));
     if let Err(refused) = state.counters.check(&key, limit_of) {
         return Err(throttled(state, refused, ip, "client_auth_failures", None));
     }
+    // A client assertion's `aud` is the issuer or the URL of the endpoint called (RFC 7523
+    // §3, FAPI 2.0 §5.3.2.1).
+    let url = format!("{}{endpoint}", state.issuer().trim_end_matches('/'));
+    let audiences = [state.issuer(), url.as_str()];
+    let assertions = AssertionCheck {
+        replay: state.services.store.as_ref(),
+        audiences: &audiences,
+    };
     match authenticate(
         state.clients.as_ref(),
         state.services.clock.as_ref(),
         credentials,
+        &assertions,
     )
     .await
     {

@@ -9,6 +9,18 @@ use super::admin::{Session, seconds};
 use crate::cli::{ClientCommand, ClientSettingsArgs};
 use crate::config::Config;
 
+/// The JWK Set in `path`, if one is named.
+fn read_jwks(path: Option<&std::path::Path>) -> anyhow::Result<Option<serde_json::Value>> {
+    let Some(path) = path else {
+        return Ok(None);
+    };
+    let text = std::fs::read_to_string(path)
+        .map_err(|e| anyhow::anyhow!("cannot read {}: {e}", path.display()))?;
+    let jwks = serde_json::from_str(&text)
+        .map_err(|e| anyhow::anyhow!("{} is not JSON: {e}", path.display()))?;
+    Ok(Some(jwks))
+}
+
 fn print(view: &ClientView, json: bool) -> anyhow::Result<()> {
     if json {
         crate::out!("{}", serde_json::to_string_pretty(view)?)?;
@@ -45,6 +57,17 @@ fn print(view: &ClientView, json: bool) -> anyhow::Result<()> {
     }
     if view.dpop_bound_access_tokens {
         crate::out!("dpop           every token request needs a DPoP proof")?;
+    }
+    if let Some(keys) = view
+        .jwks
+        .as_ref()
+        .and_then(|j| j.get("keys"))
+        .and_then(|k| k.as_array())
+    {
+        crate::out!(
+            "auth           private_key_jwt with {} registered key(s)",
+            keys.len()
+        )?;
     }
     if view.require_pushed_authorization_requests {
         crate::out!("par            authorization requests must be pushed first")?;
@@ -114,6 +137,7 @@ async fn execute(session: &Session, command: ClientCommand) -> anyhow::Result<()
                 require_pushed_authorization_requests: settings
                     .require_pushed_authorization_requests
                     .unwrap_or(false),
+                jwks: read_jwks(settings.jwks_file.as_deref())?,
                 grant_types: settings.grant_types.clone(),
                 scope: settings.scope.clone(),
                 access_token_ttl: seconds(
@@ -188,6 +212,7 @@ async fn execute(session: &Session, command: ClientCommand) -> anyhow::Result<()
                 homepage_uri,
                 dpop_bound_access_tokens,
                 require_pushed_authorization_requests,
+                jwks_file,
             } = settings;
             let request = UpdateClient {
                 name,
@@ -199,6 +224,7 @@ async fn execute(session: &Session, command: ClientCommand) -> anyhow::Result<()
                 web_origins: replace_list(web_origins, clear_web_origins),
                 dpop_bound_access_tokens,
                 require_pushed_authorization_requests,
+                jwks: read_jwks(jwks_file.as_deref())?,
                 grant_types: (!grant_types.is_empty()).then_some(grant_types),
                 scope,
                 access_token_ttl: seconds(access_token_ttl.as_deref(), "access-token-ttl")?,

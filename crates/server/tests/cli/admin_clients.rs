@@ -498,3 +498,41 @@ fn post_logout_redirect_uris_and_web_origins_are_set_replaced_and_cleared() {
     operator.ok(&["client", "update", &id, "--clear-post-logout-redirect-uris"]);
     assert_eq!(show(&operator, &id)["post_logout_redirect_uris"], json!([]));
 }
+
+#[test]
+fn a_client_registered_with_a_key_file_uses_private_key_jwt_and_gets_no_secret() {
+    let operator = Operator::new();
+    let jwk = r#"{"kty":"EC","crv":"P-256","kid":"k1","x":"f83OJ3D2xF1Bg8vub9tLe1gHMzV76e8Tus9uPHvRVEU","y":"x_FEzRu9m36HLN_tue659LNpXW6pCyStikYjKIWI5a0"}"#;
+    operator.write("keys.json", &format!(r#"{{"keys": [{jwk}]}}"#));
+    let keys = operator.dir().join("keys.json");
+    let keys = keys.to_str().unwrap();
+    let base = [
+        "client",
+        "create",
+        "--json",
+        "--name",
+        "Bank",
+        "--grant-type",
+        "client_credentials",
+        "--scope",
+        "openid",
+    ];
+    let view = operator.json(&with(&base, &["--jwks-file", keys]));
+    assert!(view.get("client_secret").is_none(), "{view}");
+    assert_eq!(view["jwks"]["keys"][0]["kid"], "k1");
+    // A private key, or a file that is not JSON, is refused with its reason.
+    operator.write(
+        "private.json",
+        &format!(
+            r#"{{"keys": [{}]}}"#,
+            jwk.replace("\"kid\"", "\"d\":\"AAAA\",\"kid\"")
+        ),
+    );
+    let private = operator.dir().join("private.json");
+    let error = operator.fails(&with(&base, &["--jwks-file", private.to_str().unwrap()]));
+    assert!(error.contains("private"), "{error}");
+    operator.write("broken.json", "{");
+    let broken = operator.dir().join("broken.json");
+    let error = operator.fails(&with(&base, &["--jwks-file", broken.to_str().unwrap()]));
+    assert!(error.contains("not JSON"), "{error}");
+}

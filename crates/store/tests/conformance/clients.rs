@@ -30,6 +30,11 @@ pub fn client(id: &str) -> Client {
         ],
         dpop_bound_access_tokens: true,
         require_pushed_authorization_requests: true,
+        jwks: Some(serde_json::json!({"keys": [{
+            "kty": "EC", "crv": "P-256", "kid": "k1",
+            "x": "f83OJ3D2xF1Bg8vub9tLe1gHMzV76e8Tus9uPHvRVEU",
+            "y": "x_FEzRu9m36HLN_tue659LNpXW6pCyStikYjKIWI5a0"
+        }]})),
         grant_types: BTreeSet::from([GrantType::AuthorizationCode, GrantType::RefreshToken]),
         scopes: ScopeSet::parse("openid wallet:read").unwrap(),
         access_token_ttl: 3600,

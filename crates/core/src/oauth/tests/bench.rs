@@ -364,6 +364,7 @@ fn app() -> Client {
         web_origins: Vec::new(),
         dpop_bound_access_tokens: false,
         require_pushed_authorization_requests: false,
+        jwks: None,
         grant_types: BTreeSet::from([
             GrantType::AuthorizationCode,
             GrantType::RefreshToken,

@@ -154,19 +154,32 @@ async fn discovery_lists_the_grants_auth_methods_and_pkce_methods_the_server_sup
         .await
         .assert_error(400, "unsupported_grant_type");
     }
+    let methods = [
+        "client_secret_basic",
+        "client_secret_post",
+        "private_key_jwt",
+        "none",
+    ];
     assert_eq!(
         set(&doc["token_endpoint_auth_methods_supported"]),
-        strings(&["client_secret_basic", "client_secret_post", "none"])
+        strings(&methods)
     );
     assert_eq!(
         set(&doc["revocation_endpoint_auth_methods_supported"]),
-        strings(&["client_secret_basic", "client_secret_post", "none"])
+        strings(&methods)
     );
     // Public clients cannot introspect (see introspection tests), so `none` is not listed.
     assert_eq!(
         set(&doc["introspection_endpoint_auth_methods_supported"]),
-        strings(&["client_secret_basic", "client_secret_post"])
+        strings(&methods[..3])
     );
+    for endpoint in ["token", "revocation", "introspection"] {
+        assert_eq!(
+            set(&doc[format!("{endpoint}_endpoint_auth_signing_alg_values_supported")]),
+            strings(&["ES256", "PS256", "EdDSA", "Ed25519"]),
+            "{endpoint}"
+        );
+    }
     assert!(set(&doc["code_challenge_methods_supported"]).contains("S256"));
     assert_eq!(set(&doc["response_modes_supported"]), strings(&["query"]));
 }

@@ -24,8 +24,9 @@ use crate::oauth_kit::{Answer, authorize_params};
 
 const EMAIL: &str = "dora@example.com";
 
-/// A DPoP key pair the test holds, signing with `jsonwebtoken`.
-struct DpopKey {
+/// A key pair the test holds, signing with `jsonwebtoken`: DPoP proofs here, client
+/// assertions in `private_key_jwt`.
+pub(crate) struct DpopKey {
     encoding: EncodingKey,
     alg: Algorithm,
     jwk: Value,
@@ -33,7 +34,7 @@ struct DpopKey {
 }
 
 impl DpopKey {
-    fn es256() -> Self {
+    pub(crate) fn es256() -> Self {
         let pkcs8 =
             EcdsaKeyPair::generate_pkcs8(&ECDSA_P256_SHA256_FIXED_SIGNING, &SystemRandom::new())
                 .unwrap();
@@ -47,7 +48,7 @@ impl DpopKey {
         )
     }
 
-    fn ed25519() -> Self {
+    pub(crate) fn ed25519() -> Self {
         let pkcs8 = Ed25519KeyPair::generate_pkcs8(&SystemRandom::new()).unwrap();
         let pair = Ed25519KeyPair::from_pkcs8(pkcs8.as_ref()).unwrap();
         Self::new(
@@ -67,7 +68,7 @@ impl DpopKey {
     }
 
     /// The RFC 7638 thumbprint, computed here from the required members in lexical order.
-    fn jkt(&self) -> String {
+    pub(crate) fn jkt(&self) -> String {
         let canonical = match self.jwk["kty"].as_str().unwrap() {
             "EC" => format!(
                 r#"{{"crv":"P-256","kty":"EC","x":"{}","y":"{}"}}"#,
@@ -80,6 +81,20 @@ impl DpopKey {
             ),
         };
         b64(aws_lc_rs::digest::digest(&aws_lc_rs::digest::SHA256, canonical.as_bytes()).as_ref())
+    }
+
+    /// The public JWK with `kid`, as a client registers it.
+    pub(crate) fn public_jwk(&self, kid: &str) -> Value {
+        let mut jwk = self.jwk.clone();
+        jwk["kid"] = json!(kid);
+        jwk
+    }
+
+    /// A client assertion (RFC 7523) of `claims`, its header naming `kid`.
+    pub(crate) fn assertion(&self, kid: &str, claims: &Value) -> String {
+        let mut header = Header::new(self.alg);
+        header.kid = Some(kid.to_owned());
+        jsonwebtoken::encode(&header, claims, &self.encoding).unwrap()
     }
 
     /// A proof of `claims` (`jti` and `iat` added unless given).

@@ -16,6 +16,7 @@ mod key_rotation;
 mod logout;
 mod par;
 mod pkce;
+mod private_key_jwt;
 mod refresh;
 mod revocation;
 mod revocation_kept_codes;
