@@ -18,7 +18,16 @@ const issuer = new URL(env('ISSUER'))
 // The test server speaks plain HTTP on a loopback port.
 const insecure = { [oauth.allowInsecureRequests]: true }
 const client = { client_id: env('CLIENT_ID') }
-const auth = oauth.ClientSecretBasic(env('CLIENT_SECRET'))
+// private_key_jwt (RFC 7523) when the test hands over a key (PKCS #8, base64), otherwise the
+// client secret with HTTP Basic.
+async function clientAuth () {
+  const pkcs8 = process.env.CLIENT_PRIVATE_KEY
+  if (!pkcs8) return oauth.ClientSecretBasic(env('CLIENT_SECRET'))
+  const key = await crypto.subtle.importKey('pkcs8', Buffer.from(pkcs8, 'base64'),
+    { name: 'ECDSA', namedCurve: 'P-256' }, false, ['sign'])
+  return oauth.PrivateKeyJwt({ key, kid: env('CLIENT_KEY_ID') })
+}
+const auth = await clientAuth()
 
 async function discover () {
   const response = await oauth.discoveryRequest(issuer, { algorithm: 'oidc', ...insecure })
