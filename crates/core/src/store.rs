@@ -456,10 +456,15 @@ pub trait PushedRequestStore: Send + Sync {
 /// `jti`), remembered until whatever carried them would be refused anyway.
 #[async_trait]
 pub trait ReplayStore: Send + Sync {
-    /// Records `id` as used, kept until `expires_at`. `true` for the one caller that recorded
-    /// it, `false` when it was used before: a conditional insert, so two nodes racing cannot
-    /// both win.
-    async fn spend_once(&self, id: &str, expires_at: UnixTime) -> Result<bool, StoreError>;
+    /// Records `id` as used at `now`, kept until `expires_at`. `true` for the one caller that
+    /// recorded it, `false` when it was used before: a conditional insert, so two nodes racing
+    /// cannot both win. Ids kept until before `now` may be forgotten.
+    async fn spend_once(
+        &self,
+        id: &str,
+        now: UnixTime,
+        expires_at: UnixTime,
+    ) -> Result<bool, StoreError>;
 }
 
 /// Access tokens revoked one by one (RFC 7009), kept until they would have expired.

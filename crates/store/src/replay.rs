@@ -8,7 +8,7 @@
 //! (their proofs' `iat` window is a minute). PostgreSQL, shared by many nodes, decides in the
 //! database with a conditional insert instead.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, VecDeque};
 use std::sync::{Mutex, PoisonError};
 use std::time::{Duration, Instant};
 
@@ -30,6 +30,9 @@ struct State {
     loaded: bool,
     /// Every id spent and not yet forgotten → until when it is kept.
     seen: HashMap<String, i64>,
+    /// The same ids in the order they were spent, to forget the lapsed ones as time passes:
+    /// memory stays bounded by what the last minute or two spent, whatever the rate.
+    order: VecDeque<(i64, String)>,
     /// Spent ids not yet written.
     pending: Vec<(String, i64)>,
     last_flush: Option<Instant>,
@@ -48,11 +51,12 @@ impl LocalReplay {
         self.state.lock().unwrap_or_else(PoisonError::into_inner)
     }
 
-    /// Records `id` until `expires_at`; `false` when it was spent before.
+    /// Records `id` at `now` until `expires_at`; `false` when it was spent before.
     pub(crate) async fn spend(
         &self,
         pool: &SqlitePool,
         id: &str,
+        now: UnixTime,
         expires_at: UnixTime,
     ) -> Result<bool, StoreError> {
         if !self.lock().loaded {
@@ -60,10 +64,12 @@ impl LocalReplay {
         }
         let due = {
             let mut state = self.lock();
+            state.forget_before(now.0);
             if state.seen.contains_key(id) {
                 return Ok(false);
             }
             state.seen.insert(id.to_owned(), expires_at.0);
+            state.order.push_back((expires_at.0, id.to_owned()));
             state.pending.push((id.to_owned(), expires_at.0));
             state.pending.len() >= FLUSH_AT
                 || state
@@ -88,7 +94,10 @@ impl LocalReplay {
             .map_err(db_error)?;
         let mut state = self.lock();
         for (id, expires_at) in rows {
-            state.seen.entry(id).or_insert(expires_at);
+            if !state.seen.contains_key(&id) {
+                state.seen.insert(id.clone(), expires_at);
+                state.order.push_back((expires_at, id));
+            }
         }
         state.loaded = true;
         Ok(())
@@ -145,6 +154,60 @@ impl LocalReplay {
 
     /// Forgets the ids kept until before `now`.
     pub(crate) fn forget_lapsed(&self, now: UnixTime) {
-        self.lock().seen.retain(|_, until| *until >= now.0);
+        let mut state = self.lock();
+        state.seen.retain(|_, until| *until >= now.0);
+        let State { seen, order, .. } = &mut *state;
+        order.retain(|(_, id)| seen.contains_key(id));
+    }
+
+    /// How many ids are kept (for tests of the bound).
+    #[cfg(test)]
+    pub(crate) fn len(&self) -> usize {
+        self.lock().seen.len()
+    }
+}
+
+impl State {
+    /// Forgets ids from the front of the spending order while they lapsed before `now`. The
+    /// order is nearly by expiry (a proof's `iat` may be up to a minute old), so an id may
+    /// outlive its expiry by that much, never the reverse.
+    fn forget_before(&mut self, now: i64) {
+        while self.order.front().is_some_and(|(until, _)| *until < now) {
+            if let Some((until, id)) = self.order.pop_front()
+                && self.seen.get(&id) == Some(&until)
+            {
+                self.seen.remove(&id);
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+    use portcullis_core::store::ReplayStore as _;
+    use portcullis_core::time::UnixTime;
+
+    #[tokio::test]
+    async fn memory_holds_only_the_ids_that_could_still_be_replayed() {
+        let db = crate::testing::TestDatabase::sqlite().unwrap();
+        let store = db.store().await.unwrap();
+        // 100 ids a second for ten minutes, each kept for 61 seconds.
+        for second in 0..600 {
+            for n in 0..100 {
+                let now = UnixTime(second);
+                let id = format!("dpop:k:{second}:{n}");
+                assert!(store.spend_once(&id, now, now.plus(61)).await.unwrap());
+            }
+        }
+        assert!(store.replay.len() <= 62 * 100, "{}", store.replay.len());
+        // What is kept is still refused.
+        assert!(
+            !store
+                .spend_once("dpop:k:599:0", UnixTime(600), UnixTime(700))
+                .await
+                .unwrap()
+        );
+        store.close().await;
     }
 }

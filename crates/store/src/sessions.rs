@@ -97,10 +97,17 @@ impl AuthRequestStore for SqlStore {
 
 #[async_trait]
 impl ReplayStore for SqlStore {
-    async fn spend_once(&self, id: &str, expires_at: UnixTime) -> Result<bool, StoreError> {
+    async fn spend_once(
+        &self,
+        id: &str,
+        now: UnixTime,
+        expires_at: UnixTime,
+    ) -> Result<bool, StoreError> {
         match &self.backend {
             // One node: decided in its memory, written in batches (see `replay`).
-            crate::Backend::Sqlite { write, .. } => self.replay.spend(write, id, expires_at).await,
+            crate::Backend::Sqlite { write, .. } => {
+                self.replay.spend(write, id, now, expires_at).await
+            }
             // Many nodes: decided by the database. As for authorization requests: of two
             // callers racing, one inserts.
             crate::Backend::Postgres(pool) => {

@@ -488,7 +488,12 @@ impl AuthRequestStore for MemoryStore {
 
 #[async_trait]
 impl ReplayStore for MemoryStore {
-    async fn spend_once(&self, id: &str, expires_at: UnixTime) -> Result<bool, StoreError> {
+    async fn spend_once(
+        &self,
+        id: &str,
+        _now: UnixTime,
+        expires_at: UnixTime,
+    ) -> Result<bool, StoreError> {
         let mut t = self.lock();
         if t.spent_once.contains_key(id) {
             return Ok(false);

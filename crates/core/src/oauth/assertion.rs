@@ -173,7 +173,7 @@ pub async fn verify(
         .ok_or(AssertionError::Invalid("the assertion has no valid jti"))?;
     let once = format!("assertion:{id}:{jti}");
     if !replay
-        .spend_once(&once, UnixTime(exp.saturating_add(SKEW)))
+        .spend_once(&once, expected.now, UnixTime(exp.saturating_add(SKEW)))
         .await?
     {
         return Err(AssertionError::Replayed);

@@ -218,7 +218,11 @@ where
     };
     let proof = check(proof, &context)?;
     let once = format!("dpop:{}:{}", proof.jkt, proof.jti);
-    if !ctx.store.spend_once(&once, proof.replay_until).await? {
+    if !ctx
+        .store
+        .spend_once(&once, context.now, proof.replay_until)
+        .await?
+    {
         return Err(DpopError::Invalid("the DPoP proof's jti was already used").into());
     }
     Ok(Some(proof))

@@ -205,12 +205,18 @@ mod spent_across_restarts {
     use portcullis_core::store::ReplayStore as _;
     use portcullis_core::time::UnixTime;
 
+    const NOW_FOR_SPEND: i64 = 1_000;
+
     async fn survive(db: &super::TestDatabase) {
         let store = db.store().await.unwrap();
         for n in 0..300 {
             assert!(
                 store
-                    .spend_once(&format!("dpop:k:{n}"), UnixTime(i64::MAX))
+                    .spend_once(
+                        &format!("dpop:k:{n}"),
+                        UnixTime(NOW_FOR_SPEND),
+                        UnixTime(i64::MAX)
+                    )
                     .await
                     .unwrap()
             );
@@ -220,7 +226,11 @@ mod spent_across_restarts {
         for n in [0, 255, 256, 299] {
             assert!(
                 !reopened
-                    .spend_once(&format!("dpop:k:{n}"), UnixTime(i64::MAX))
+                    .spend_once(
+                        &format!("dpop:k:{n}"),
+                        UnixTime(NOW_FOR_SPEND),
+                        UnixTime(i64::MAX)
+                    )
                     .await
                     .unwrap(),
                 "{n} was forgotten"
@@ -228,7 +238,7 @@ mod spent_across_restarts {
         }
         assert!(
             reopened
-                .spend_once("dpop:k:new", UnixTime(i64::MAX))
+                .spend_once("dpop:k:new", UnixTime(NOW_FOR_SPEND), UnixTime(i64::MAX))
                 .await
                 .unwrap()
         );

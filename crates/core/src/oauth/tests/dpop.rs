@@ -376,7 +376,7 @@ async fn accept_takes_one_header_a_fresh_nonce_when_asked_and_each_jti_once_unti
     assert!(
         bench
             .store
-            .spend_once(&id, bench.now().plus(60))
+            .spend_once(&id, bench.now(), bench.now().plus(60))
             .await
             .unwrap(),
         "housekeeping forgot the lapsed jti"
