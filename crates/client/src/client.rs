@@ -37,6 +37,9 @@ pub enum ClientAuth {
     SecretPost(Secret),
     /// A public client: the id in the form body, no secret (`none`); PKCE protects the code.
     None,
+    /// An assertion signed by the client's registered key in the form body (`private_key_jwt`,
+    /// RFC 7523), its `aud` the issuer identifier.
+    PrivateKeyJwt(crate::ClientKey),
 }
 
 /// Which token a revocation or introspection request is about (RFC 7009 §2.1).
@@ -568,7 +571,10 @@ impl Client {
     /// A POST of `form` to `url` with the client's authentication.
     fn authenticated(&self, url: &str, form: &[(&str, &str)]) -> reqwest::RequestBuilder {
         let inner = &self.inner;
+        let assertion: String;
         let mut form: Vec<(&str, &str)> = form.to_vec();
+        // A pushed authorization request carries client_id already: never twice.
+        let named = form.iter().any(|(name, _)| *name == "client_id");
         let request = self.inner.http.post(url);
         let request = match &inner.auth {
             ClientAuth::SecretBasic(secret) => {
@@ -584,12 +590,29 @@ impl Client {
                 )
             }
             ClientAuth::SecretPost(secret) => {
-                form.push(("client_id", &inner.client_id));
+                if !named {
+                    form.push(("client_id", &inner.client_id));
+                }
                 form.push(("client_secret", secret.expose()));
                 request
             }
             ClientAuth::None => {
-                form.push(("client_id", &inner.client_id));
+                if !named {
+                    form.push(("client_id", &inner.client_id));
+                }
+                request
+            }
+            ClientAuth::PrivateKeyJwt(key) => {
+                // Signing fails only with the random source; the server then says
+                // invalid_client, which is what the request is.
+                assertion = key
+                    .assertion(&inner.client_id, &inner.metadata.issuer, inner.clock.now())
+                    .unwrap_or_default();
+                if !named {
+                    form.push(("client_id", &inner.client_id));
+                }
+                form.push(("client_assertion_type", crate::assertion::ASSERTION_TYPE));
+                form.push(("client_assertion", &assertion));
                 request
             }
         };

@@ -149,11 +149,9 @@ impl DpopKey {
         access_token: Option<&str>,
         now: SystemTime,
     ) -> Result<String, Error> {
-        let failed = || Error::Config("could not sign a DPoP proof".into());
-        let mut jti = [0u8; 16];
-        self.inner.rng.fill(&mut jti).map_err(|_| failed())?;
+        let jti = self.random_id()?;
         let iat = unix(now);
-        let mut claims = json!({"jti": b64(&jti), "htm": method, "htu": htu(url), "iat": iat});
+        let mut claims = json!({"jti": jti, "htm": method, "htu": htu(url), "iat": iat});
         if let Some(token) = access_token {
             claims["ath"] = json!(sha256_b64(token));
         }
@@ -161,6 +159,31 @@ impl DpopKey {
             claims["nonce"] = json!(nonce);
         }
         let header = json!({"typ": "dpop+jwt", "alg": "ES256", "jwk": self.inner.jwk});
+        self.sign(&header, &claims)
+    }
+
+    /// 128 random bits, base64url: a `jti`.
+    pub(crate) fn random_id(&self) -> Result<String, Error> {
+        let mut id = [0u8; 16];
+        self.inner
+            .rng
+            .fill(&mut id)
+            .map_err(|_| Error::Config("the random source failed".into()))?;
+        Ok(b64(&id))
+    }
+
+    /// The public JWK, with `kid` when given.
+    pub(crate) fn public_jwk(&self, kid: Option<&str>) -> Value {
+        let mut jwk = self.inner.jwk.clone();
+        if let Some(kid) = kid {
+            jwk["kid"] = json!(kid);
+        }
+        jwk
+    }
+
+    /// A compact JWS (ES256) of `claims` under `header`.
+    pub(crate) fn sign(&self, header: &Value, claims: &Value) -> Result<String, Error> {
+        let failed = || Error::Config("could not sign a JWT".into());
         let input = format!(
             "{}.{}",
             b64(header.to_string().as_bytes()),

@@ -110,6 +110,7 @@
 #![warn(missing_docs)]
 
 pub mod api;
+mod assertion;
 mod authorize;
 mod client;
 pub mod clock;
@@ -122,6 +123,7 @@ mod session;
 mod token;
 pub mod verifier;
 
+pub use assertion::ClientKey;
 pub use authorize::{
     AuthorizationCode, AuthorizationErrorCode, AuthorizeOptions, CallbackError, CallbackParams,
     PendingAuthorization,

@@ -488,3 +488,57 @@ async fn a_pushed_authorization_request_keeps_the_parameters_out_of_the_browser(
         "{refused:?}"
     );
 }
+
+#[tokio::test]
+async fn a_client_with_a_registered_key_authenticates_with_private_key_jwt() {
+    use portcullis_client::{AuthorizeOptions, ClientAuth, ClientKey, DpopKey};
+
+    let app = spawn_app().await;
+    app.customer("ada@example.com").await;
+    let key = ClientKey::generate("sdk-1").unwrap();
+    let (registered, secret) = app
+        .client(NewClient {
+            jwks: Some(serde_json::json!({ "keys": [key.public_jwk()] })),
+            ..confidential("FAPI app")
+        })
+        .await;
+    assert!(secret.is_none());
+    let client = Client::builder(&app.base)
+        .client_id(registered.id.as_str())
+        .auth(ClientAuth::PrivateKeyJwt(key))
+        .redirect_uri(REDIRECT_URI)
+        .dpop(DpopKey::generate().unwrap())
+        .build()
+        .await
+        .unwrap();
+    // PAR, the code exchange, refresh, introspection and revocation all take the assertion.
+    let pending = client
+        .authorize_pushed("openid profile:read", &AuthorizeOptions::default())
+        .await
+        .unwrap();
+    let params = authorize(&app, &pending, "ada@example.com", None).await;
+    let tokens = client.handle_callback(&pending, &params).await.unwrap();
+    let session = client.session(tokens);
+    let refreshed = session.refresh().await.unwrap();
+    assert!(session.introspect().await.unwrap().active);
+    let api = client.api(session.clone());
+    assert_eq!(api.me().await.unwrap().email, "ada@example.com");
+    client
+        .revoke(refreshed.access_token(), TokenTypeHint::AccessToken)
+        .await
+        .unwrap();
+    // Another key, unregistered, is refused.
+    let stranger = Client::builder(&app.base)
+        .client_id(registered.id.as_str())
+        .auth(ClientAuth::PrivateKeyJwt(
+            ClientKey::generate("sdk-1").unwrap(),
+        ))
+        .build()
+        .await
+        .unwrap();
+    let refused = stranger.request_client_credentials(None).await.unwrap_err();
+    assert!(
+        matches!(&refused, Error::OAuth(e) if e.error == "invalid_client"),
+        "{refused:?}"
+    );
+}

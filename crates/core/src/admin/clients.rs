@@ -179,6 +179,12 @@ pub enum ClientRuleError {
     /// The key set of a `private_key_jwt` client is not acceptable.
     #[error(transparent)]
     Jwks(#[from] crate::oauth::assertion::KeySetError),
+    /// A `private_key_jwt` client has no secret to rotate.
+    #[error(
+        "this client authenticates with its registered keys (private_key_jwt): it has no secret \
+         to rotate; update its keys instead"
+    )]
+    KeysHaveNoSecret,
     /// Keys were given for a public client.
     #[error("a public client cannot register keys: private_key_jwt is for confidential clients")]
     PublicWithKeys,
@@ -591,7 +597,8 @@ pub async fn update(
 /// so the integrator can deploy the new one without downtime; without, it stops at once.
 ///
 /// # Errors
-/// [`ClientRuleError::NotFound`], [`ClientRuleError::PublicHasNoSecret`], storage failures.
+/// [`ClientRuleError::NotFound`], [`ClientRuleError::PublicHasNoSecret`],
+/// [`ClientRuleError::KeysHaveNoSecret`], storage failures.
 pub async fn rotate_secret(
     admin: &super::Admin<'_>,
     id: &str,
@@ -600,6 +607,10 @@ pub async fn rotate_secret(
     let mut client = get(admin, id).await?;
     if client.kind == ClientKind::Public {
         return Err(ClientRuleError::PublicHasNoSecret);
+    }
+    // A client that registered keys never authenticates with a secret: one would only sit there.
+    if client.jwks.is_some() {
+        return Err(ClientRuleError::KeysHaveNoSecret);
     }
     let secret = new_secret(admin.random)?;
     let now = admin.clock.now();

@@ -520,6 +520,9 @@ fn a_client_registered_with_a_key_file_uses_private_key_jwt_and_gets_no_secret()
     let view = operator.json(&with(&base, &["--jwks-file", keys]));
     assert!(view.get("client_secret").is_none(), "{view}");
     assert_eq!(view["jwks"]["keys"][0]["kid"], "k1");
+    let id = view["client_id"].as_str().unwrap();
+    let error = operator.fails(&["client", "rotate-secret", id]);
+    assert!(error.contains("private_key_jwt"), "{error}");
     // A private key, or a file that is not JSON, is refused with its reason.
     operator.write(
         "private.json",
