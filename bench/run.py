@@ -246,6 +246,15 @@ def portcullis(data, name, alg, database_url=None, kek=None):
     server = Server(name, [str(PORTCULLIS), "serve", "--listen", "127.0.0.1:0", "--log-format", "json"],
                     data, env)
     server.client = (created["client_id"], created["client_secret"])
+    # A private_key_jwt client: its key from the load generator, its public half registered.
+    key = data / "client-key.der"
+    jwks = subprocess.run([str(LOADGEN), "--scenario", "write-client-key", "--target", "http://127.0.0.1",
+                           "--client-key", str(key)], capture_output=True, text=True, check=True).stdout
+    (data / "client-jwks.json").write_text(jwks)
+    keyed = json.loads(cli(data, "client", "create", "--name", "Bench FAPI", "--grant-type", "client_credentials",
+                           "--scope", "openid", "--jwks-file", str(data / "client-jwks.json"), "--json",
+                           extra_env=env))
+    server.keyed_client = (keyed["client_id"], str(key))
     server.email = f"bench-{alg.lower()}@example.com"
     return server
 
@@ -311,6 +320,10 @@ def main():
                 # One DPoP proof signed by the load generator and checked by the server per
                 # request, its jti spent in the database (RFC 9449).
                 rows.append(measure(server, "dpop-client-credentials", 64, args, **{**options, "scope": ""}))
+                # The same with private_key_jwt: two signature verifications per request.
+                keyed_id, key_file = server.keyed_client
+                rows.append(measure(server, "fapi-client-credentials", 64, args, client_id=keyed_id,
+                                    client_key=key_file))
             if alg == "ES256":
                 if "refresh" in groups:
                     rows.append(measure(server, "refresh", 32, args, **options))
@@ -385,6 +398,9 @@ def main():
     ours_dpop = rate("portcullis SQLite ES256", "dpop-client-credentials")
     if ours_dpop and ceiling:
         ratios.append(f"DPoP-bound client credentials / ceiling: {ours_dpop / ceiling:.2f} (target ≥ 0.50)")
+    ours_fapi = rate("portcullis SQLite ES256", "fapi-client-credentials")
+    if ours_fapi and ceiling:
+        ratios.append(f"DPoP-bound client credentials with private_key_jwt / ceiling: {ours_fapi / ceiling:.2f} (target ≥ 0.50)")
     if ours_cc and peer_cc:
         ratios.append(f"client credentials ES256 / node-oidc-provider: {ours_cc / peer_cc:.2f} (target ≥ 4)")
     for ours, theirs, label in (("refresh", "oidc-refresh", "refresh grant"), ("code-flow", "oidc-code-flow", "whole code flow")):

@@ -49,6 +49,10 @@ pub struct Options {
     /// Token path, for servers with another layout.
     #[arg(long, default_value = "/oauth/token")]
     pub token_path: String,
+    /// A P-256 private key (PKCS #8 DER) the client registered, for private_key_jwt; with
+    /// `--scenario write-client-key`, where to write a new one (its JWK Set goes to stdout).
+    #[arg(long, default_value = "")]
+    pub client_key: String,
     /// Concurrent connections.
     #[arg(long, default_value_t = 64)]
     pub connections: usize,
@@ -92,6 +96,9 @@ fn percentile(sorted: &[u32], p: f64) -> u32 {
 
 fn main() -> anyhow::Result<()> {
     let options = Options::parse();
+    if options.scenario == "write-client-key" {
+        return scenarios::write_client_key(&options.client_key);
+    }
     let url = url::Url::parse(&options.target).context("--target is not a URL")?;
     let loopback = matches!(url.host(), Some(url::Host::Ipv4(ip)) if ip.is_loopback())
         || matches!(url.host(), Some(url::Host::Domain("localhost")));

@@ -95,8 +95,9 @@ pub async fn run(
 /// Per-worker state.
 enum State {
     None,
-    /// A DPoP key and the server's last nonce.
-    Dpop(Box<DpopSigner>, Option<String>),
+    /// A DPoP key, the client's assertion key when it uses private_key_jwt, and the server's
+    /// last nonce.
+    Dpop(Box<DpopSigner>, Option<Box<DpopSigner>>, Option<String>),
     Token(String),
     Refresh(String),
     /// A token with `orders:write`, and what makes each order's idempotency key unique.
@@ -128,7 +129,15 @@ async fn setup(worker: usize, o: &Options, conn: &mut Conn) -> anyhow::Result<St
             }
         }
         "introspect" => State::Token(client_credentials_token(o, conn).await?),
-        "dpop-client-credentials" => State::Dpop(Box::new(DpopSigner::new()?), None),
+        "dpop-client-credentials" => State::Dpop(Box::new(DpopSigner::new()?), None, None),
+        "fapi-client-credentials" => {
+            let pkcs8 = std::fs::read(&o.client_key).context("--client-key")?;
+            State::Dpop(
+                Box::new(DpopSigner::new()?),
+                Some(Box::new(DpopSigner::from_pkcs8(&pkcs8)?)),
+                None,
+            )
+        }
         "resource" => {
             let tokens = code_flow(o, conn, "none").await?;
             State::Token(
@@ -156,8 +165,11 @@ async fn step(o: &Options, conn: &mut Conn, state: &mut State) -> anyhow::Result
         ("client-credentials" | "oidc-client-credentials", _) => {
             client_credentials_token(o, conn).await?;
         }
-        ("dpop-client-credentials", State::Dpop(signer, nonce)) => {
-            dpop_client_credentials(o, conn, signer, nonce).await?;
+        (
+            "dpop-client-credentials" | "fapi-client-credentials",
+            State::Dpop(signer, client_key, nonce),
+        ) => {
+            dpop_client_credentials(o, conn, signer, client_key.as_deref(), nonce).await?;
         }
         ("introspect", State::Token(token)) => {
             let auth = basic(o);
@@ -316,11 +328,16 @@ struct DpopSigner {
 
 impl DpopSigner {
     fn new() -> anyhow::Result<Self> {
+        let pkcs8 =
+            EcdsaKeyPair::generate_pkcs8(&ECDSA_P256_SHA256_FIXED_SIGNING, &SystemRandom::new())
+                .map_err(|_| anyhow!("key generation failed"))?;
+        Self::from_pkcs8(pkcs8.as_ref())
+    }
+
+    fn from_pkcs8(pkcs8: &[u8]) -> anyhow::Result<Self> {
         let rng = SystemRandom::new();
-        let pkcs8 = EcdsaKeyPair::generate_pkcs8(&ECDSA_P256_SHA256_FIXED_SIGNING, &rng)
-            .map_err(|_| anyhow!("key generation failed"))?;
-        let pair = EcdsaKeyPair::from_pkcs8(&ECDSA_P256_SHA256_FIXED_SIGNING, pkcs8.as_ref())
-            .map_err(|_| anyhow!("key parsing failed"))?;
+        let pair = EcdsaKeyPair::from_pkcs8(&ECDSA_P256_SHA256_FIXED_SIGNING, pkcs8)
+            .map_err(|_| anyhow!("not a P-256 PKCS #8 key"))?;
         let point = pair.public_key().as_ref();
         let jwk = serde_json::json!({
             "kty": "EC", "crv": "P-256",
@@ -338,6 +355,24 @@ impl DpopSigner {
             claims["nonce"] = Value::from(nonce);
         }
         let header = serde_json::json!({"typ": "dpop+jwt", "alg": "ES256", "jwk": self.jwk});
+        self.sign(&header, &claims)
+    }
+
+    /// A private_key_jwt assertion of `client_id` for `aud`, its key registered as `bench`.
+    fn assertion(&self, client_id: &str, aud: &str) -> anyhow::Result<String> {
+        let jti = new_secret(&OsRandom)?.expose()[..22].to_owned();
+        let iat = std::time::SystemTime::UNIX_EPOCH.elapsed()?.as_secs();
+        let claims = serde_json::json!({
+            "iss": client_id, "sub": client_id, "aud": aud, "jti": jti,
+            "iat": iat, "exp": iat + 60,
+        });
+        self.sign(
+            &serde_json::json!({"alg": "ES256", "kid": "bench"}),
+            &claims,
+        )
+    }
+
+    fn sign(&self, header: &Value, claims: &Value) -> anyhow::Result<String> {
         let input = format!(
             "{}.{}",
             URL_SAFE_NO_PAD.encode(header.to_string()),
@@ -354,26 +389,56 @@ impl DpopSigner {
     }
 }
 
+/// Writes a new P-256 key to `path` (PKCS #8 DER) and prints its JWK Set, for a client to
+/// register with `--jwks-file`.
+pub fn write_client_key(path: &str) -> anyhow::Result<()> {
+    let pkcs8 =
+        EcdsaKeyPair::generate_pkcs8(&ECDSA_P256_SHA256_FIXED_SIGNING, &SystemRandom::new())
+            .map_err(|_| anyhow!("key generation failed"))?;
+    std::fs::write(path, pkcs8.as_ref()).context("--client-key")?;
+    let mut jwk = DpopSigner::from_pkcs8(pkcs8.as_ref())?.jwk;
+    jwk["kid"] = Value::from("bench");
+    println!("{}", serde_json::json!({ "keys": [jwk] }));
+    Ok(())
+}
+
 /// A DPoP-bound client-credentials token: a proof with the server's nonce, asked for again
 /// when the server names a fresh one (the first request of each connection, and each nonce
-/// period).
+/// period). With `client_key`, the client authenticates with a private_key_jwt assertion
+/// instead of its secret.
 async fn dpop_client_credentials(
     o: &Options,
     conn: &mut Conn,
     signer: &DpopSigner,
+    client_key: Option<&DpopSigner>,
     nonce: &mut Option<String>,
 ) -> anyhow::Result<()> {
-    let auth = basic(o);
     let htu = format!("{}{}", o.target.trim_end_matches('/'), o.token_path);
     for _ in 0..2 {
         let proof = signer.proof(&htu, nonce.as_deref())?;
+        let (headers, body) = match client_key {
+            None => (
+                vec![("authorization", basic(o)), ("dpop", proof)],
+                form(&[("grant_type", "client_credentials")]),
+            ),
+            Some(key) => {
+                let assertion = key.assertion(&o.client_id, o.target.trim_end_matches('/'))?;
+                (
+                    vec![("dpop", proof)],
+                    form(&[
+                        ("grant_type", "client_credentials"),
+                        (
+                            "client_assertion_type",
+                            "urn:ietf:params:oauth:client-assertion-type:jwt-bearer",
+                        ),
+                        ("client_assertion", &assertion),
+                    ]),
+                )
+            }
+        };
+        let headers: Vec<(&str, &str)> = headers.iter().map(|(k, v)| (*k, v.as_str())).collect();
         let reply = conn
-            .send(
-                Method::POST,
-                &o.token_path,
-                &[("authorization", &auth), ("dpop", &proof)],
-                Some((FORM, form(&[("grant_type", "client_credentials")]))),
-            )
+            .send(Method::POST, &o.token_path, &headers, Some((FORM, body)))
             .await?;
         if reply.dpop_nonce.is_some() {
             nonce.clone_from(&reply.dpop_nonce);

@@ -12,6 +12,7 @@ use std::collections::{HashMap, VecDeque};
 use std::sync::{Mutex, PoisonError};
 use std::time::{Duration, Instant};
 
+use portcullis_core::hash::SecretHash;
 use portcullis_core::store::StoreError;
 use portcullis_core::time::UnixTime;
 use sqlx::SqlitePool;
@@ -28,11 +29,12 @@ const ROWS_PER_STATEMENT: usize = 500;
 #[derive(Debug, Default)]
 struct State {
     loaded: bool,
-    /// Every id spent and not yet forgotten → until when it is kept.
-    seen: HashMap<String, i64>,
+    /// Every id spent and not yet forgotten (by digest, 32 bytes whatever the id's length) →
+    /// until when it is kept.
+    seen: HashMap<SecretHash, i64>,
     /// The same ids in the order they were spent, to forget the lapsed ones as time passes:
     /// memory stays bounded by what the last minute or two spent, whatever the rate.
-    order: VecDeque<(i64, String)>,
+    order: VecDeque<(i64, SecretHash)>,
     /// Spent ids not yet written.
     pending: Vec<(String, i64)>,
     last_flush: Option<Instant>,
@@ -65,11 +67,12 @@ impl LocalReplay {
         let due = {
             let mut state = self.lock();
             state.forget_before(now.0);
-            if state.seen.contains_key(id) {
+            let digest = SecretHash::of(id);
+            if state.seen.contains_key(&digest) {
                 return Ok(false);
             }
-            state.seen.insert(id.to_owned(), expires_at.0);
-            state.order.push_back((expires_at.0, id.to_owned()));
+            state.seen.insert(digest.clone(), expires_at.0);
+            state.order.push_back((expires_at.0, digest));
             state.pending.push((id.to_owned(), expires_at.0));
             state.pending.len() >= FLUSH_AT
                 || state
@@ -94,9 +97,10 @@ impl LocalReplay {
             .map_err(db_error)?;
         let mut state = self.lock();
         for (id, expires_at) in rows {
-            if !state.seen.contains_key(&id) {
-                state.seen.insert(id.clone(), expires_at);
-                state.order.push_back((expires_at, id));
+            let digest = SecretHash::of(&id);
+            if !state.seen.contains_key(&digest) {
+                state.seen.insert(digest.clone(), expires_at);
+                state.order.push_back((expires_at, digest));
             }
         }
         state.loaded = true;
