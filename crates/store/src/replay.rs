@@ -79,8 +79,10 @@ impl LocalReplay {
                     .last_flush
                     .is_none_or(|at| at.elapsed() >= FLUSH_EVERY)
         };
-        if due {
-            self.flush(pool).await?;
+        // The decision is made; a batch that cannot be written now stays pending for the next
+        // one (and shutdown), rather than failing a request the memory has already answered.
+        if due && let Err(error) = self.flush(pool).await {
+            tracing::warn!(%error, "spent DPoP ids not written yet; kept for the next batch");
         }
         Ok(true)
     }
@@ -213,5 +215,40 @@ mod tests {
                 .unwrap()
         );
         store.close().await;
+    }
+
+    #[tokio::test]
+    async fn a_batch_that_cannot_be_written_fails_no_request_and_decisions_stand() {
+        let db = crate::testing::TestDatabase::sqlite().unwrap();
+        let store = db.store().await.unwrap();
+        assert!(
+            store
+                .spend_once("first", UnixTime(0), UnixTime(60))
+                .await
+                .unwrap()
+        );
+        // The database goes away: batches can no longer be written.
+        store.close().await;
+        for n in 0..300 {
+            let id = format!("after-{n}");
+            assert!(
+                store
+                    .spend_once(&id, UnixTime(0), UnixTime(60))
+                    .await
+                    .unwrap()
+            );
+        }
+        assert!(
+            !store
+                .spend_once("after-7", UnixTime(0), UnixTime(60))
+                .await
+                .unwrap()
+        );
+        assert!(
+            !store
+                .spend_once("first", UnixTime(0), UnixTime(60))
+                .await
+                .unwrap()
+        );
     }
 }
