@@ -1,5 +1,6 @@
 use crate::AnyStore;
 use crate::clients::client;
+use crate::races::{RACERS, winners};
 use portcullis_core::hash::SecretHash;
 use portcullis_core::store::PushedRequestRecord;
 use portcullis_core::time::UnixTime;
@@ -86,7 +87,7 @@ pub async fn concurrent_takes_of_one_pushed_request_have_one_winner(store: &AnyS
         .await
         .unwrap();
     let mut tasks = JoinSet::new();
-    for _ in 0..20 {
+    for _ in 0..RACERS {
         let store = store.clone();
         tasks.spawn(async move {
             store
@@ -96,11 +97,7 @@ pub async fn concurrent_takes_of_one_pushed_request_have_one_winner(store: &AnyS
                 .is_some()
         });
     }
-    let mut winners = 0;
-    while let Some(won) = tasks.join_next().await {
-        winners += usize::from(won.unwrap());
-    }
-    assert_eq!(winners, 1);
+    assert_eq!(winners(tasks).await, 1);
 }
 
 pub async fn deleting_a_client_deletes_its_pushed_requests(store: &AnyStore) {

@@ -9,10 +9,11 @@ use tokio::task::JoinSet;
 
 use crate::codes::{BEFORE_EXPIRY, code, grant, issue, redeemable, refresh};
 
-const RACERS: usize = 20;
+/// How many callers race in each race test.
+pub const RACERS: usize = 20;
 
 /// Awaits every task and returns how many answered `true`.
-async fn winners(mut tasks: JoinSet<bool>) -> usize {
+pub async fn winners(mut tasks: JoinSet<bool>) -> usize {
     let mut won = 0;
     while let Some(result) = tasks.join_next().await {
         won += usize::from(result.unwrap());

@@ -1,4 +1,5 @@
 use crate::AnyStore;
+use crate::races::{RACERS, winners};
 use portcullis_core::time::UnixTime;
 use tokio::task::JoinSet;
 
@@ -29,7 +30,7 @@ pub async fn an_id_is_spent_once(store: &AnyStore) {
 
 pub async fn concurrent_spends_of_one_id_have_one_winner(store: &AnyStore) {
     let mut tasks = JoinSet::new();
-    for _ in 0..20 {
+    for _ in 0..RACERS {
         let store = store.clone();
         tasks.spawn(async move {
             store
@@ -38,11 +39,7 @@ pub async fn concurrent_spends_of_one_id_have_one_winner(store: &AnyStore) {
                 .unwrap()
         });
     }
-    let mut winners = 0;
-    while let Some(won) = tasks.join_next().await {
-        winners += usize::from(won.unwrap());
-    }
-    assert_eq!(winners, 1);
+    assert_eq!(winners(tasks).await, 1);
 }
 
 pub async fn housekeeping_forgets_only_lapsed_ids(store: &AnyStore) {

@@ -191,6 +191,16 @@ impl Bench {
         .await
     }
 
+    /// The stored record of the refresh token `token`.
+    pub async fn refresh_record(&self, token: &Secret) -> crate::store::RefreshTokenRecord {
+        use crate::store::RefreshTokenStore as _;
+        self.store
+            .refresh_token(&SecretHash::of(token.expose()))
+            .await
+            .unwrap()
+            .expect("a stored refresh token")
+    }
+
     /// Remembers that [`ALICE`] approved `scope` for `client`.
     pub async fn consent(&self, client: &str, scope: &str) {
         self.store

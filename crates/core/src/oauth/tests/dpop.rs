@@ -5,7 +5,6 @@ use portcullis_proto::{ClientId, Secret};
 use serde_json::{Value, json};
 
 use super::bench::{APP, Bench, NATIVE, NATIVE_REDIRECT, VERIFIER};
-use crate::hash::SecretHash;
 use crate::jose::tests::TestKey;
 use crate::jose::{PublicJwk, sha256_b64};
 use crate::oauth::TokenError;
@@ -13,9 +12,7 @@ use crate::oauth::access::{self, AccessError, PresentedToken, Scheme};
 use crate::oauth::dpop::{self, DpopError, Presented, Proof};
 use crate::oauth::grant::GrantRequest;
 use crate::oauth::issue::Issued;
-use crate::store::{
-    ClientStore as _, MaintenanceStore as _, RefreshTokenStore as _, ReplayStore as _,
-};
+use crate::store::{ClientStore as _, MaintenanceStore as _, ReplayStore as _};
 
 const TOKEN_URI: &str = "https://as.example/oauth/token";
 const RESOURCE_URI: &str = "https://as.example/api/v1/wallet/me";
@@ -115,13 +112,7 @@ async fn at_resource(
 
 async fn stored_binding(bench: &Bench, issued: &Issued) -> Option<String> {
     let token = issued.refresh_token.as_ref().unwrap();
-    bench
-        .store
-        .refresh_token(&SecretHash::of(token.expose()))
-        .await
-        .unwrap()
-        .unwrap()
-        .jkt
+    bench.refresh_record(token).await.jkt
 }
 
 /// A code of [`APP`] for `scope`, redeemed with a proof of `holder`.

@@ -13,13 +13,7 @@ use crate::store::{GrantStore as _, RefreshTokenStore as _};
 
 /// The grant a refresh token belongs to.
 async fn grant_of(bench: &Bench, token: &Secret) -> GrantId {
-    bench
-        .store
-        .refresh_token(&SecretHash::of(token.expose()))
-        .await
-        .unwrap()
-        .unwrap()
-        .grant_id
+    bench.refresh_record(token).await.grant_id
 }
 
 #[tokio::test]

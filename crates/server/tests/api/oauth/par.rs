@@ -53,6 +53,22 @@ fn by_reference<'a>(client: &'a Client, request_uri: &'a str) -> Vec<(&'a str, &
     ]
 }
 
+/// `client`'s plain authorization request is refused with `invalid_request` naming PAR, and
+/// its pushed one runs to a code.
+async fn must_push(app: &TestApp, client: &Client, secret: Option<&Secret>) {
+    let pkce = Pkce::new();
+    let response = app
+        .authorize(&browser(), &request(client.id.as_str(), &pkce, "openid"))
+        .await;
+    let url = expect_error_redirect(app, &response, "invalid_request");
+    assert!(param(&url, "error_description").unwrap().contains("PAR"));
+    let (request_uri, _) = pushed(app, client, secret).await;
+    let callback = app
+        .code_flow(EMAIL, &by_reference(client, &request_uri), None)
+        .await;
+    assert!(callback.get("code").is_some(), "{}", callback.url);
+}
+
 async fn app_with_user() -> TestApp {
     let app = spawn_app().await;
     app.user(EMAIL).await;
@@ -195,17 +211,7 @@ async fn a_client_registered_to_push_is_refused_a_plain_request() {
             ..confidential("Bank app")
         })
         .await;
-    let pkce = Pkce::new();
-    let response = app
-        .authorize(&browser(), &request(client.id.as_str(), &pkce, "openid"))
-        .await;
-    let url = expect_error_redirect(&app, &response, "invalid_request");
-    assert!(param(&url, "error_description").unwrap().contains("PAR"));
-    let (request_uri, _) = pushed(&app, &client, secret.as_ref()).await;
-    let callback = app
-        .code_flow(EMAIL, &by_reference(&client, &request_uri), None)
-        .await;
-    assert!(callback.get("code").is_some(), "{}", callback.url);
+    must_push(&app, &client, secret.as_ref()).await;
 }
 
 #[tokio::test]
@@ -219,17 +225,7 @@ async fn the_server_may_require_pushed_requests_of_every_client_and_says_so() {
         app.url("/oauth/par")
     );
     let (client, secret) = app.client(confidential("Anyone")).await;
-    let pkce = Pkce::new();
-    let response = app
-        .authorize(&browser(), &request(client.id.as_str(), &pkce, "openid"))
-        .await;
-    let url = expect_error_redirect(&app, &response, "invalid_request");
-    assert!(param(&url, "error_description").unwrap().contains("PAR"));
-    let (request_uri, _) = pushed(&app, &client, secret.as_ref()).await;
-    let callback = app
-        .code_flow(EMAIL, &by_reference(&client, &request_uri), None)
-        .await;
-    assert!(callback.get("code").is_some(), "{}", callback.url);
+    must_push(&app, &client, secret.as_ref()).await;
 }
 
 #[tokio::test]
