@@ -4,7 +4,7 @@
 use axum::extract::{FromRequestParts, OriginalUri};
 use axum::http::request::Parts;
 use axum::http::{HeaderMap, HeaderValue};
-use portcullis_core::oauth::dpop::{self, Presented};
+use portcullis_core::oauth::dpop;
 
 use crate::state::AppState;
 
@@ -44,21 +44,19 @@ impl DpopRequest {
         }
     }
 
-    /// What the core checks: the proofs for this request, with the access token they must
-    /// hash (at a resource) and whether a server nonce is required.
-    #[must_use]
-    pub fn presented<'a>(
-        &'a self,
-        access_token: Option<&'a str>,
-        nonce_required: bool,
-    ) -> Presented<'a> {
-        Presented {
-            proofs: &self.proofs,
-            method: &self.method,
-            uri: &self.uri,
-            access_token,
-            nonce_required,
-        }
+    /// The request's proof at the token or pushed authorization request endpoint, checked by
+    /// the core ([`dpop::accept_at_server`]).
+    ///
+    /// # Errors
+    /// As [`dpop::accept_at_server`].
+    pub async fn accept_at_server<E>(
+        &self,
+        ctx: &portcullis_core::oauth::Context<'_>,
+    ) -> Result<Option<dpop::Proof>, E>
+    where
+        E: From<dpop::DpopError> + From<portcullis_core::store::StoreError>,
+    {
+        dpop::accept_at_server(ctx, &self.proofs, &self.method, &self.uri).await
     }
 }
 

@@ -242,7 +242,9 @@ pub struct AuthLayer {
 }
 
 impl AuthLayer {
-    /// Checks the request's headers; the claims on success.
+    /// Checks the request's headers; the claims on success. A DPoP proof names the request's
+    /// method and URI, which headers alone do not carry: a DPoP-bound token is refused here, and
+    /// [`AuthLayer::authenticate_request`] (which the layer itself uses) checks it.
     ///
     /// # Errors
     /// See [`AuthRejection`].

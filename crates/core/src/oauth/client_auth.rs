@@ -57,6 +57,16 @@ pub struct AssertionCheck<'a> {
     pub audiences: &'a [&'a str],
 }
 
+/// What a client assertion's `aud` may be at the endpoint at `path` of `issuer`: the issuer
+/// identifier (FAPI 2.0 §5.3.2.1 requires it be accepted) or the endpoint's URL (RFC 7523 §3).
+#[must_use]
+pub fn assertion_audiences(issuer: &str, path: &str) -> [String; 2] {
+    [
+        issuer.to_owned(),
+        format!("{}{path}", issuer.trim_end_matches('/')),
+    ]
+}
+
 impl std::fmt::Debug for AssertionCheck<'_> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("AssertionCheck")

@@ -228,6 +228,32 @@ where
     Ok(Some(proof))
 }
 
+/// [`accept`] at the authorization server's token and pushed authorization request endpoints,
+/// where a fresh server nonce is required (§8): a proof made in advance is refused. Resources
+/// do not ask for one ([`crate::oauth::access::check_presented`]): `iat`, `jti` and `ath`
+/// already tie their proofs to the moment and the token (docs/fapi.md).
+///
+/// # Errors
+/// As [`accept`].
+pub async fn accept_at_server<E>(
+    ctx: &Context<'_>,
+    proofs: &[String],
+    method: &str,
+    uri: &str,
+) -> Result<Option<Proof>, E>
+where
+    E: From<DpopError> + From<crate::store::StoreError>,
+{
+    let presented = Presented {
+        proofs,
+        method,
+        uri,
+        access_token: None,
+        nonce_required: true,
+    };
+    accept(ctx, &presented).await
+}
+
 /// The nonce to send in the `DPoP-Nonce` header now.
 #[must_use]
 pub fn current_nonce(ctx: &Context<'_>) -> String {

@@ -6,7 +6,6 @@ use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use portcullis_core::oauth::TokenError;
-use portcullis_core::oauth::dpop;
 use portcullis_core::oauth::par::{self, ParError};
 use portcullis_proto::Secret;
 use serde_json::json;
@@ -72,7 +71,7 @@ pub async fn push(
     let client = authenticate_client(&state, ip, credentials, "/oauth/par").await?;
     let keys = state.keyring();
     let ctx = state.context(&keys).from_ip(ip);
-    let proof = dpop::accept::<TokenError>(&ctx, &dpop.presented(None, true)).await?;
+    let proof = dpop.accept_at_server::<TokenError>(&ctx).await?;
     let pushed = par::push(
         &ctx,
         state.clients.as_ref(),

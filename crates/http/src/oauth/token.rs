@@ -7,9 +7,8 @@ use axum::response::{IntoResponse, Response};
 use portcullis_core::audit::AuditKind;
 use portcullis_core::oauth::TokenError;
 use portcullis_core::oauth::client_auth::{
-    AssertionCheck, AuthenticatedClient, ClientCredentials, authenticate,
+    AssertionCheck, AuthenticatedClient, ClientCredentials, assertion_audiences, authenticate,
 };
-use portcullis_core::oauth::dpop;
 use portcullis_core::oauth::grant::{self, GrantRequest};
 use portcullis_core::oauth::issue::Issued;
 use portcullis_core::throttle::{self, Limit, Refused};
@@ -75,7 +74,7 @@ pub async fn exchange(
     let grant = GrantRequest::parse(request)?;
     let keys = state.keyring();
     let ctx = state.context(&keys).from_ip(ip);
-    let proof = dpop::accept::<TokenError>(&ctx, &request_proof.presented(None, true)).await?;
+    let proof = request_proof.accept_at_server::<TokenError>(&ctx).await?;
     Ok(grant::exchange(&ctx, &client, grant, proof.as_ref()).await?)
 }
 
@@ -92,7 +91,9 @@ pub fn limit_ip(state: &AppState, ip: Option<std::net::IpAddr>) -> Result<(), Ap
 
 /// Client authentication (RFC 6749 §2.3) behind the failed-authentication limit per client
 /// IP: an address that failed too often is refused before its credentials are even looked at,
-/// until the window ends. Used by the token, introspection and revocation endpoints.
+/// until the window ends. Used by the token, pushed authorization request, introspection and
+/// revocation endpoints; `endpoint` is the path called, which a client assertion may name as
+/// its `aud`.
 ///
 /// # Errors
 /// 429 past the limit; otherwise what authentication reports.
@@ -107,13 +108,10 @@ pub async fn authenticate_client(
     if let Err(refused) = state.counters.check(&key, limit_of) {
         return Err(throttled(state, refused, ip, "client_auth_failures", None));
     }
-    // A client assertion's `aud` is the issuer or the URL of the endpoint called (RFC 7523
-    // §3, FAPI 2.0 §5.3.2.1).
-    let url = format!("{}{endpoint}", state.issuer().trim_end_matches('/'));
-    let audiences = [state.issuer(), url.as_str()];
+    let audiences = assertion_audiences(state.issuer(), endpoint);
     let assertions = AssertionCheck {
         replay: state.services.store.as_ref(),
-        audiences: &audiences,
+        audiences: &audiences.each_ref().map(String::as_str),
     };
     match authenticate(
         state.clients.as_ref(),
